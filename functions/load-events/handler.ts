@@ -1,0 +1,55 @@
+/**
+ * load-events: a load-dataset execution changed status (EventBridge "Step Functions Execution
+ * Status Change"). Records it in the ledger and alerts on failure.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { describeEventIssues, executionStatusChangeEvent } from '../../shared/core/events.js';
+import { type ExecutionStatusDeps, onExecutionStatus, type StatusOutcome } from '../../shared/usecases/execution-status.js';
+import type { Observability } from '../observability.js';
+
+export type LoadEventsHandlerDeps = ExecutionStatusDeps & Observability;
+
+/** The event was not a Step Functions execution status change. */
+export class InvalidExecutionEventError extends Error {
+  override readonly name = 'InvalidExecutionEventError';
+}
+
+export function createHandler(deps: LoadEventsHandlerDeps) {
+  const { logger, metrics, tracer } = deps;
+  const run = async (event: unknown, _context: Context): Promise<StatusOutcome> => {
+    const parsed = executionStatusChangeEvent.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidExecutionEventError(`not a Step Functions execution status change: ${describeEventIssues(parsed.error)}`);
+    }
+    const d = parsed.data.detail;
+    logger.appendKeys({ executionName: d.name, executionStatus: d.status });
+    const result = await onExecutionStatus(parsed.data, deps);
+    if (result.outcome === 'ignored') {
+      logger.info('status change not recorded', { reason: result.reason });
+      return result;
+    }
+    const load = result.load;
+    logger.appendKeys({ loadId: load.loadId, dataset: load.dataset });
+    metrics.addDimension('dataset', load.dataset);
+    if (load.status === 'SUCCEEDED') {
+      metrics.addMetric('LoadsSucceeded', MetricUnit.Count, 1);
+      if (load.durationMs !== undefined) metrics.addMetric('LoadDuration', MetricUnit.Milliseconds, load.durationMs);
+      logger.info('load succeeded', { commitId: load.commitId, counts: load.counts, durationMs: load.durationMs });
+    } else if (load.status === 'FAILED') {
+      metrics.addMetric('LoadsFailed', MetricUnit.Count, 1);
+      logger.error('load failed', { cause: load.cause });
+    } else {
+      logger.info('load status recorded', { status: load.status });
+    }
+    return result;
+  };
+  return middy(run)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}

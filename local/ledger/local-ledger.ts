@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import dynalite from 'dynalite';
+import { DynamoLedger, LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
+
+/** A running dynalite with the ledger table, and the same DynamoDB adapter as in AWS. */
+export interface LocalLedger {
+  readonly ledger: DynamoLedger;
+  readonly client: DynamoDBClient;
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export const LOCAL_LEDGER_TABLE = 'lakeplane-ledger';
+
+/**
+ * Starts dynalite in this process on a free loopback port, persisting to `path` (LevelDB)
+ * or in memory when `path` is undefined, and creates the ledger table if it is missing.
+ * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
+ */
+export async function startLocalLedger(path: string | undefined): Promise<LocalLedger> {
+  const server: Server = dynalite({ ...(path ? { path } : {}), createTableMs: 1, deleteTableMs: 1, updateTableMs: 1 });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
+    maxAttempts: 3,
+  });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: LOCAL_LEDGER_TABLE }));
+  } catch (e) {
+    if (!(e instanceof ResourceNotFoundException)) throw e;
+    await client.send(new CreateTableCommand({ TableName: LOCAL_LEDGER_TABLE, ...LEDGER_TABLE_SCHEMA }));
+    await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: LOCAL_LEDGER_TABLE });
+  }
+  return {
+    ledger: new DynamoLedger(client, LOCAL_LEDGER_TABLE),
+    client,
+    endpoint,
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
+import type { Orchestrator, StartedExecution } from '../../shared/ports.js';
+import type { LocalEventBus } from '../eventbus/bus.js';
+
+/** A local function standing in for a Task state's resource. */
+export type LocalTaskHandler = (input: never) => Promise<unknown>;
+
+interface ExecutionEntry {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly startDate: number;
+  stopDate?: number;
+}
+
+interface AslState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Retry?: readonly unknown[];
+}
+
+export interface LocalStepFunctionsOptions {
+  readonly stateMachineArn: string;
+  /** Local handlers by Task resource ARN (e.g. `arn:aws:states:::elasticmapreduce:addStep.sync`). */
+  readonly resources: Readonly<Record<string, LocalTaskHandler>>;
+  readonly bus: LocalEventBus;
+  /** JSON file that remembers execution names across processes. */
+  readonly registryFile?: string;
+  /** Pause before a Retry locally, instead of the definition's IntervalSeconds (default 0). */
+  readonly retryIntervalMs?: number;
+}
+
+/**
+ * Runs the deployed ASL definition with aws-local-stepfunctions. Task states are bound by
+ * their resource ARN to local handlers, and every status change is published on the local
+ * bus as the "Step Functions Execution Status Change" event EventBridge would carry, so the
+ * same load-events handler records it.
+ */
+export class LocalStepFunctions implements Orchestrator {
+  private readonly machine: StateMachine;
+  private readonly taskHandlers: Record<string, LocalTaskHandler> = {};
+  private readonly retryOverrides: Record<string, number> = {};
+  private readonly executions: Record<string, ExecutionEntry>;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    definition: { States: Record<string, AslState> },
+    private readonly options: LocalStepFunctionsOptions,
+  ) {
+    this.machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task' || !state.Resource) continue;
+      const handler = options.resources[state.Resource];
+      if (!handler) throw new Error(`no local handler for Task state ${name} (resource ${state.Resource})`);
+      this.taskHandlers[name] = handler;
+      if (state.Retry) this.retryOverrides[name] = options.retryIntervalMs ?? 0;
+    }
+    this.executions =
+      options.registryFile && existsSync(options.registryFile)
+        ? (JSON.parse(readFileSync(options.registryFile, 'utf8')) as Record<string, ExecutionEntry>)
+        : {};
+  }
+
+  async startExecution(name: string, input: unknown): Promise<StartedExecution> {
+    const executionArn = executionArnOf(this.options.stateMachineArn, name);
+    const inputText = JSON.stringify(input);
+    const known = this.executions[name];
+    // Step Functions returns the running execution for the same name and input, and answers
+    // ExecutionAlreadyExists otherwise; the port reports both as "already started".
+    if (known) return { executionArn, alreadyStarted: true };
+    const entry: ExecutionEntry = { status: 'RUNNING', startDate: Date.now() };
+    this.executions[name] = entry;
+    this.save();
+    this.publish(name, entry, inputText, {});
+    const run = this.execute(name, entry, input, inputText).finally(() => this.running.delete(run));
+    this.running.add(run);
+    return { executionArn, alreadyStarted: false };
+  }
+
+  /** Whether an execution is running in this process. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** Resolves when no execution is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private async execute(name: string, entry: ExecutionEntry, input: unknown, inputText: string): Promise<void> {
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: this.taskHandlers as never, retryIntervalOverrides: this.retryOverrides },
+    });
+    let outcome: { output?: string; error?: string; cause?: string };
+    try {
+      const output = await execution.result;
+      entry.status = 'SUCCEEDED';
+      outcome = { output: JSON.stringify(output) };
+    } catch (e) {
+      const failure = failureOf(e);
+      entry.status = failure.timedOut ? 'TIMED_OUT' : 'FAILED';
+      outcome = { error: failure.error, cause: failure.cause };
+    }
+    entry.stopDate = Date.now();
+    this.save();
+    this.publish(name, entry, inputText, outcome);
+  }
+
+  private publish(name: string, entry: ExecutionEntry, input: string, outcome: { output?: string; error?: string; cause?: string }): void {
+    const { bus, stateMachineArn } = this.options;
+    const executionArn = executionArnOf(stateMachineArn, name);
+    bus.put(
+      bus.envelope(
+        'aws.states',
+        'Step Functions Execution Status Change',
+        {
+          executionArn,
+          stateMachineArn,
+          name,
+          status: entry.status,
+          startDate: entry.startDate,
+          stopDate: entry.stopDate ?? null,
+          input,
+          output: outcome.output ?? null,
+          error: outcome.error ?? null,
+          cause: outcome.cause ?? null,
+        },
+        [executionArn],
+      ),
+    );
+  }
+
+  private save(): void {
+    if (this.options.registryFile) writeFileSync(this.options.registryFile, JSON.stringify(this.executions));
+  }
+}
+
+/** The execution's error and cause, as Step Functions reports them after a Fail state. */
+function failureOf(e: unknown): { error: string; cause: string; timedOut: boolean } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const inner = err.cause instanceof Error ? err.cause : err;
+  const timedOut = err.name === 'ExecutionTimeoutError';
+  return { error: timedOut ? 'States.Timeout' : inner.name, cause: inner.message, timedOut };
+}

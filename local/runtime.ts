@@ -1,0 +1,186 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SlackWebhookNotifier } from '../shared/aws/slack-webhook-notifier.js';
+import { loadContractsDir } from '../shared/contracts-dir.js';
+import type { ContractSet } from '../shared/core/contract/parse.js';
+import { executionStatusPattern, objectCreatedPattern } from '../shared/core/event-patterns.js';
+import { loadIdFor } from '../shared/core/load.js';
+import type { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
+import type { Notifier, ObjectInfo } from '../shared/ports.js';
+import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
+import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
+import { createObservability } from '../functions/observability.js';
+import { LocalEmr } from './emr/local-emr.js';
+import { Warehouse } from './engine/warehouse.js';
+import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
+import { localContext } from './lambda-context.js';
+import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
+import { FileNotifier } from './notifier/file-notifier.js';
+import { DirObjectStore } from './object-store/dir-object-store.js';
+import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
+import { LOCAL_LAYOUT, LOCAL_STATE_MACHINE_ARN, type Workspace, workspaceAt } from './workspace.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
+export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
+export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
+const ADD_STEP_SYNC = 'arn:aws:states:::elasticmapreduce:addStep.sync';
+
+type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+
+export interface LocalRuntimeOptions {
+  readonly home: string;
+  readonly datasetsDir?: string;
+  /** Where alerts and notices are shown (default: stderr). */
+  readonly print?: (text: string) => void;
+  /** Post alerts to this Slack incoming webhook instead of the JSONL file. */
+  readonly slackWebhookUrl?: string;
+  /** Powertools log level of the functions (default SILENT: the CLI prints its own summary). */
+  readonly logLevel?: LogLevel;
+  /** Called when the warehouse is held by another process and we wait. */
+  readonly onWait?: (message: string) => void;
+  readonly warehouseWaitMs?: number;
+}
+
+/** What `land` put into Bronze. */
+export interface LandedObject extends ObjectInfo {
+  readonly dataset: string;
+  /** The load id the object maps to (the same id object-landed computes). */
+  readonly loadId: string;
+}
+
+/**
+ * The embedded local runtime: a folder object store, dynalite for the ledger, DuckDB for the
+ * engine, the real state machine file on aws-local-stepfunctions, and an in-process event
+ * bus, wired to the same function handlers that run in Lambda.
+ */
+export class LocalRuntime {
+  private constructor(
+    readonly workspace: Workspace,
+    readonly contracts: ContractSet,
+    readonly store: DirObjectStore,
+    readonly bus: LocalEventBus,
+    private readonly localLedger: LocalLedger,
+    readonly warehouse: Warehouse,
+    readonly emr: LocalEmr,
+    readonly stepFunctions: LocalStepFunctions,
+    readonly deliveryFailures: { rule: string; event: BusEvent; error: string }[],
+  ) {}
+
+  get ledger(): DynamoLedger {
+    return this.localLedger.ledger;
+  }
+
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const ws = workspaceAt(options.home);
+    // Like a function's environment in Lambda: EMF metrics are CloudWatch's business, not the console's.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const contracts = loadContractsDir(options.datasetsDir ?? DEFAULT_DATASETS_DIR);
+    const print = options.print ?? ((t: string) => process.stderr.write(`${t}\n`));
+    const logLevel = options.logLevel ?? ((process.env.LAKEPLANE_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT');
+    const store = new DirObjectStore(ws.objects);
+    const bus = new LocalEventBus();
+    const warehouse = await Warehouse.open(ws.warehouse, {
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+      ...(options.warehouseWaitMs !== undefined ? { waitMs: options.warehouseWaitMs } : {}),
+    });
+    let localLedger: LocalLedger;
+    try {
+      localLedger = await startLocalLedger(ws.ledger);
+    } catch (e) {
+      warehouse.close();
+      throw e;
+    }
+    const emr = new LocalEmr(contracts, store, () => warehouse);
+    const definition = JSON.parse(readFileSync(LOAD_DATASET_DEFINITION, 'utf8'));
+    const stepFunctions = new LocalStepFunctions(definition, {
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      resources: { [ADD_STEP_SYNC]: emr.addStepSync as never },
+      bus,
+      registryFile: ws.executions,
+    });
+    const notifier: Notifier = options.slackWebhookUrl
+      ? new SlackWebhookNotifier(async () => options.slackWebhookUrl!)
+      : new FileNotifier(ws.notifications, print);
+
+    const objectLanded = createObjectLanded({
+      ...createObservability('object-landed', { local: true, logLevel }),
+      contracts,
+      ledger: localLedger.ledger,
+      orchestrator: stepFunctions,
+      layout: LOCAL_LAYOUT,
+      now: () => new Date(),
+    });
+    const loadEvents = createLoadEvents({
+      ...createObservability('load-events', { local: true, logLevel }),
+      ledger: localLedger.ledger,
+      objects: store,
+      notifier,
+    });
+    bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), (e) => objectLanded(e, localContext('object-landed')));
+    bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) => loadEvents(e, localContext('load-events')));
+
+    const failures: { rule: string; event: BusEvent; error: string }[] = [];
+    const deadLetters = join(ws.home, 'dead-letters.jsonl');
+    bus.onDeliveryFailure((rule, event, error) => {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      failures.push({ rule, event, error: message });
+      // EventBridge would retry and then send the event to the rule's dead-letter queue.
+      appendFileSync(deadLetters, `${JSON.stringify({ rule, error: message, event })}\n`);
+      print(`${rule} failed on an event (kept in ${deadLetters}): ${message}`);
+    });
+    // The Bronze bucket sends its object events to EventBridge (the only bucket that does).
+    store.onObjectCreated((info) => {
+      if (info.bucket !== LOCAL_LAYOUT.bronzeBucket) return;
+      bus.put(
+        bus.envelope(
+          'aws.s3',
+          'Object Created',
+          {
+            version: '0',
+            bucket: { name: info.bucket },
+            object: { key: info.key, size: info.size, etag: info.etag, 'version-id': info.versionId, sequencer: info.versionId },
+            'request-id': 'local',
+            requester: 'local',
+            reason: 'PutObject',
+          },
+          [`arn:aws:s3:::${info.bucket}`],
+        ),
+      );
+    });
+    return new LocalRuntime(ws, contracts, store, bus, localLedger, warehouse, emr, stepFunctions, failures);
+  }
+
+  /** Lands a file in Bronze under the dataset's prefix; the object event starts its load. */
+  async land(dataset: string, file: string, key?: string): Promise<LandedObject> {
+    const contract = this.contracts.datasets.get(dataset);
+    if (!contract) {
+      throw new UnknownDatasetError(dataset, [...this.contracts.datasets.keys()]);
+    }
+    const info = await this.store.putFile(LOCAL_LAYOUT.bronzeBucket, key ?? `${contract.bronze.prefix}${basename(file)}`, file);
+    return { ...info, dataset, loadId: loadIdFor(dataset, info) };
+  }
+
+  /** Waits until every event delivery and execution this process started has finished. */
+  async idle(): Promise<void> {
+    do {
+      await this.bus.idle();
+      await this.stepFunctions.idle();
+    } while (this.bus.busy || this.stepFunctions.busy);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.warehouse.close();
+    await this.localLedger.close();
+  }
+}
+
+/** A dataset name that no contract defines. */
+export class UnknownDatasetError extends Error {
+  override readonly name = 'UnknownDatasetError';
+  constructor(dataset: string, known: readonly string[]) {
+    super(`no dataset named "${dataset}"; known datasets: ${known.join(', ')} (contracts are in datasets/*.yaml)`);
+  }
+}

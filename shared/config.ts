@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { LakeLayout } from './core/plan.js';
+
+const name = z.string().min(1);
+
+/** The environment every function reads once per container (set by serverless.yml). */
+export const lambdaEnvironment = z.object({
+  STAGE: name,
+  BRONZE_BUCKET: name,
+  SILVER_BUCKET: name,
+  GOLD_BUCKET: name,
+  QUARANTINE_BUCKET: name,
+  ARTIFACTS_BUCKET: name,
+  SILVER_DATABASE: name,
+  GOLD_DATABASE: name,
+  EMR_CLUSTER_ID: name,
+  LEDGER_TABLE: name,
+  STATE_MACHINE_ARN: name,
+  LAKEPLANE_DATASETS_DIR: z.string().optional(),
+  SLACK_WEBHOOK_PARAMETER: z.string().optional(),
+});
+export type LambdaEnvironment = z.infer<typeof lambdaEnvironment>;
+
+/** Thrown when the function's environment is incomplete: names every missing variable. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnvironment {
+  const parsed = lambdaEnvironment.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      `lakeplane function environment is incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function layoutFromEnvironment(env: LambdaEnvironment): LakeLayout {
+  return {
+    bronzeBucket: env.BRONZE_BUCKET,
+    silverBucket: env.SILVER_BUCKET,
+    goldBucket: env.GOLD_BUCKET,
+    quarantineBucket: env.QUARANTINE_BUCKET,
+    artifactsBucket: env.ARTIFACTS_BUCKET,
+    silverDatabase: env.SILVER_DATABASE,
+    goldDatabase: env.GOLD_DATABASE,
+    clusterId: env.EMR_CLUSTER_ID,
+  };
+}

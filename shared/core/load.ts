@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+
+/** Where a load's Bronze object is. */
+export interface SourceObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag: string;
+  readonly size: number;
+}
+
+/** The states of a load. HELD: the dataset was paused when the object landed. */
+export const LOAD_STATUSES = ['REGISTERED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'HELD', 'REJECTED'] as const;
+export type LoadStatus = (typeof LOAD_STATUSES)[number];
+
+/** Final states: nothing moves a load out of them but a replay. */
+export const TERMINAL_STATUSES: ReadonlySet<LoadStatus> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED']);
+
+/**
+ * The statuses a load may move to `to` from. Events can arrive out of order (EventBridge
+ * does not order them), so a late RUNNING never overwrites a final state.
+ */
+export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
+  switch (to) {
+    case 'RUNNING':
+      return ['REGISTERED', 'HELD'];
+    case 'SUCCEEDED':
+    case 'FAILED':
+      return ['REGISTERED', 'RUNNING'];
+    case 'REGISTERED':
+      return ['HELD'];
+    case 'HELD':
+    case 'REJECTED':
+      return [];
+  }
+}
+
+/** Row counts of one load, as the engine reports them. */
+export interface LoadCounts {
+  readonly rowsIn: number;
+  readonly rowsQuarantined: number;
+  readonly rowsStaged: number;
+  readonly duplicatesDropped: number;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
+
+/** Why a load failed, in words an on-call engineer can act on. */
+export interface LoadCause {
+  readonly error: string;
+  readonly message: string;
+}
+
+export interface StatusChange {
+  readonly status: LoadStatus;
+  readonly at: string;
+  readonly note?: string;
+}
+
+/** The ledger's record of one load. */
+export interface LoadRecord {
+  readonly loadId: string;
+  readonly dataset: string;
+  readonly status: LoadStatus;
+  readonly source: SourceObject;
+  readonly executionName: string;
+  readonly executionArn?: string;
+  readonly attempts: number;
+  readonly registeredAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly counts?: LoadCounts;
+  readonly commitId?: string;
+  readonly cause?: LoadCause;
+  readonly history: readonly StatusChange[];
+}
+
+/**
+ * The load id of a Bronze object: the dataset and a digest of bucket, key and content
+ * ETag. The same content landing at the same key again (a duplicate event, or the same file
+ * uploaded twice) has the same id, so it is recognised and not loaded twice. It is also the
+ * Step Functions execution name (at most 80 characters of [A-Za-z0-9-_]).
+ */
+export function loadIdFor(dataset: string, source: Pick<SourceObject, 'bucket' | 'key' | 'etag'>): string {
+  const digest = createHash('sha256')
+    .update(`${source.bucket}\n${source.key}\n${source.etag.replaceAll('"', '')}`)
+    .digest('hex')
+    .slice(0, 20);
+  return `${dataset}-${digest}`;
+}

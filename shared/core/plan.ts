@@ -1,0 +1,129 @@
+import type { DatasetContract } from './contract/types.js';
+import type { SourceObject } from './load.js';
+
+/** Where the lake lives: the deployment's buckets, databases and cluster. */
+export interface LakeLayout {
+  readonly bronzeBucket: string;
+  readonly silverBucket: string;
+  readonly goldBucket: string;
+  readonly quarantineBucket: string;
+  readonly artifactsBucket: string;
+  readonly silverDatabase: string;
+  readonly goldDatabase: string;
+  readonly clusterId: string;
+}
+
+/** One EMR step the state machine submits (`addStep.sync` with command-runner.jar). */
+export interface StepPlan {
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+/** The input of one load-dataset execution. Everything the state machine needs is here. */
+export interface LoadExecutionInput {
+  readonly load: { readonly loadId: string; readonly dataset: string; readonly source: SourceObject; readonly attempt: number };
+  readonly cluster: { readonly id: string };
+  readonly steps: { readonly stage: StepPlan; readonly upsert: StepPlan; readonly gold: StepPlan };
+  readonly results: { readonly stage: string; readonly upsert: string; readonly gold: string };
+}
+
+/** The S3 URI of a run artefact of one load attempt (results, staging). */
+export function runUri(layout: LakeLayout, loadId: string, attempt: number, name: string): string {
+  return `s3://${layout.artifactsBucket}/runs/${loadId}/attempt-${attempt}/${name}`;
+}
+
+/**
+ * Plans the three EMR steps of one load from the dataset contract. The Spark jobs read the
+ * contract itself from the artifacts bucket; the arguments say which data, where to and
+ * where to write the result.
+ */
+export function planLoad(
+  contract: DatasetContract,
+  load: { loadId: string; source: SourceObject; attempt: number },
+  layout: LakeLayout,
+): LoadExecutionInput {
+  const scripts = `s3://${layout.artifactsBucket}/spark-jobs`;
+  const spark = (job: string) => [
+    'spark-submit',
+    '--deploy-mode',
+    'cluster',
+    '--py-files',
+    `${scripts}/lakeplane_jobs.zip`,
+    `${scripts}/${job}`,
+  ];
+  const common = [
+    '--dataset',
+    contract.name,
+    '--contract',
+    `s3://${layout.artifactsBucket}/contracts/${contract.name}.json`,
+    '--load-id',
+    load.loadId,
+    '--attempt',
+    String(load.attempt),
+  ];
+  const results = {
+    stage: runUri(layout, load.loadId, load.attempt, 'stage.json'),
+    upsert: runUri(layout, load.loadId, load.attempt, 'upsert.json'),
+    gold: runUri(layout, load.loadId, load.attempt, 'gold.json'),
+  };
+  const staging = runUri(layout, load.loadId, load.attempt, 'staging/');
+  const src = load.source;
+  const stepName = (what: string) => `${contract.name} ${what} ${load.loadId}#${load.attempt}`;
+  return {
+    load: { loadId: load.loadId, dataset: contract.name, source: src, attempt: load.attempt },
+    cluster: { id: layout.clusterId },
+    steps: {
+      stage: {
+        name: stepName('stage'),
+        args: [
+          ...spark('bronze_to_silver.py'),
+          '--phase',
+          'stage',
+          ...common,
+          '--result',
+          results.stage,
+          '--input',
+          `s3://${src.bucket}/${src.key}`,
+          ...(src.versionId ? ['--input-version', src.versionId] : []),
+          '--staging',
+          staging,
+          '--quarantine',
+          `s3://${layout.quarantineBucket}/${contract.name}/${load.loadId}/`,
+        ],
+      },
+      upsert: {
+        name: stepName('upsert'),
+        args: [
+          ...spark('bronze_to_silver.py'),
+          '--phase',
+          'upsert',
+          ...common,
+          '--result',
+          results.upsert,
+          '--staging',
+          staging,
+          '--silver-path',
+          `s3://${layout.silverBucket}/${contract.name}/`,
+          '--database',
+          layout.silverDatabase,
+        ],
+      },
+      gold: {
+        name: stepName('gold'),
+        args: [
+          ...spark('silver_to_gold.py'),
+          ...common,
+          '--result',
+          results.gold,
+          '--gold-path',
+          `s3://${layout.goldBucket}/`,
+          '--silver-database',
+          layout.silverDatabase,
+          '--gold-database',
+          layout.goldDatabase,
+        ],
+      },
+    },
+    results,
+  };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+
+/** What the stage step (bronze_to_silver.py --phase stage, or the local engine) writes. */
+export const stageResult = z.object({
+  phase: z.literal('stage'),
+  loadId: z.string(),
+  dataset: z.string(),
+  rowsIn: count,
+  rowsQuarantined: count,
+  rowsStaged: count,
+  duplicatesDropped: count,
+});
+export type StageResult = z.infer<typeof stageResult>;
+
+/** What the upsert step writes: the Silver commit and its row counts. */
+export const upsertResult = z.object({
+  phase: z.literal('upsert'),
+  loadId: z.string(),
+  dataset: z.string(),
+  commitId: z.string(),
+  inserted: count,
+  updated: count,
+  deleted: count,
+});
+export type UpsertResult = z.infer<typeof upsertResult>;
+
+/** What the gold step writes. */
+export const goldResult = z.object({
+  phase: z.literal('gold'),
+  loadId: z.string(),
+  dataset: z.string(),
+  tables: z.array(z.object({ name: z.string(), rows: count })),
+});
+export type GoldResult = z.infer<typeof goldResult>;
+
+/** The execution input fields load-events reads back (see plan.ts). */
+export const executionInputShape = z.object({
+  load: z.object({ loadId: z.string(), dataset: z.string(), attempt: z.number().int().positive() }),
+  results: z.object({ stage: z.string(), upsert: z.string(), gold: z.string() }),
+});
+
+/** Splits `s3://bucket/key` into its parts. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1]!, key: m[2]! };
+}

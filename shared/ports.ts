@@ -1,0 +1,81 @@
+/**
+ * The interfaces the control plane needs from the outside world. AWS adapters live in
+ * shared/aws/, the embedded defaults in local/. Handlers and use cases see only these.
+ */
+import type { LoadCause, LoadCounts, LoadRecord, LoadStatus } from './core/load.js';
+import type { SlackMessage } from './core/messages/slack.js';
+
+/** Object metadata as S3 reports it. */
+export interface ObjectInfo {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag: string;
+  readonly size: number;
+}
+
+/** S3-shaped object storage (versioned buckets). */
+export interface ObjectStore {
+  put(bucket: string, key: string, body: Uint8Array | string): Promise<ObjectInfo>;
+  /** Reads an object (a given version when `versionId` is set); undefined when absent. */
+  get(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined>;
+}
+
+/** Result of registering a load: created, or the record that already holds the id. */
+export type RegisterResult = { readonly created: true } | { readonly created: false; readonly existing: LoadRecord };
+
+/** Fields that a status transition may set along with the status. */
+export interface LoadUpdate {
+  readonly executionArn?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly counts?: LoadCounts;
+  readonly commitId?: string;
+  readonly cause?: LoadCause;
+}
+
+export interface LoadQuery {
+  readonly dataset?: string;
+  readonly status?: LoadStatus;
+  /** ISO timestamp: loads registered at or after it. */
+  readonly since?: string;
+  readonly limit?: number;
+}
+
+/** The load ledger (DynamoDB in AWS and locally, against dynalite). */
+export interface Ledger {
+  /** Writes a new load record unless one with the same id exists (conditional write). */
+  register(load: LoadRecord): Promise<RegisterResult>;
+  get(loadId: string): Promise<LoadRecord | undefined>;
+  /**
+   * Moves a load to `to` only if its current status is one of `from` (conditional write).
+   * @returns the updated record, or undefined when the condition did not hold.
+   */
+  transition(
+    loadId: string,
+    to: LoadStatus,
+    from: readonly LoadStatus[],
+    update: LoadUpdate,
+    note?: string,
+  ): Promise<LoadRecord | undefined>;
+  /** Newest first. */
+  list(query: LoadQuery): Promise<LoadRecord[]>;
+}
+
+export interface StartedExecution {
+  readonly executionArn: string;
+  /** True when an execution of that name had already been started with the same input. */
+  readonly alreadyStarted: boolean;
+}
+
+/** Starts load-dataset executions (Step Functions). */
+export interface Orchestrator {
+  /** Idempotent per name: the same name and input returns the running execution. */
+  startExecution(name: string, input: unknown): Promise<StartedExecution>;
+}
+
+/** Sends alerts to people (Slack incoming webhook; locally a JSONL file and the console). */
+export interface Notifier {
+  notify(message: SlackMessage): Promise<void>;
+}

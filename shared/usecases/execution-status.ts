@@ -1,0 +1,118 @@
+import type { z } from 'zod';
+import type { ExecutionStatusChangeEvent } from '../core/events.js';
+import { describeFailure } from '../core/failure.js';
+import type { LoadCounts, LoadRecord } from '../core/load.js';
+import { loadFailedMessage } from '../core/messages/load-failed.js';
+import {
+  executionInputShape,
+  parseS3Uri,
+  stageResult,
+  upsertResult,
+} from '../core/run-results.js';
+import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
+
+export interface ExecutionStatusDeps {
+  readonly ledger: Ledger;
+  readonly objects: ObjectStore;
+  readonly notifier: Notifier;
+  readonly stage?: string;
+}
+
+export type StatusOutcome =
+  | { readonly outcome: 'recorded'; readonly load: LoadRecord }
+  | { readonly outcome: 'ignored'; readonly reason: string };
+
+/**
+ * A load-dataset execution changed status: record it in the ledger (status, counts, commit,
+ * duration, cause). Transitions are conditional, so a repeated or late event changes
+ * nothing, and only the event that actually moves a load to FAILED sends the alert.
+ */
+export async function onExecutionStatus(
+  event: ExecutionStatusChangeEvent,
+  deps: ExecutionStatusDeps,
+): Promise<StatusOutcome> {
+  const d = event.detail;
+  const input = parseInput(d.input);
+  if (!input) return { outcome: 'ignored', reason: `execution ${d.name} has no load-dataset input` };
+  const { loadId } = input.load;
+  const startedAt = new Date(d.startDate).toISOString();
+  const finishedAt = d.stopDate ? new Date(d.stopDate).toISOString() : undefined;
+  const timing: LoadUpdate = {
+    executionArn: d.executionArn,
+    startedAt,
+    ...(finishedAt ? { finishedAt, durationMs: d.stopDate! - d.startDate } : {}),
+  };
+
+  let updated: LoadRecord | undefined;
+  switch (d.status) {
+    case 'RUNNING':
+      updated = await deps.ledger.transition(loadId, 'RUNNING', ['REGISTERED'], { executionArn: d.executionArn, startedAt });
+      break;
+    case 'SUCCEEDED': {
+      const results = await readResults(deps.objects, input.results);
+      updated = await deps.ledger.transition(loadId, 'SUCCEEDED', ['REGISTERED', 'RUNNING'], {
+        ...timing,
+        ...(results.counts ? { counts: results.counts } : {}),
+        ...(results.commitId ? { commitId: results.commitId } : {}),
+      });
+      break;
+    }
+    case 'FAILED':
+    case 'TIMED_OUT':
+    case 'ABORTED': {
+      const results = await readResults(deps.objects, input.results);
+      const cause =
+        d.status === 'FAILED'
+          ? describeFailure(d.error ?? undefined, d.cause ?? undefined)
+          : { error: `States.${d.status}`, message: `the execution ${d.status === 'TIMED_OUT' ? 'timed out' : 'was aborted'}` };
+      updated = await deps.ledger.transition(loadId, 'FAILED', ['REGISTERED', 'RUNNING'], {
+        ...timing,
+        cause,
+        ...(results.counts ? { counts: results.counts } : {}),
+        ...(results.commitId ? { commitId: results.commitId } : {}),
+      });
+      if (updated) await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
+      break;
+    }
+    case 'PENDING_REDRIVE':
+      return { outcome: 'ignored', reason: 'redrive is not used by lakeplane' };
+  }
+  if (!updated) return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
+  return { outcome: 'recorded', load: updated };
+}
+
+function parseInput(raw: string | null | undefined): z.infer<typeof executionInputShape> | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = executionInputShape.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the step results that exist; a missing one means its step did not finish. */
+async function readResults(
+  objects: ObjectStore,
+  uris: { stage: string; upsert: string; gold: string },
+): Promise<{ counts?: LoadCounts; commitId?: string }> {
+  const read = async <T>(uri: string, schema: z.ZodType<T>): Promise<T | undefined> => {
+    const { bucket, key } = parseS3Uri(uri);
+    const body = await objects.get(bucket, key);
+    if (!body) return undefined;
+    const parsed = schema.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    return parsed.success ? parsed.data : undefined;
+  };
+  const [stage, upsert] = await Promise.all([read(uris.stage, stageResult), read(uris.upsert, upsertResult)]);
+  if (!stage) return {};
+  const counts: LoadCounts = {
+    rowsIn: stage.rowsIn,
+    rowsQuarantined: stage.rowsQuarantined,
+    rowsStaged: stage.rowsStaged,
+    duplicatesDropped: stage.duplicatesDropped,
+    inserted: upsert?.inserted ?? 0,
+    updated: upsert?.updated ?? 0,
+    deleted: upsert?.deleted ?? 0,
+  };
+  return { counts, ...(upsert ? { commitId: upsert.commitId } : {}) };
+}
