@@ -16,7 +16,10 @@ type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
  * tracer is off (no X-Ray daemon); the local runtime turns EMF output off through
  * POWERTOOLS_METRICS_DISABLED, as Powertools reads it when Metrics is created.
  */
-export function createObservability(serviceName: string, options: { local?: boolean; logLevel?: LogLevel } = {}): Observability {
+export function createObservability(
+  serviceName: string,
+  options: { local?: boolean; logLevel?: LogLevel } = {},
+): Observability {
   const logLevel = options.logLevel ?? ((process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as LogLevel);
   const logger = new Logger({ serviceName, logLevel });
   const metrics = new Metrics({ namespace: 'lakeplane', serviceName, logger });

@@ -1,16 +1,17 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
+import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
+import { createObservability } from '../functions/observability.js';
+import type { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
 import { SlackWebhookNotifier } from '../shared/aws/slack-webhook-notifier.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import { executionStatusPattern, objectCreatedPattern } from '../shared/core/event-patterns.js';
-import { loadIdFor } from '../shared/core/load.js';
-import type { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
+import { type LoadRecord, loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
-import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
-import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
-import { createObservability } from '../functions/observability.js';
 import { LocalEmr } from './emr/local-emr.js';
 import { Warehouse } from './engine/warehouse.js';
 import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
@@ -48,6 +49,8 @@ export interface LandedObject extends ObjectInfo {
   readonly dataset: string;
   /** The load id the object maps to (the same id object-landed computes). */
   readonly loadId: string;
+  /** The ledger's record of that load before this landing, if the same content had landed before. */
+  readonly previous: LoadRecord | undefined;
 }
 
 /**
@@ -78,7 +81,8 @@ export class LocalRuntime {
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const contracts = loadContractsDir(options.datasetsDir ?? DEFAULT_DATASETS_DIR);
     const print = options.print ?? ((t: string) => process.stderr.write(`${t}\n`));
-    const logLevel = options.logLevel ?? ((process.env.LAKEPLANE_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT');
+    const logLevel =
+      options.logLevel ?? (process.env.LAKEPLANE_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
     const store = new DirObjectStore(ws.objects);
     const bus = new LocalEventBus();
     const warehouse = await Warehouse.open(ws.warehouse, {
@@ -118,8 +122,12 @@ export class LocalRuntime {
       objects: store,
       notifier,
     });
-    bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), (e) => objectLanded(e, localContext('object-landed')));
-    bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) => loadEvents(e, localContext('load-events')));
+    bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), (e) =>
+      objectLanded(e, localContext('object-landed')),
+    );
+    bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) =>
+      loadEvents(e, localContext('load-events')),
+    );
 
     const failures: { rule: string; event: BusEvent; error: string }[] = [];
     const deadLetters = join(ws.home, 'dead-letters.jsonl');
@@ -140,7 +148,13 @@ export class LocalRuntime {
           {
             version: '0',
             bucket: { name: info.bucket },
-            object: { key: info.key, size: info.size, etag: info.etag, 'version-id': info.versionId, sequencer: info.versionId },
+            object: {
+              key: info.key,
+              size: info.size,
+              etag: info.etag,
+              'version-id': info.versionId,
+              sequencer: info.versionId,
+            },
             'request-id': 'local',
             requester: 'local',
             reason: 'PutObject',
@@ -158,8 +172,14 @@ export class LocalRuntime {
     if (!contract) {
       throw new UnknownDatasetError(dataset, [...this.contracts.datasets.keys()]);
     }
-    const info = await this.store.putFile(LOCAL_LAYOUT.bronzeBucket, key ?? `${contract.bronze.prefix}${basename(file)}`, file);
-    return { ...info, dataset, loadId: loadIdFor(dataset, info) };
+    const body = readFileSync(file);
+    const bucket = LOCAL_LAYOUT.bronzeBucket;
+    const objectKey = key ?? `${contract.bronze.prefix}${basename(file)}`;
+    const etag = createHash('md5').update(body).digest('hex');
+    const loadId = loadIdFor(dataset, { bucket, key: objectKey, etag });
+    const previous = await this.ledger.get(loadId);
+    const info = await this.store.put(bucket, objectKey, body);
+    return { ...info, dataset, loadId, previous };
   }
 
   /** Waits until every event delivery and execution this process started has finished. */
@@ -181,6 +201,8 @@ export class LocalRuntime {
 export class UnknownDatasetError extends Error {
   override readonly name = 'UnknownDatasetError';
   constructor(dataset: string, known: readonly string[]) {
-    super(`no dataset named "${dataset}"; known datasets: ${known.join(', ')} (contracts are in datasets/*.yaml)`);
+    super(
+      `no dataset named "${dataset}"; known datasets: ${known.join(', ')} (contracts are in datasets/*.yaml)`,
+    );
   }
 }

@@ -42,4 +42,5 @@ export const LOCAL_LAYOUT: LakeLayout = {
   clusterId: 'local',
 };
 
-export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:lakeplane-load-dataset';
+export const LOCAL_STATE_MACHINE_ARN =
+  'arn:aws:states:local:000000000000:stateMachine:lakeplane-load-dataset';

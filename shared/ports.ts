@@ -22,7 +22,9 @@ export interface ObjectStore {
 }
 
 /** Result of registering a load: created, or the record that already holds the id. */
-export type RegisterResult = { readonly created: true } | { readonly created: false; readonly existing: LoadRecord };
+export type RegisterResult =
+  | { readonly created: true }
+  | { readonly created: false; readonly existing: LoadRecord };
 
 /** Fields that a status transition may set along with the status. */
 export interface LoadUpdate {

@@ -1,6 +1,6 @@
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
@@ -27,7 +27,8 @@ export function awsDeps(): LoadEventsHandlerDeps {
  */
 function webhookUrlFromSsm(parameterName: string | undefined): () => Promise<string> {
   return async () => {
-    if (!parameterName) throw new Error('SLACK_WEBHOOK_PARAMETER is not set: failed-load alerts cannot be sent');
+    if (!parameterName)
+      throw new Error('SLACK_WEBHOOK_PARAMETER is not set: failed-load alerts cannot be sent');
     const value = await getParameter(parameterName, { decrypt: true, maxAge: 300 });
     if (!value) throw new Error(`SSM parameter ${parameterName} has no value`);
     return value;

@@ -9,7 +9,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues, executionStatusChangeEvent } from '../../shared/core/events.js';
-import { type ExecutionStatusDeps, onExecutionStatus, type StatusOutcome } from '../../shared/usecases/execution-status.js';
+import {
+  type ExecutionStatusDeps,
+  onExecutionStatus,
+  type StatusOutcome,
+} from '../../shared/usecases/execution-status.js';
 import type { Observability } from '../observability.js';
 
 export type LoadEventsHandlerDeps = ExecutionStatusDeps & Observability;
@@ -24,7 +28,9 @@ export function createHandler(deps: LoadEventsHandlerDeps) {
   const run = async (event: unknown, _context: Context): Promise<StatusOutcome> => {
     const parsed = executionStatusChangeEvent.safeParse(event);
     if (!parsed.success) {
-      throw new InvalidExecutionEventError(`not a Step Functions execution status change: ${describeEventIssues(parsed.error)}`);
+      throw new InvalidExecutionEventError(
+        `not a Step Functions execution status change: ${describeEventIssues(parsed.error)}`,
+      );
     }
     const d = parsed.data.detail;
     logger.appendKeys({ executionName: d.name, executionStatus: d.status });
@@ -38,8 +44,13 @@ export function createHandler(deps: LoadEventsHandlerDeps) {
     metrics.addDimension('dataset', load.dataset);
     if (load.status === 'SUCCEEDED') {
       metrics.addMetric('LoadsSucceeded', MetricUnit.Count, 1);
-      if (load.durationMs !== undefined) metrics.addMetric('LoadDuration', MetricUnit.Milliseconds, load.durationMs);
-      logger.info('load succeeded', { commitId: load.commitId, counts: load.counts, durationMs: load.durationMs });
+      if (load.durationMs !== undefined)
+        metrics.addMetric('LoadDuration', MetricUnit.Milliseconds, load.durationMs);
+      logger.info('load succeeded', {
+        commitId: load.commitId,
+        counts: load.counts,
+        durationMs: load.durationMs,
+      });
     } else if (load.status === 'FAILED') {
       metrics.addMetric('LoadsFailed', MetricUnit.Count, 1);
       logger.error('load failed', { cause: load.cause });

@@ -12,7 +12,9 @@ export function awsDeps(): ObjectLandedHandlerDeps {
   const env = readEnvironment();
   return {
     ...createObservability('object-landed'),
-    contracts: loadContractsDir(env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`),
+    contracts: loadContractsDir(
+      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+    ),
     ledger: new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE),
     orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
     layout: layoutFromEnvironment(env),

@@ -9,7 +9,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues, objectCreatedEvent } from '../../shared/core/events.js';
-import { type LandedOutcome, type ObjectLandedDeps, onObjectLanded } from '../../shared/usecases/object-landed.js';
+import {
+  type LandedOutcome,
+  type ObjectLandedDeps,
+  onObjectLanded,
+} from '../../shared/usecases/object-landed.js';
 import type { Observability } from '../observability.js';
 
 export type ObjectLandedHandlerDeps = ObjectLandedDeps & Observability;
@@ -24,7 +28,9 @@ export function createHandler(deps: ObjectLandedHandlerDeps) {
   const run = async (event: unknown, _context: Context): Promise<LandedOutcome> => {
     const parsed = objectCreatedEvent.safeParse(event);
     if (!parsed.success) {
-      throw new InvalidObjectEventError(`not an S3 Object Created event: ${describeEventIssues(parsed.error)}`);
+      throw new InvalidObjectEventError(
+        `not an S3 Object Created event: ${describeEventIssues(parsed.error)}`,
+      );
     }
     const { bucket, object } = parsed.data.detail;
     logger.appendKeys({ bucket: bucket.name, key: object.key });

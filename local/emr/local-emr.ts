@@ -2,8 +2,8 @@ import { basename } from 'node:path';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import { parseS3Uri } from '../../shared/core/run-results.js';
-import type { DirObjectStore } from '../object-store/dir-object-store.js';
 import type { Warehouse } from '../engine/warehouse.js';
+import type { DirObjectStore } from '../object-store/dir-object-store.js';
 
 /** The `addStep.sync` parameters the state machine passes (after its Parameters are applied). */
 export interface AddStepParameters {
@@ -18,12 +18,23 @@ export interface AddStepParameters {
 export class StepFailedError extends Error {
   override readonly name = 'States.TaskFailed';
   constructor(stepName: string, reason: string, message: string) {
-    super(JSON.stringify({ Step: { Name: stepName, Status: { State: 'FAILED', FailureDetails: { Reason: reason, Message: message } } } }));
+    super(
+      JSON.stringify({
+        Step: {
+          Name: stepName,
+          Status: { State: 'FAILED', FailureDetails: { Reason: reason, Message: message } },
+        },
+      }),
+    );
   }
 }
 
 /** Optional fault injection for tests: called before each step runs. */
-export type StepFaultHook = (job: string, phase: string | undefined, args: Readonly<Record<string, string>>) => void | Promise<void>;
+export type StepFaultHook = (
+  job: string,
+  phase: string | undefined,
+  args: Readonly<Record<string, string>>,
+) => void | Promise<void>;
 
 /**
  * Runs the EMR steps of the load-dataset state machine on the local DuckDB warehouse. It reads
@@ -71,7 +82,14 @@ export class LocalEmr {
       if (bad.length > 0) {
         const q = parseS3Uri(required(args, 'quarantine'));
         const lines = bad.map((b) =>
-          JSON.stringify({ loadId, dataset: contract.name, source: `s3://${input.bucket}/${input.key}`, line: b.line, reason: b.reason, raw: b.raw }),
+          JSON.stringify({
+            loadId,
+            dataset: contract.name,
+            source: `s3://${input.bucket}/${input.key}`,
+            line: b.line,
+            reason: b.reason,
+            raw: b.raw,
+          }),
         );
         await this.store.put(q.bucket, `${q.key}records.ndjson`, `${lines.join('\n')}\n`);
       }
@@ -102,12 +120,14 @@ export class LocalEmr {
 /** Splits `spark-submit [options] <script> --k v ...` into the script name and its arguments. */
 export function parseSparkSubmit(argv: readonly string[]): { job: string; args: Record<string, string> } {
   const scriptAt = argv.findIndex((a) => a.endsWith('.py'));
-  if (argv[0] !== 'spark-submit' || scriptAt < 0) throw new Error(`not a spark-submit of a .py job: ${argv.join(' ')}`);
+  if (argv[0] !== 'spark-submit' || scriptAt < 0)
+    throw new Error(`not a spark-submit of a .py job: ${argv.join(' ')}`);
   const args: Record<string, string> = {};
   for (let i = scriptAt + 1; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
-    if (!flag.startsWith('--') || value === undefined) throw new Error(`malformed job arguments near "${flag}"`);
+    if (!flag.startsWith('--') || value === undefined)
+      throw new Error(`malformed job arguments near "${flag}"`);
     args[flag.slice(2)] = value;
   }
   return { job: basename(argv[scriptAt]!), args };

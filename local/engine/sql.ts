@@ -21,9 +21,10 @@ export function literal(value: string): string {
  * Reads a file as one row per line with its 1-based line number. The CSV reader with an
  * impossible delimiter and no quoting is DuckDB's fastest line splitter (measured: 0.25 s per
  * million lines, against minutes for read_text + string_split). Blank lines come back as NULL.
+ * (`column0`, not `line`, so no contract column can be shadowed.)
  */
 export function readLinesSql(path: string, newLine: '\\n' | '\\r\\n'): string {
-  return `SELECT row_number() OVER () AS line_no, line FROM read_csv(${literal(path)}, columns={'line': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='', escape='', auto_detect=false, new_line='${newLine}', strict_mode=false)`;
+  return `SELECT row_number() OVER () AS __lp_line_no, column0 AS __lp_line FROM read_csv(${literal(path)}, columns={'column0': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='', escape='', auto_detect=false, new_line='${newLine}', strict_mode=false)`;
 }
 
 function castExpr(column: ColumnSpec, raw: string): string {
@@ -33,16 +34,19 @@ function castExpr(column: ColumnSpec, raw: string): string {
 }
 
 /**
- * Parses and types the lines of table `raw(line_no, line)` into `checked`: one column per
- * contract column plus `line_no`, `line` and `reason` (NULL for a good record, otherwise
- * why it goes to quarantine, naming the field).
+ * Parses and types the lines of table `raw(__lp_line_no, __lp_line)` into `checked`: one column
+ * per contract column plus `__lp_line_no`, `__lp_line` and `__lp_reason` (NULL for a good record,
+ * otherwise why it goes to quarantine, naming the field). The `__lp_` prefix is reserved.
  */
 export function checkRecordsSql(contract: DatasetContract): string {
   const struct = `{${contract.columns.map((c) => `${JSON.stringify(c.name)}:"VARCHAR"`).join(',')}}`;
-  const raw = (c: ColumnSpec) => `r.${ident(c.name)}`;
+  const raw = (c: ColumnSpec) => `__lp_r.${ident(c.name)}`;
   const reasons = contract.columns.flatMap((c) => {
     const out: string[] = [];
-    if (!c.nullable) out.push(`WHEN ${raw(c)} IS NULL THEN ${literal(`field ${c.name}: missing or null, but the contract says nullable: false`)}`);
+    if (!c.nullable)
+      out.push(
+        `WHEN ${raw(c)} IS NULL THEN ${literal(`field ${c.name}: missing or null, but the contract says nullable: false`)}`,
+      );
     if (c.type.kind !== 'string') {
       out.push(
         `WHEN ${raw(c)} IS NOT NULL AND ${castExpr(c, raw(c))} IS NULL THEN ${literal(`field ${c.name}: "`)} || left(${raw(c)}, 80) || ${literal(`" is not a ${c.typeName}`)}`,
@@ -53,15 +57,15 @@ export function checkRecordsSql(contract: DatasetContract): string {
   const typed = contract.columns.map((c) => `${castExpr(c, raw(c))} AS ${ident(c.name)}`).join(',\n  ');
   return `CREATE OR REPLACE TEMP TABLE checked AS
 WITH parsed AS (
-  SELECT line_no, line, json_valid(line) AS valid,
-         CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_transform(line, ${literal(struct)}) END AS r
-  FROM raw WHERE line IS NOT NULL AND trim(line) <> ''
+  SELECT __lp_line_no, __lp_line, json_valid(__lp_line) AS __lp_valid,
+         CASE WHEN json_valid(__lp_line) AND json_type(__lp_line) = 'OBJECT' THEN json_transform(__lp_line, ${literal(struct)}) END AS __lp_r
+  FROM raw WHERE __lp_line IS NOT NULL AND trim(__lp_line) <> ''
 )
-SELECT line_no, line,
-  CASE WHEN NOT valid THEN 'not valid JSON'
-       WHEN r IS NULL THEN 'not a JSON object'
+SELECT __lp_line_no, __lp_line,
+  CASE WHEN NOT __lp_valid THEN 'not valid JSON'
+       WHEN __lp_r IS NULL THEN 'not a JSON object'
        ${reasons.join('\n       ')}
-  END AS reason,
+  END AS __lp_reason,
   ${typed}
 FROM parsed`;
 }
@@ -75,8 +79,8 @@ export function batchSql(contract: DatasetContract): string {
   const cols = contract.columns.map((c) => ident(c.name)).join(', ');
   const key = contract.key.map(ident).join(', ');
   return `CREATE OR REPLACE TEMP TABLE batch AS
-SELECT ${cols} FROM checked WHERE reason IS NULL
-QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, line_no DESC) = 1`;
+SELECT ${cols} FROM checked WHERE __lp_reason IS NULL
+QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, __lp_line_no DESC) = 1`;
 }
 
 /** The staged table of one load attempt. */
@@ -89,7 +93,11 @@ export function silverTable(dataset: string): string {
 }
 
 /** Row-count SQL of what a MERGE of `staged` into `silver` will do (run in the same transaction). */
-export function mergeCountsSql(contract: DatasetContract, staged: string, columns: readonly string[]): string {
+export function mergeCountsSql(
+  contract: DatasetContract,
+  staged: string,
+  columns: readonly string[],
+): string {
   const on = contract.key.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ');
   const pc = ident(contract.precombine);
   const isDelete = deleteCondition(contract);
@@ -105,7 +113,9 @@ FROM ${staged} s LEFT JOIN ${silverTable(contract.name)} t ON ${on}`;
 
 /** Whether a staged record is a CDC delete (NULL operation = not a delete, as in DMS full loads). */
 function deleteCondition(contract: DatasetContract): string {
-  return contract.cdc ? `coalesce(s.${ident(contract.cdc.column)} = ${literal(contract.cdc.deleteValue)}, false)` : 'false';
+  return contract.cdc
+    ? `coalesce(s.${ident(contract.cdc.column)} = ${literal(contract.cdc.deleteValue)}, false)`
+    : 'false';
 }
 
 /** MERGE of the staged batch into Silver with event-time ordering and CDC deletes. */

@@ -136,16 +136,22 @@ export class Warehouse {
     load: { loadId: string; attempt: number; file: string; displayName: string },
   ): Promise<{ result: StageResult; bad: BadRecord[] }> {
     try {
-      await this.conn.run(`CREATE OR REPLACE TEMP TABLE raw AS ${readLinesSql(load.file, detectNewLine(load.file))}`);
+      await this.conn.run(
+        `CREATE OR REPLACE TEMP TABLE raw AS ${readLinesSql(load.file, detectNewLine(load.file))}`,
+      );
     } catch (e) {
       throw new MalformedFileError(`${load.displayName} cannot be read as NDJSON text: ${firstLine(e)}`);
     }
     await this.conn.run(checkRecordsSql(contract));
-    const counts = await this.one(`SELECT count(*) AS total, count(*) FILTER (WHERE reason IS NOT NULL) AS bad FROM checked`);
+    const counts = await this.one(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE __lp_reason IS NOT NULL) AS bad FROM checked`,
+    );
     const total = Number(counts.total);
     const badCount = Number(counts.bad);
     if (total > 0 && badCount / total > contract.bronze.maxBadRecordRatio) {
-      const first = await this.one(`SELECT line_no, reason FROM checked WHERE reason IS NOT NULL ORDER BY line_no LIMIT 1`);
+      const first = await this.one(
+        `SELECT __lp_line_no AS line_no, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no LIMIT 1`,
+      );
       throw new MalformedFileError(
         `${load.displayName}: ${badCount} of ${total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${first.reason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`,
       );
@@ -153,7 +159,11 @@ export class Warehouse {
     const bad =
       badCount === 0
         ? []
-        : (await this.rows(`SELECT line_no, line, reason FROM checked WHERE reason IS NOT NULL ORDER BY line_no`)).map((r) => ({
+        : (
+            await this.rows(
+              `SELECT __lp_line_no AS line_no, __lp_line AS line, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no`,
+            )
+          ).map((r) => ({
             line: Number(r.line_no),
             raw: String(r.line),
             reason: String(r.reason),
@@ -162,7 +172,9 @@ export class Warehouse {
     const staged = stagingTable(load.loadId, load.attempt);
     await this.conn.run(`CREATE OR REPLACE TABLE ${staged} AS ${contract.silver.sql}`);
     const stagedRows = Number((await this.one(`SELECT count(*) AS n FROM ${staged}`)).n);
-    await this.conn.run('DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS batch;');
+    await this.conn.run(
+      'DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS batch;',
+    );
     const good = total - badCount;
     return {
       result: {
@@ -221,7 +233,10 @@ export class Warehouse {
     try {
       for (const g of contract.gold) {
         await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${g.sql}`);
-        tables.push({ name: g.name, rows: Number((await this.one(`SELECT count(*) AS n FROM gold.${ident(g.name)}`)).n) });
+        tables.push({
+          name: g.name,
+          rows: Number((await this.one(`SELECT count(*) AS n FROM gold.${ident(g.name)}`)).n),
+        });
       }
       await this.conn.run('COMMIT');
     } catch (e) {
@@ -260,7 +275,10 @@ export class Warehouse {
   /** Hudi-style instant time (yyyyMMddHHmmssSSS, UTC), strictly increasing. */
   private async nextCommitId(): Promise<string> {
     const last = await this.one(`SELECT max(commit_id) AS id FROM lakeplane.commits`);
-    let id = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 17);
+    let id = new Date()
+      .toISOString()
+      .replace(/[-:TZ.]/g, '')
+      .slice(0, 17);
     if (typeof last.id === 'string' && id <= last.id) id = String(BigInt(last.id) + 1n);
     return id;
   }
@@ -297,7 +315,15 @@ function toCommitRow(r: Record<string, unknown>): CommitRow {
 }
 
 function toUpsertResult(c: CommitRow): UpsertResult {
-  return { phase: 'upsert', loadId: c.loadId, dataset: c.dataset, commitId: c.commitId, inserted: c.inserted, updated: c.updated, deleted: c.deleted };
+  return {
+    phase: 'upsert',
+    loadId: c.loadId,
+    dataset: c.dataset,
+    commitId: c.commitId,
+    inserted: c.inserted,
+    updated: c.updated,
+    deleted: c.deleted,
+  };
 }
 
 /** CRLF files are split on CRLF; everything else on LF (a mixed file keeps a stray CR per line). */

@@ -44,7 +44,12 @@ export class LocalEventBus {
   }
 
   /** Builds the envelope around a detail, as PutEvents or an AWS service would. */
-  envelope(source: string, detailType: string, detail: Record<string, unknown>, resources: readonly string[] = []): BusEvent {
+  envelope(
+    source: string,
+    detailType: string,
+    detail: Record<string, unknown>,
+    resources: readonly string[] = [],
+  ): BusEvent {
     return {
       version: '0',
       id: randomUUID(),

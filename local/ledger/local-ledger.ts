@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -27,7 +27,12 @@ export const LOCAL_LEDGER_TABLE = 'lakeplane-ledger';
  * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
  */
 export async function startLocalLedger(path: string | undefined): Promise<LocalLedger> {
-  const server: Server = dynalite({ ...(path ? { path } : {}), createTableMs: 1, deleteTableMs: 1, updateTableMs: 1 });
+  const server: Server = dynalite({
+    ...(path ? { path } : {}),
+    createTableMs: 1,
+    deleteTableMs: 1,
+    updateTableMs: 1,
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => ok());
@@ -46,7 +51,10 @@ export async function startLocalLedger(path: string | undefined): Promise<LocalL
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
     await client.send(new CreateTableCommand({ TableName: LOCAL_LEDGER_TABLE, ...LEDGER_TABLE_SCHEMA }));
-    await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: LOCAL_LEDGER_TABLE });
+    await waitUntilTableExists(
+      { client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 },
+      { TableName: LOCAL_LEDGER_TABLE },
+    );
   }
   return {
     ledger: new DynamoLedger(client, LOCAL_LEDGER_TABLE),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { ObjectInfo, ObjectStore } from '../../shared/ports.js';
 
@@ -50,11 +50,6 @@ export class DirObjectStore implements ObjectStore {
     return info;
   }
 
-  /** Puts a file's content without holding a second copy in memory longer than needed. */
-  async putFile(bucket: string, key: string, file: string): Promise<ObjectInfo> {
-    return this.put(bucket, key, readFileSync(file));
-  }
-
   async get(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined> {
     const path = this.pathOf(bucket, key, versionId);
     return existsSync(path) && statSync(path).isFile() ? readFileSync(path) : undefined;
@@ -62,7 +57,13 @@ export class DirObjectStore implements ObjectStore {
 
   /** Metadata of the current version (or a given one); undefined when absent. */
   head(bucket: string, key: string, versionId?: string): ObjectInfo | undefined {
-    const metaFile = join(this.root, bucket, '.versions', key, versionId ? `${versionId}.json` : 'current.json');
+    const metaFile = join(
+      this.root,
+      bucket,
+      '.versions',
+      key,
+      versionId ? `${versionId}.json` : 'current.json',
+    );
     if (!existsSync(metaFile)) return undefined;
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta;
     return { bucket, key, versionId: meta.versionId, etag: meta.etag, size: meta.size };
@@ -75,7 +76,12 @@ export class DirObjectStore implements ObjectStore {
     const versionsDir = join(this.root, bucket, '.versions', key);
     mkdirSync(versionsDir, { recursive: true });
     mkdirSync(dirname(target), { recursive: true });
-    const meta: VersionMeta = { versionId, etag, size: bytes.byteLength, lastModified: new Date().toISOString() };
+    const meta: VersionMeta = {
+      versionId,
+      etag,
+      size: bytes.byteLength,
+      lastModified: new Date().toISOString(),
+    };
     // Write the version first, then swap the current file and pointer in with renames, so a
     // reader never sees a half-written object.
     writeFileSync(join(versionsDir, versionId), bytes);
@@ -97,14 +103,22 @@ export class DirObjectStore implements ObjectStore {
   }
 
   private safePath(bucket: string, key: string): string {
-    if (!/^[a-z0-9][a-z0-9.-]{1,62}$/.test(bucket)) throw new UnsafeObjectKeyError(`invalid bucket name "${bucket}"`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,62}$/.test(bucket))
+      throw new UnsafeObjectKeyError(`invalid bucket name "${bucket}"`);
     const segments = key.split('/');
-    if (key.startsWith('/') || key.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..' || s === '.versions')) {
-      throw new UnsafeObjectKeyError(`object key "${key}" is not allowed in the local store (empty, ".", ".." or ".versions" segment, or a backslash)`);
+    if (
+      key.startsWith('/') ||
+      key.includes('\\') ||
+      segments.some((s) => s === '' || s === '.' || s === '..' || s === '.versions')
+    ) {
+      throw new UnsafeObjectKeyError(
+        `object key "${key}" is not allowed in the local store (empty, ".", ".." or ".versions" segment, or a backslash)`,
+      );
     }
     const bucketDir = resolve(this.root, bucket);
     const path = resolve(bucketDir, key);
-    if (!path.startsWith(bucketDir + sep)) throw new UnsafeObjectKeyError(`object key "${key}" leaves bucket ${bucket}`);
+    if (!path.startsWith(bucketDir + sep))
+      throw new UnsafeObjectKeyError(`object key "${key}" leaves bucket ${bucket}`);
     return path;
   }
 }

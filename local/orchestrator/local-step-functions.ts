@@ -87,9 +87,17 @@ export class LocalStepFunctions implements Orchestrator {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
-  private async execute(name: string, entry: ExecutionEntry, input: unknown, inputText: string): Promise<void> {
+  private async execute(
+    name: string,
+    entry: ExecutionEntry,
+    input: unknown,
+    inputText: string,
+  ): Promise<void> {
     const execution = this.machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers as never, retryIntervalOverrides: this.retryOverrides },
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers as never,
+        retryIntervalOverrides: this.retryOverrides,
+      },
     });
     let outcome: { output?: string; error?: string; cause?: string };
     try {
@@ -106,7 +114,12 @@ export class LocalStepFunctions implements Orchestrator {
     this.publish(name, entry, inputText, outcome);
   }
 
-  private publish(name: string, entry: ExecutionEntry, input: string, outcome: { output?: string; error?: string; cause?: string }): void {
+  private publish(
+    name: string,
+    entry: ExecutionEntry,
+    input: string,
+    outcome: { output?: string; error?: string; cause?: string },
+  ): void {
     const { bus, stateMachineArn } = this.options;
     const executionArn = executionArnOf(stateMachineArn, name);
     bus.put(

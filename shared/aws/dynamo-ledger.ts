@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -31,7 +35,11 @@ export class DynamoLedger implements Ledger {
   async register(load: LoadRecord): Promise<RegisterResult> {
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: load, ConditionExpression: 'attribute_not_exists(loadId)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: load,
+          ConditionExpression: 'attribute_not_exists(loadId)',
+        }),
       );
       return { created: true };
     } catch (e) {
@@ -43,7 +51,9 @@ export class DynamoLedger implements Ledger {
   }
 
   async get(loadId: string): Promise<LoadRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { loadId }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { loadId }, ConsistentRead: true }),
+    );
     return out.Item as LoadRecord | undefined;
   }
 
@@ -95,9 +105,10 @@ export class DynamoLedger implements Ledger {
     const base = this.listInput(query);
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = base.kind === 'query'
-        ? await this.doc.send(new QueryCommand({ ...base.input, ExclusiveStartKey: startKey }))
-        : await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }));
+      const page =
+        base.kind === 'query'
+          ? await this.doc.send(new QueryCommand({ ...base.input, ExclusiveStartKey: startKey }))
+          : await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }));
       for (const item of (page.Items ?? []) as LoadRecord[]) {
         if (query.status && item.status !== query.status) continue;
         if (query.dataset && item.dataset !== query.dataset) continue;

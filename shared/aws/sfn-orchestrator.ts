@@ -21,10 +21,17 @@ export class StepFunctionsOrchestrator implements Orchestrator {
     const requestedAt = Date.now();
     try {
       const out = await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
       );
       const startedBefore = out.startDate !== undefined && out.startDate.getTime() < requestedAt - 1000;
-      return { executionArn: out.executionArn ?? executionArnOf(this.stateMachineArn, name), alreadyStarted: startedBefore };
+      return {
+        executionArn: out.executionArn ?? executionArnOf(this.stateMachineArn, name),
+        alreadyStarted: startedBefore,
+      };
     } catch (e) {
       if (e instanceof ExecutionAlreadyExists) {
         return { executionArn: executionArnOf(this.stateMachineArn, name), alreadyStarted: true };

@@ -21,7 +21,11 @@ export class SlackWebhookNotifier implements Notifier {
     const { channel: _routing, ...payload } = message;
     const body = JSON.stringify(payload);
     for (let attempt = 1; ; attempt++) {
-      const res = await this.fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await this.fetchImpl(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       if (res.ok) return;
       const retryable = res.status === 429 || res.status >= 500;
       if (!retryable || attempt >= 2) {

@@ -19,15 +19,22 @@ const DATA_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
 export function matchBronzeKey(key: string, datasets: Iterable<DatasetContract>): KeyMatch {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (key.startsWith('/') || key.includes('\\') || /[\u0000-\u001f\u007f]/.test(key)) {
-    return { reason: 'unsafe-key', message: `key "${escapeKey(key)}" has a leading slash, a backslash or control characters` };
+    return {
+      reason: 'unsafe-key',
+      message: `key "${escapeKey(key)}" has a leading slash, a backslash or control characters`,
+    };
   }
   const segments = key.split('/');
   if (segments.some((s) => s === '..' || s === '.' || s === '')) {
-    return { reason: 'unsafe-key', message: `key "${escapeKey(key)}" has an empty, "." or ".." path segment` };
+    return {
+      reason: 'unsafe-key',
+      message: `key "${escapeKey(key)}" has an empty, "." or ".." path segment`,
+    };
   }
   let best: DatasetContract | undefined;
   for (const d of datasets) {
-    if (key.startsWith(d.bronze.prefix) && (!best || d.bronze.prefix.length > best.bronze.prefix.length)) best = d;
+    if (key.startsWith(d.bronze.prefix) && (!best || d.bronze.prefix.length > best.bronze.prefix.length))
+      best = d;
   }
   if (!best) {
     return { reason: 'no-dataset', message: `key "${escapeKey(key)}" is under no dataset's Bronze prefix` };

@@ -32,7 +32,14 @@ export const objectCreatedEvent = z.object({
 });
 export type ObjectCreatedEvent = z.infer<typeof objectCreatedEvent>;
 
-export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
 
 /**
  * "Step Functions Execution Status Change" as EventBridge delivers it.

@@ -9,7 +9,11 @@ const emrStepCause = z.object({
       .object({
         State: z.string().optional(),
         FailureDetails: z
-          .object({ Reason: z.string().optional(), Message: z.string().optional(), LogFile: z.string().optional() })
+          .object({
+            Reason: z.string().optional(),
+            Message: z.string().optional(),
+            LogFile: z.string().optional(),
+          })
           .optional(),
       })
       .optional(),

@@ -21,7 +21,12 @@ export interface StepPlan {
 
 /** The input of one load-dataset execution. Everything the state machine needs is here. */
 export interface LoadExecutionInput {
-  readonly load: { readonly loadId: string; readonly dataset: string; readonly source: SourceObject; readonly attempt: number };
+  readonly load: {
+    readonly loadId: string;
+    readonly dataset: string;
+    readonly source: SourceObject;
+    readonly attempt: number;
+  };
   readonly cluster: { readonly id: string };
   readonly steps: { readonly stage: StepPlan; readonly upsert: StepPlan; readonly gold: StepPlan };
   readonly results: { readonly stage: string; readonly upsert: string; readonly gold: string };

@@ -3,12 +3,7 @@ import type { ExecutionStatusChangeEvent } from '../core/events.js';
 import { describeFailure } from '../core/failure.js';
 import type { LoadCounts, LoadRecord } from '../core/load.js';
 import { loadFailedMessage } from '../core/messages/load-failed.js';
-import {
-  executionInputShape,
-  parseS3Uri,
-  stageResult,
-  upsertResult,
-} from '../core/run-results.js';
+import { executionInputShape, parseS3Uri, stageResult, upsertResult } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 
 export interface ExecutionStatusDeps {
@@ -46,7 +41,10 @@ export async function onExecutionStatus(
   let updated: LoadRecord | undefined;
   switch (d.status) {
     case 'RUNNING':
-      updated = await deps.ledger.transition(loadId, 'RUNNING', ['REGISTERED'], { executionArn: d.executionArn, startedAt });
+      updated = await deps.ledger.transition(loadId, 'RUNNING', ['REGISTERED'], {
+        executionArn: d.executionArn,
+        startedAt,
+      });
       break;
     case 'SUCCEEDED': {
       const results = await readResults(deps.objects, input.results);
@@ -64,20 +62,25 @@ export async function onExecutionStatus(
       const cause =
         d.status === 'FAILED'
           ? describeFailure(d.error ?? undefined, d.cause ?? undefined)
-          : { error: `States.${d.status}`, message: `the execution ${d.status === 'TIMED_OUT' ? 'timed out' : 'was aborted'}` };
+          : {
+              error: `States.${d.status}`,
+              message: `the execution ${d.status === 'TIMED_OUT' ? 'timed out' : 'was aborted'}`,
+            };
       updated = await deps.ledger.transition(loadId, 'FAILED', ['REGISTERED', 'RUNNING'], {
         ...timing,
         cause,
         ...(results.counts ? { counts: results.counts } : {}),
         ...(results.commitId ? { commitId: results.commitId } : {}),
       });
-      if (updated) await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
+      if (updated)
+        await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
       break;
     }
     case 'PENDING_REDRIVE':
       return { outcome: 'ignored', reason: 'redrive is not used by lakeplane' };
   }
-  if (!updated) return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
+  if (!updated)
+    return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };
 }
 

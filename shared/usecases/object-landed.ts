@@ -15,8 +15,18 @@ export interface ObjectLandedDeps {
 
 /** What happened to a landed object. */
 export type LandedOutcome =
-  | { readonly outcome: 'started'; readonly loadId: string; readonly dataset: string; readonly executionArn: string }
-  | { readonly outcome: 'duplicate'; readonly loadId: string; readonly dataset: string; readonly status: string }
+  | {
+      readonly outcome: 'started';
+      readonly loadId: string;
+      readonly dataset: string;
+      readonly executionArn: string;
+    }
+  | {
+      readonly outcome: 'duplicate';
+      readonly loadId: string;
+      readonly dataset: string;
+      readonly status: string;
+    }
   | { readonly outcome: 'held'; readonly loadId: string; readonly dataset: string; readonly reason: string }
   | { readonly outcome: 'rejected'; readonly reason: string; readonly message: string };
 
@@ -25,10 +35,17 @@ export type LandedOutcome =
  * duplicate event registers nothing) and start the load-dataset execution named after the
  * load id (so a duplicate start starts nothing).
  */
-export async function onObjectLanded(event: ObjectCreatedEvent, deps: ObjectLandedDeps): Promise<LandedOutcome> {
+export async function onObjectLanded(
+  event: ObjectCreatedEvent,
+  deps: ObjectLandedDeps,
+): Promise<LandedOutcome> {
   const { bucket, object } = event.detail;
   if (bucket.name !== deps.layout.bronzeBucket) {
-    return { outcome: 'rejected', reason: 'wrong-bucket', message: `bucket ${bucket.name} is not the Bronze bucket ${deps.layout.bronzeBucket}` };
+    return {
+      outcome: 'rejected',
+      reason: 'wrong-bucket',
+      message: `bucket ${bucket.name} is not the Bronze bucket ${deps.layout.bronzeBucket}`,
+    };
   }
   // EventBridge carries the key as written (unlike S3 notifications to SQS/SNS/Lambda,
   // which URL-encode it), so it is used as is.

@@ -4,8 +4,7 @@ const SIMPLE = new Set(['string', 'int', 'bigint', 'double', 'float', 'boolean',
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 
 /** The type names a contract column may use, for error messages. */
-export const COLUMN_TYPE_NAMES =
-  'string, int, bigint, double, float, boolean, date, timestamp, decimal(p,s)';
+export const COLUMN_TYPE_NAMES = 'string, int, bigint, double, float, boolean, date, timestamp, decimal(p,s)';
 
 /**
  * Parses a contract column type (`decimal(12,2)`, `timestamp`, ...).
@@ -18,8 +17,10 @@ export function parseColumnType(text: string): ColumnType | { error: string } {
   if (m) {
     const precision = Number(m[1]);
     const scale = Number(m[2]);
-    if (precision < 1 || precision > 38) return { error: `decimal precision must be 1..38, got ${precision}` };
-    if (scale > precision) return { error: `decimal scale ${scale} is larger than its precision ${precision}` };
+    if (precision < 1 || precision > 38)
+      return { error: `decimal precision must be 1..38, got ${precision}` };
+    if (scale > precision)
+      return { error: `decimal scale ${scale} is larger than its precision ${precision}` };
     return { kind: 'decimal', precision, scale };
   }
   return { error: `unknown type "${text}"; use one of ${COLUMN_TYPE_NAMES}` };

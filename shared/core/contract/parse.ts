@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { parseColumnType } from './column-type.js';
-import { type ContractIssue, ContractError } from './errors.js';
+import { ContractError, type ContractIssue } from './errors.js';
 import { type ContractDocument, contractDocument } from './schema.js';
 import { mentionsIdentifier, readsBatch, tableRefs } from './sql-refs.js';
 import type { ColumnSpec, DatasetContract } from './types.js';
@@ -43,7 +43,8 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
   const seen = new Set<string>();
   doc.columns.forEach((c, i) => {
     const lower = c.name.toLowerCase();
-    if (seen.has(lower)) issues.push({ path: `columns[${i}].name`, message: `column "${c.name}" is declared twice` });
+    if (seen.has(lower))
+      issues.push({ path: `columns[${i}].name`, message: `column "${c.name}" is declared twice` });
     seen.add(lower);
     const type = parseColumnType(c.type);
     if ('error' in type) {
@@ -59,19 +60,33 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
   const keys = new Set<string>();
   doc.key.forEach((k, i) => {
     const col = declared(k);
-    if (!col) issues.push({ path: `key[${i}]`, message: `record key field "${k}" is not a declared column (columns: ${columnList})` });
-    else if (col.nullable) issues.push({ path: `key[${i}]`, message: `record key field "${k}" must be declared nullable: false` });
+    if (!col)
+      issues.push({
+        path: `key[${i}]`,
+        message: `record key field "${k}" is not a declared column (columns: ${columnList})`,
+      });
+    else if (col.nullable)
+      issues.push({ path: `key[${i}]`, message: `record key field "${k}" must be declared nullable: false` });
     if (keys.has(k)) issues.push({ path: `key[${i}]`, message: `record key field "${k}" is listed twice` });
     keys.add(k);
   });
   const precombine = declared(doc.precombine);
   if (!precombine) {
-    issues.push({ path: 'precombine', message: `precombine field "${doc.precombine}" is not a declared column (columns: ${columnList})` });
+    issues.push({
+      path: 'precombine',
+      message: `precombine field "${doc.precombine}" is not a declared column (columns: ${columnList})`,
+    });
   } else if (precombine.nullable) {
-    issues.push({ path: 'precombine', message: `precombine field "${doc.precombine}" must be declared nullable: false (records are ordered by it)` });
+    issues.push({
+      path: 'precombine',
+      message: `precombine field "${doc.precombine}" must be declared nullable: false (records are ordered by it)`,
+    });
   }
   if (doc.cdc && !declared(doc.cdc.column)) {
-    issues.push({ path: 'cdc.column', message: `CDC operation column "${doc.cdc.column}" is not a declared column` });
+    issues.push({
+      path: 'cdc.column',
+      message: `CDC operation column "${doc.cdc.column}" is not a declared column`,
+    });
   }
 
   if (!readsBatch(doc.silver.sql)) {
@@ -80,22 +95,31 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
   const mustReachSilver = [...doc.key, doc.precombine, doc.partition, ...(doc.cdc ? [doc.cdc.column] : [])];
   for (const field of mustReachSilver) {
     if (!mentionsIdentifier(doc.silver.sql, field)) {
-      issues.push({ path: 'silver.sql', message: `must select "${field}" (a key, precombine, partition or CDC field)` });
+      issues.push({
+        path: 'silver.sql',
+        message: `must select "${field}" (a key, precombine, partition or CDC field)`,
+      });
     }
   }
   for (const ref of tableRefs(doc.silver.sql)) {
-    if (ref.zone === 'gold') issues.push({ path: 'silver.sql', message: `must not read Gold (gold.${ref.table})` });
+    if (ref.zone === 'gold')
+      issues.push({ path: 'silver.sql', message: `must not read Gold (gold.${ref.table})` });
   }
   const goldNames = new Set<string>();
   doc.gold.forEach((g, i) => {
-    if (goldNames.has(g.name)) issues.push({ path: `gold[${i}].name`, message: `gold table "${g.name}" is declared twice` });
+    if (goldNames.has(g.name))
+      issues.push({ path: `gold[${i}].name`, message: `gold table "${g.name}" is declared twice` });
     goldNames.add(g.name);
     const refs = tableRefs(g.sql);
     if (!refs.some((r) => r.zone === 'silver')) {
-      issues.push({ path: `gold[${i}].sql`, message: `must read at least one Silver table (e.g. FROM silver.${doc.name})` });
+      issues.push({
+        path: `gold[${i}].sql`,
+        message: `must read at least one Silver table (e.g. FROM silver.${doc.name})`,
+      });
     }
     for (const r of refs) {
-      if (r.zone === 'gold') issues.push({ path: `gold[${i}].sql`, message: `must read Silver, not gold.${r.table}` });
+      if (r.zone === 'gold')
+        issues.push({ path: `gold[${i}].sql`, message: `must read Silver, not gold.${r.table}` });
     }
   });
 
@@ -104,13 +128,21 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
     name: doc.name,
     description: doc.description,
     ...(doc.owner !== undefined ? { owner: doc.owner } : {}),
-    bronze: { prefix: doc.bronze.prefix, format: doc.bronze.format, maxBadRecordRatio: doc.bronze.max_bad_record_ratio },
+    bronze: {
+      prefix: doc.bronze.prefix,
+      format: doc.bronze.format,
+      maxBadRecordRatio: doc.bronze.max_bad_record_ratio,
+    },
     key: doc.key,
     precombine: doc.precombine,
     partition: doc.partition,
     columns,
     silver: { sql: doc.silver.sql },
-    gold: doc.gold.map((g) => ({ name: g.name, sql: g.sql, ...(g.description ? { description: g.description } : {}) })),
+    gold: doc.gold.map((g) => ({
+      name: g.name,
+      sql: g.sql,
+      ...(g.description ? { description: g.description } : {}),
+    })),
     ...(doc.cdc ? { cdc: { column: doc.cdc.column, deleteValue: doc.cdc.delete_value } } : {}),
     drift: doc.drift,
     alerts: doc.alerts.slack_channel !== undefined ? { slackChannel: doc.alerts.slack_channel } : {},
@@ -134,34 +166,51 @@ export function buildContractSet(contracts: readonly DatasetContract[]): Contrac
   for (const c of contracts) {
     const other = datasets.get(c.name);
     if (other) {
-      throw new ContractError(c.source, [{ path: 'name', message: `dataset "${c.name}" is already defined in ${other.source}` }]);
+      throw new ContractError(c.source, [
+        { path: 'name', message: `dataset "${c.name}" is already defined in ${other.source}` },
+      ]);
     }
     datasets.set(c.name, c);
   }
   const goldOwners = new Map<string, string>();
   for (const c of contracts) {
     for (const o of contracts) {
-      if (o !== c && (c.bronze.prefix.startsWith(o.bronze.prefix) || o.bronze.prefix.startsWith(c.bronze.prefix)) && c.source > o.source) {
+      if (
+        o !== c &&
+        (c.bronze.prefix.startsWith(o.bronze.prefix) || o.bronze.prefix.startsWith(c.bronze.prefix)) &&
+        c.source > o.source
+      ) {
         throw new ContractError(c.source, [
-          { path: 'bronze.prefix', message: `"${c.bronze.prefix}" overlaps "${o.bronze.prefix}" of dataset ${o.name} (${o.source})` },
+          {
+            path: 'bronze.prefix',
+            message: `"${c.bronze.prefix}" overlaps "${o.bronze.prefix}" of dataset ${o.name} (${o.source})`,
+          },
         ]);
       }
     }
     c.gold.forEach((g, i) => {
       const owner = goldOwners.get(g.name);
-      if (owner) throw new ContractError(c.source, [{ path: `gold[${i}].name`, message: `gold table "${g.name}" is already built by dataset ${owner}` }]);
+      if (owner)
+        throw new ContractError(c.source, [
+          { path: `gold[${i}].name`, message: `gold table "${g.name}" is already built by dataset ${owner}` },
+        ]);
       goldOwners.set(g.name, c.name);
       for (const r of tableRefs(g.sql)) {
         if (r.zone === 'silver' && !datasets.has(r.table)) {
           throw new ContractError(c.source, [
-            { path: `gold[${i}].sql`, message: `reads silver.${r.table}, but no dataset is named "${r.table}" (known: ${[...datasets.keys()].join(', ')})` },
+            {
+              path: `gold[${i}].sql`,
+              message: `reads silver.${r.table}, but no dataset is named "${r.table}" (known: ${[...datasets.keys()].join(', ')})`,
+            },
           ]);
         }
       }
     });
     for (const r of tableRefs(c.silver.sql)) {
       if (r.zone === 'silver' && !datasets.has(r.table)) {
-        throw new ContractError(c.source, [{ path: 'silver.sql', message: `reads silver.${r.table}, but no dataset is named "${r.table}"` }]);
+        throw new ContractError(c.source, [
+          { path: 'silver.sql', message: `reads silver.${r.table}, but no dataset is named "${r.table}"` },
+        ]);
       }
     }
   }

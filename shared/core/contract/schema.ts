@@ -2,13 +2,23 @@ import { z } from 'zod';
 
 const identifier = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier (letters, digits, underscore; not starting with a digit)');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must be an identifier (letters, digits, underscore; not starting with a digit)',
+  )
+  .refine(
+    (s) => !s.toLowerCase().startsWith('__lp_') && !s.toLowerCase().startsWith('_hoodie_'),
+    'names starting with __lp_ or _hoodie_ are reserved for lakeplane and Hudi',
+  );
 
 /** The YAML shape of a dataset contract, before cross-field checks. */
 export const contractDocument = z.strictObject({
   name: z
     .string()
-    .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower case letters, digits or underscore, starting with a letter, at most 40 characters'),
+    .regex(
+      /^[a-z][a-z0-9_]{0,39}$/,
+      'must be lower case letters, digits or underscore, starting with a letter, at most 40 characters',
+    ),
   description: z.string().min(1),
   owner: z.string().min(1).optional(),
   bronze: z.strictObject({

@@ -19,7 +19,9 @@ export function stripSqlLiterals(sql: string): string {
 /** The `silver.<t>` and `gold.<t>` references of a SQL text (outside literals and comments). */
 export function tableRefs(sql: string): TableRef[] {
   const refs: TableRef[] = [];
-  for (const m of stripSqlLiterals(sql).matchAll(/(?<![\w.])(silver|gold)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/gi)) {
+  for (const m of stripSqlLiterals(sql).matchAll(
+    /(?<![\w.])(silver|gold)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/gi,
+  )) {
     refs.push({ zone: m[1]!.toLowerCase() as 'silver' | 'gold', table: m[2]!.toLowerCase() });
   }
   return refs;

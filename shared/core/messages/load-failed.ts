@@ -1,11 +1,23 @@
 import type { LoadRecord } from '../load.js';
-import { code, context, escapeMrkdwn, fields, header, type SlackMessage, section, truncate } from './slack.js';
+import {
+  code,
+  context,
+  escapeMrkdwn,
+  fields,
+  header,
+  type SlackMessage,
+  section,
+  truncate,
+} from './slack.js';
 
 /**
  * The alert for a failed load: what failed, why, and the command that re-runs it once the
  * cause is fixed.
  */
-export function loadFailedMessage(load: LoadRecord, options: { channel?: string; stage?: string } = {}): SlackMessage {
+export function loadFailedMessage(
+  load: LoadRecord,
+  options: { channel?: string; stage?: string } = {},
+): SlackMessage {
   const stageFlag = options.stage ? ` --stage ${options.stage}` : '';
   const replay = `lakeplane replay ${load.loadId}${stageFlag}`;
   const show = `lakeplane loads show ${load.loadId}${stageFlag}`;

@@ -82,13 +82,14 @@ export function code(text: string): string {
 /** Renders a message as plain lines for a console. */
 export function toPlainText(message: SlackMessage): string {
   const lines: string[] = [];
-  const unescape = (s: string) => s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&').replaceAll('*', '');
+  const plain = (s: string) =>
+    s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&').replaceAll('*', '');
   for (const b of message.blocks) {
     if (b.type === 'header') lines.push(b.text.text);
     else if (b.type === 'section') {
-      if (b.text) lines.push(unescape(b.text.text));
-      for (const f of b.fields ?? []) lines.push(unescape(f.text).replace('\n', ': '));
-    } else if (b.type === 'context') lines.push(...b.elements.map((e) => unescape(e.text)));
+      if (b.text) lines.push(plain(b.text.text));
+      for (const f of b.fields ?? []) lines.push(plain(f.text).replace('\n', ': '));
+    } else if (b.type === 'context') lines.push(...b.elements.map((e) => plain(e.text)));
   }
   return lines.join('\n');
 }

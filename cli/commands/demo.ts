@@ -1,0 +1,106 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { LOCAL_LAYOUT } from '../../local/workspace.js';
+import { writeSampleData } from '../demo/sample-data.js';
+import { duration, table } from '../output.js';
+import { type FileOutcome, landAndWait, outcomesTable } from './load.js';
+
+/** Deletes the demo's earlier state so the next run starts from an empty workspace. */
+export function wipeWorkspace(home: string): void {
+  for (const part of [
+    's3',
+    'ledger',
+    'warehouse.duckdb',
+    'warehouse.duckdb.wal',
+    'executions.json',
+    'notifications.jsonl',
+    'dead-letters.jsonl',
+    'demo-data',
+  ]) {
+    rmSync(join(home, part), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The main job: seeds sample data and runs every file through the real load path (object
+ * event → object-landed → ledger → state machine → engine → load-events), then prints what
+ * happened and where to look next.
+ */
+export async function runDemo(
+  rt: LocalRuntime,
+  write: (text: string) => void,
+): Promise<{ outcomes: FileOutcome[] }> {
+  const started = Date.now();
+  const sample = writeSampleData(join(rt.workspace.home, 'demo-data'));
+  write(
+    `lakeplane demo: ${sample.files.length} files into Bronze (${LOCAL_LAYOUT.bronzeBucket}), workspace ${rt.workspace.home}\n`,
+  );
+  const outcomes: FileOutcome[] = [];
+  for (const f of sample.files) outcomes.push(...(await landAndWait(rt, f.dataset, [f.path])));
+
+  write(`${outcomesTable(outcomes)}\n`);
+  const sum = (pick: (o: FileOutcome) => number | undefined) =>
+    outcomes.reduce((n, o) => n + (o.alreadyLoaded ? 0 : (pick(o) ?? 0)), 0);
+  const failed = outcomes.filter((o) => o.load?.status === 'FAILED');
+  const already = outcomes.filter((o) => o.alreadyLoaded).length;
+  const silverRows = await rt.warehouse.query(
+    `SELECT (SELECT count(*) FROM silver.orders) AS orders, (SELECT count(*) FROM silver.order_items) AS order_items`,
+  );
+  const counts = silverRows.rows[0] ?? {};
+  write(
+    `\n${table(
+      [
+        'loads',
+        'succeeded',
+        'failed',
+        'already loaded',
+        'rows in',
+        'rows out (silver upserts)',
+        'quarantined',
+        'duration',
+      ],
+      [
+        [
+          outcomes.length,
+          outcomes.filter((o) => o.load?.status === 'SUCCEEDED').length,
+          failed.length,
+          already,
+          sum((o) => o.load?.counts?.rowsIn),
+          sum((o) =>
+            o.load?.counts ? o.load.counts.inserted + o.load.counts.updated + o.load.counts.deleted : 0,
+          ),
+          sum((o) => o.load?.counts?.rowsQuarantined),
+          duration(Date.now() - started),
+        ],
+      ],
+    )}\n`,
+  );
+  write(`Silver now holds ${counts.orders} orders and ${counts.order_items} order lines.\n`);
+
+  const probe = sample.staleProbe;
+  const row = (
+    await rt.warehouse.query(
+      `SELECT status, updated_at FROM silver.orders WHERE order_id = '${probe.orderId}'`,
+    )
+  ).rows[0];
+  const staleIgnored = row !== undefined && row.status !== probe.staleStatus;
+  write(
+    `Stale update check: ${probe.orderId} has status "${row?.status}" updated ${row?.updated_at}; the late record (status "${probe.staleStatus}", updated ${probe.staleUpdatedAt}) ${staleIgnored ? 'did not overwrite it' : 'OVERWROTE it'}.\n`,
+  );
+  for (const f of failed) {
+    write(`Expected failure: ${f.key} → ${f.load?.cause?.message}\n`);
+  }
+  write(`
+Where to look next:
+  npx lakeplane loads                                   every load, newest first
+  npx lakeplane loads --status FAILED --json            the failed load, with its cause
+  npx lakeplane query "SELECT * FROM gold.daily_revenue ORDER BY order_date"
+  npx lakeplane query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"
+  ${join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket)}   quarantined records with their reasons
+  ${rt.workspace.notifications}   alerts as Slack would receive them
+Run \`npm start\` again: every file is recognised as already loaded and the tables stay the same.
+`);
+  if (!staleIgnored) throw new Error(`stale update of ${probe.orderId} overwrote newer data`);
+  return { outcomes };
+}

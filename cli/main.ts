@@ -1,0 +1,232 @@
+/** The lakeplane CLI: drives the embedded local runtime. */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { Warehouse } from '../local/engine/warehouse.js';
+import { startLocalLedger } from '../local/ledger/local-ledger.js';
+import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
+import { defaultHome, workspaceAt } from '../local/workspace.js';
+import { loadContractsDir } from '../shared/contracts-dir.js';
+import { ContractError } from '../shared/core/contract/errors.js';
+import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
+import { runDemo, wipeWorkspace } from './commands/demo.js';
+import { testPatternFiles } from './commands/events.js';
+import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
+import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
+import { duration, table } from './output.js';
+
+const program = new Command('lakeplane')
+  .description(
+    'Control plane of the lakeplane data lake, on the embedded local runtime (no AWS account needed).',
+  )
+  .option('--home <dir>', 'local workspace (default: $LAKEPLANE_HOME or ./.lakeplane)')
+  .option(
+    '--datasets <dir>',
+    'folder of dataset contracts (default: $LAKEPLANE_DATASETS or the datasets/ of lakeplane)',
+  )
+  .option('--verbose', "show the functions' structured logs and stack traces")
+  .showHelpAfterError();
+
+const global = (): GlobalOptions => parseOptions(globalOptions, program.opts());
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
+program
+  .command('load')
+  .description(
+    'land a file (or every .json/.ndjson/.jsonl file of a folder, in name order) in Bronze and wait for its load',
+  )
+  .argument('<dataset>', 'dataset name (datasets/<name>.yaml)')
+  .argument('<path>', 'NDJSON file or folder')
+  .action(async (dataset: string, path: string) => {
+    const files = dataFiles(path);
+    const outcomes = await withRuntime(global(), (rt) => landAndWait(rt, dataset, files));
+    for (const o of outcomes) out(describeOutcome(o));
+    if (outcomes.some((o) => o.load?.status !== 'SUCCEEDED')) process.exitCode = 1;
+  });
+
+const loadsOptions = z.object({
+  dataset: z.string().optional(),
+  status: z.enum(LOAD_STATUSES).optional(),
+  since: z
+    .string()
+    .refine(
+      (s) => !Number.isNaN(Date.parse(s)),
+      'must be a date or timestamp, e.g. 2026-11-20 or 2026-11-20T10:00:00Z',
+    )
+    .transform((s) => new Date(s).toISOString())
+    .optional(),
+  limit: z.coerce.number().int().positive().default(100),
+  json: z.boolean().optional(),
+});
+
+const loads = program
+  .command('loads')
+  .description('list loads, newest first')
+  .option('--dataset <name>', 'only this dataset')
+  .addOption(new Option('--status <status>', 'only loads in this status').choices([...LOAD_STATUSES]))
+  .option('--since <time>', 'only loads registered at or after this time')
+  .option('--limit <n>', 'at most this many', '100')
+  .option('--json', 'print JSON')
+  .action(async (raw: unknown) => {
+    const o = parseOptions(loadsOptions, raw);
+    const records = await withLedger((l) =>
+      l.list({
+        ...(o.dataset ? { dataset: o.dataset } : {}),
+        ...(o.status ? { status: o.status } : {}),
+        ...(o.since ? { since: o.since } : {}),
+        limit: o.limit,
+      }),
+    );
+    if (o.json) {
+      out(JSON.stringify(records, null, 2));
+      return;
+    }
+    if (records.length === 0) {
+      out('no loads yet: land a file with `lakeplane load <dataset> <file>`');
+      return;
+    }
+    out(
+      table(
+        ['load', 'dataset', 'status', 'registered', 'in', 'ins', 'upd', 'del', 'quar', 'duration', 'source'],
+        records.map((r) => [
+          r.loadId,
+          r.dataset,
+          r.status,
+          r.registeredAt,
+          r.counts?.rowsIn,
+          r.counts?.inserted,
+          r.counts?.updated,
+          r.counts?.deleted,
+          r.counts?.rowsQuarantined,
+          duration(r.durationMs),
+          r.source.key,
+        ]),
+      ),
+    );
+  });
+
+loads
+  .command('show')
+  .description('one load: source, status history, counts, commit and cause')
+  .argument('<load-id>')
+  .option('--json', 'print JSON')
+  .action(async (loadId: string, raw: { json?: boolean }) => {
+    const record = await withLedger((l) => l.get(loadId));
+    if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
+    out(raw.json ? JSON.stringify(record, null, 2) : showLoad(record));
+  });
+
+program
+  .command('query')
+  .description('run SQL on the local warehouse (tables silver.<dataset>, gold.<name>)')
+  .argument('<sql>')
+  .option('--json', 'print rows as JSON')
+  .action(async (sql: string, raw: { json?: boolean }) => {
+    const home = workspaceAt(defaultHome(global().home));
+    const wh = await Warehouse.open(home.warehouse, {
+      readOnly: true,
+      onWait: (m) => process.stderr.write(`${m}…\n`),
+    });
+    try {
+      const result = await wh.query(sql);
+      if (raw.json) out(JSON.stringify(result.rows, null, 2));
+      else
+        out(
+          `${table(
+            result.columns,
+            result.rows.map((r) => result.columns.map((c) => r[c])),
+          )}\n(${result.rows.length} rows)`,
+        );
+    } finally {
+      wh.close();
+    }
+  });
+
+const events = program.command('events').description('EventBridge helpers');
+events
+  .command('test-pattern')
+  .description('test an event pattern against an event, like `aws events test-event-pattern`')
+  .argument('<pattern.json>')
+  .argument('<event.json>')
+  .action((patternFile: string, eventFile: string) => {
+    out(JSON.stringify(testPatternFiles(patternFile, eventFile)));
+  });
+
+const datasets = program.command('datasets').description('dataset contracts');
+datasets
+  .command('validate')
+  .description('validate every dataset contract and list them')
+  .action(() => {
+    const set = loadContractsDir(global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
+    out(
+      table(
+        ['dataset', 'key', 'precombine', 'partition', 'cdc', 'gold', 'contract'],
+        [...set.datasets.values()].map((c) => [
+          c.name,
+          c.key.join(','),
+          c.precombine,
+          c.partition,
+          c.cdc?.column ?? '',
+          c.gold.map((g) => g.name).join(','),
+          c.source,
+        ]),
+      ),
+    );
+  });
+
+program
+  .command('demo')
+  .description('seed sample data and run every file through the load path (what `npm start` runs)')
+  .option('--fresh', 'start from an empty workspace')
+  .action(async (raw: { fresh?: boolean }) => {
+    const g = global();
+    if (raw.fresh) wipeWorkspace(workspaceAt(defaultHome(g.home)).home);
+    await withRuntime(g, (rt) => runDemo(rt, out));
+  });
+
+function showLoad(r: LoadRecord): string {
+  const lines = [
+    `load       ${r.loadId}`,
+    `dataset    ${r.dataset}`,
+    `status     ${r.status} (attempt ${r.attempts})`,
+    `source     s3://${r.source.bucket}/${r.source.key} (version ${r.source.versionId ?? '-'}, etag ${r.source.etag})`,
+    `execution  ${r.executionArn ?? r.executionName}`,
+    ...(r.commitId ? [`commit     ${r.commitId}`] : []),
+    ...(r.counts
+      ? [
+          `records    ${r.counts.rowsIn} in, ${r.counts.rowsQuarantined} quarantined, ${r.counts.duplicatesDropped} duplicates dropped, ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.deleted} deleted`,
+        ]
+      : []),
+    ...(r.durationMs !== undefined ? [`duration   ${duration(r.durationMs)}`] : []),
+    'history',
+    ...r.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${h.note}` : ''}`),
+  ];
+  if (r.cause) lines.push(`cause      ${r.cause.error}: ${r.cause.message}`);
+  return lines.join('\n');
+}
+
+async function withLedger<T>(
+  run: (ledger: Awaited<ReturnType<typeof startLocalLedger>>['ledger']) => Promise<T>,
+): Promise<T> {
+  const ws = workspaceAt(defaultHome(global().home));
+  const local = await startLocalLedger(ws.ledger);
+  try {
+    return await run(local.ledger);
+  } finally {
+    await local.close();
+  }
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const verbose = process.argv.includes('--verbose');
+  if (e instanceof UsageError || e instanceof ContractError) {
+    process.stderr.write(`lakeplane: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`lakeplane: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Walks every IAM policy statement of a CloudFormation template: identity policies of roles
+ * and policies, trust policies, and resource policies (bucket, queue, topic policies).
+ */
+
+import type { Json, Template } from './template.js';
+
+export interface FoundStatement {
+  /** Logical id of the resource that holds the statement. */
+  readonly owner: string;
+  readonly ownerType: string;
+  readonly kind: 'identity' | 'trust' | 'resource';
+  readonly statement: Record<string, Json>;
+}
+
+const RESOURCE_POLICIES: Record<string, string> = {
+  'AWS::S3::BucketPolicy': 'PolicyDocument',
+  'AWS::SQS::QueuePolicy': 'PolicyDocument',
+  'AWS::SNS::TopicPolicy': 'PolicyDocument',
+};
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export function policyStatements(template: Template): FoundStatement[] {
+  const found: FoundStatement[] = [];
+  const add = (owner: string, ownerType: string, kind: FoundStatement['kind'], doc: Json) => {
+    for (const statement of asArray(doc?.Statement)) found.push({ owner, ownerType, kind, statement });
+  };
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::IAM::Role') {
+      add(id, r.Type, 'trust', p.AssumeRolePolicyDocument);
+      for (const policy of asArray(p.Policies)) add(id, r.Type, 'identity', policy.PolicyDocument);
+    } else if (
+      r.Type === 'AWS::IAM::Policy' ||
+      r.Type === 'AWS::IAM::ManagedPolicy' ||
+      r.Type === 'AWS::IAM::RolePolicy'
+    ) {
+      add(id, r.Type, 'identity', p.PolicyDocument);
+    } else if (RESOURCE_POLICIES[r.Type]) {
+      add(id, r.Type, 'resource', p[RESOURCE_POLICIES[r.Type] as string]);
+    }
+  }
+  return found;
+}
+
+export const actionsOf = (s: Record<string, Json>): string[] => asArray<string>(s.Action);
+export const resourcesOf = (s: Record<string, Json>): unknown[] => asArray<unknown>(s.Resource);
+
+/** The Allow actions of one role's identity policies (inline and attached AWS::IAM::Policy). */
+export function allowedActions(template: Template, roleId: string): Set<string> {
+  const attached = Object.entries(template.Resources)
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Policy' && asArray(r.Properties?.Roles).some((x: Json) => x?.Ref === roleId),
+    )
+    .map(([id]) => id);
+  return new Set(
+    policyStatements(template)
+      .filter(
+        (f) =>
+          f.kind === 'identity' &&
+          (f.owner === roleId || attached.includes(f.owner)) &&
+          f.statement.Effect === 'Allow',
+      )
+      .flatMap((f) => actionsOf(f.statement)),
+  );
+}
+
+/**
+ * Least-privilege violations: wildcard actions, NotAction/NotPrincipal/NotResource, and
+ * Resource "*" for actions outside `starAllowed(action, found)`. Deny statements of resource
+ * policies may use wildcard actions (a TLS-only bucket policy denies `s3:*`): they only take away.
+ */
+export function iamViolations(
+  template: Template,
+  starAllowed: (action: string, found: FoundStatement) => boolean,
+): string[] {
+  const problems: string[] = [];
+  for (const f of policyStatements(template)) {
+    const s = f.statement;
+    const where = `${f.owner} (${f.kind}) ${s.Sid ?? JSON.stringify(actionsOf(s))}`;
+    for (const key of ['NotAction', 'NotResource', 'NotPrincipal'])
+      if (key in s) problems.push(`${where}: uses ${key}`);
+    if (!('Action' in s)) problems.push(`${where}: has no Action`);
+    const denyInResourcePolicy = f.kind === 'resource' && s.Effect === 'Deny';
+    for (const action of actionsOf(s)) {
+      if (typeof action !== 'string') problems.push(`${where}: non-literal action ${JSON.stringify(action)}`);
+      else if (action.includes('*') && !denyInResourcePolicy)
+        problems.push(`${where}: wildcard action ${action}`);
+    }
+    if (f.kind === 'trust' || denyInResourcePolicy) continue;
+    if (resourcesOf(s).includes('*')) {
+      for (const action of actionsOf(s)) {
+        if (!starAllowed(action, f)) problems.push(`${where}: Resource "*" for ${action}`);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,418 @@
+/**
+ * Packages serverless.yml offline (osls + serverless-esbuild) once and checks the produced
+ * CloudFormation template and function zips. No network, no AWS credentials.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
+import { lambdaEnvironment } from '../../shared/config.js';
+import { actionsOf, allowedActions, type FoundStatement, iamViolations, resourcesOf } from './iam.js';
+import type { CfnResource, Json, Template } from './template.js';
+import { readZip, type ZipEntry } from './zip.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const STAGE = 'prod';
+const OSLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
+
+/** Actions that have no resource-level permissions: Resource "*" is the only choice. */
+const STAR_EVERYWHERE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+/** CloudWatch Logs vended delivery, needed by a state machine's LoggingConfiguration only. */
+const STAR_FOR_STATE_MACHINES = new Set([
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+type Resource = CfnResource;
+let dir: string;
+let template: Template;
+let zips: Map<string, Map<string, ZipEntry>>;
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const refId = (v: Json): string => v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+const lambdaByHandler = (name: string): [string, Resource] => {
+  const hit = ofType('AWS::Lambda::Function').find(
+    ([, r]) => r.Properties.Handler === `functions/${name}/index.handler`,
+  );
+  if (!hit) throw new Error(`no Lambda function with handler functions/${name}/index.handler`);
+  return hit;
+};
+const env = (name: string): Record<string, Json> => lambdaByHandler(name)[1].Properties.Environment.Variables;
+const roleOf = (name: string): string => refId(lambdaByHandler(name)[1].Properties.Role);
+const trustedService = (roleId: string): string[] =>
+  (template.Resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement ?? []).flatMap((s: Json) =>
+    [s.Principal?.Service].flat(),
+  );
+const ruleFor = (source: string): Resource => {
+  const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+    r.Properties.EventPattern?.source?.includes(source),
+  );
+  expect(rules, `EventBridge rules with source ${source}`).toHaveLength(1);
+  return rules[0]![1];
+};
+const sortBy = <T>(items: readonly T[] | undefined, key: (t: T) => string): T[] =>
+  [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lakeplane-package-'));
+  const { AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, ...rest } = process.env;
+  const run = promisify(execFile)(process.execPath, [OSLS, 'package', '--stage', STAGE, '--package', dir], {
+    cwd: ROOT,
+    env: {
+      ...rest,
+      // osls 4 has no telemetry or notifications; these are no-ops kept for serverless v3.
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      // Packaging needs no AWS access: make any accidental lookup fail fast instead of
+      // picking up a developer's profile or waiting on the instance metadata service.
+      AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      SLS_INTERACTIVE_SETUP_DISABLE: '1',
+      CI: '1',
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  await run.catch((e: { stdout?: string; stderr?: string }) => {
+    throw new Error(`osls package --stage ${STAGE} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  });
+  template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  zips = new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.zip'))
+      .map((f) => [f, readZip(join(dir, f))]),
+  );
+}, 240_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('functions', () => {
+  it.each(['object-landed', 'load-events'])('%s runs on nodejs22.x arm64 with its own role', (name) => {
+    const [, fn] = lambdaByHandler(name);
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    const role = roleOf(name);
+    expect(template.Resources[role]?.Type).toBe('AWS::IAM::Role');
+    expect(trustedService(role)).toEqual(['lambda.amazonaws.com']);
+  });
+
+  it('have distinct roles, and no shared default role', () => {
+    expect(roleOf('object-landed')).not.toBe(roleOf('load-events'));
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it.each(['object-landed', 'load-events'])('%s gets every variable shared/config.ts requires', (name) => {
+    const required = Object.entries(lambdaEnvironment.shape)
+      .filter(([, schema]) => !schema.safeParse(undefined).success)
+      .map(([key]) => key);
+    expect(Object.keys(env(name))).toEqual(expect.arrayContaining([...required, 'POWERTOOLS_SERVICE_NAME']));
+    expect(env(name).POWERTOOLS_SERVICE_NAME).toBe(name);
+    expect(env(name).STAGE).toBe(STAGE);
+  });
+
+  it('load-events knows the Slack webhook parameter', () => {
+    expect(env('load-events').SLACK_WEBHOOK_PARAMETER).toBe(`/lakeplane/${STAGE}/slack-webhook-url`);
+  });
+
+  it.each(['object-landed', 'load-events'])('%s retries async events and sends failures to SQS', (name) => {
+    const [id] = lambdaByHandler(name);
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => refId(r.Properties.FunctionName) === id,
+    );
+    expect(configs).toHaveLength(1);
+    const props = configs[0]![1].Properties;
+    expect(props.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(props.MaximumEventAgeInSeconds).toBeGreaterThan(0);
+    const queue = refId(props.DestinationConfig.OnFailure.Destination);
+    expect(template.Resources[queue]?.Type).toBe('AWS::SQS::Queue');
+    expect(allowedActions(template, roleOf(name))).toContain('sqs:SendMessage');
+  });
+});
+
+describe('event wiring', () => {
+  const expectTarget = (rule: Resource, fn: string) => {
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toHaveLength(1);
+    const target = rule.Properties.Targets[0];
+    expect(refId(target.Arn)).toBe(lambdaByHandler(fn)[0]);
+    expect(template.Resources[refId(target.DeadLetterConfig?.Arn)]?.Type).toBe('AWS::SQS::Queue');
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+  };
+
+  it('S3 Object Created in the Bronze bucket invokes object-landed', () => {
+    const rule = ruleFor('aws.s3');
+    const bronze = refId(env('object-landed').BRONZE_BUCKET);
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: bronze }] } },
+    });
+    expect(template.Resources[bronze]?.Properties.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+    expectTarget(rule, 'object-landed');
+  });
+
+  it('load-dataset execution status changes invoke load-events', () => {
+    const rule = ruleFor('aws.states');
+    const pattern = rule.Properties.EventPattern;
+    expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
+    expect(pattern.detail.stateMachineArn).toEqual([{ Ref: refId(env('load-events').STATE_MACHINE_ARN) }]);
+    expect(pattern.detail.status).toEqual(
+      expect.arrayContaining(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+    );
+    expectTarget(rule, 'load-events');
+  });
+
+  it('EventBridge may write to each target DLQ, only from its own rule', () => {
+    const policies = ofType('AWS::SQS::QueuePolicy').flatMap(
+      ([, r]) => r.Properties.PolicyDocument.Statement,
+    );
+    for (const rule of [ruleFor('aws.s3'), ruleFor('aws.states')]) {
+      const dlq = refId(rule.Properties.Targets[0].DeadLetterConfig.Arn);
+      const grant = policies.find((s: Json) => refId(s.Resource) === dlq);
+      expect(grant, `queue policy for ${dlq}`).toBeDefined();
+      expect(grant.Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(actionsOf(grant)).toEqual(['sqs:SendMessage']);
+      expect(JSON.stringify(grant.Condition.ArnEquals['aws:SourceArn'])).toContain(
+        `rule/${rule.Properties.Name}`,
+      );
+    }
+  });
+});
+
+describe('load-dataset state machine', () => {
+  const machine = (): [string, Resource] => {
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    return machines[0]!;
+  };
+
+  it('deploys statemachines/load-dataset.asl.json as it is', () => {
+    // osls deletes every null property of every resource (stripNullPropsFromTemplateResources),
+    // so an object `Definition` silently loses `"ResultPath": null`: compare strictly.
+    const file = JSON.parse(readFileSync(join(ROOT, 'statemachines/load-dataset.asl.json'), 'utf8'));
+    const p = machine()[1].Properties;
+    expect(
+      p.Definition === undefined || p.DefinitionString === undefined,
+      'Definition or DefinitionString, not both',
+    ).toBe(true);
+    const deployed = typeof p.DefinitionString === 'string' ? JSON.parse(p.DefinitionString) : p.Definition;
+    expect(deployed).toEqual(file);
+  });
+
+  it('is the machine both functions point at, and logs to CloudWatch', () => {
+    const [id, sm] = machine();
+    expect(refId(env('object-landed').STATE_MACHINE_ARN)).toBe(id);
+    expect(refId(env('load-events').STATE_MACHINE_ARN)).toBe(id);
+    const logGroup = refId(
+      sm.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn,
+    );
+    expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('may only run steps on the stage cluster and manage the .sync EMR rule', () => {
+    const role = refId(machine()[1].Properties.RoleArn);
+    expect(trustedService(role)).toEqual(['states.amazonaws.com']);
+    const statements = template.Resources[role]!.Properties.Policies.flatMap(
+      (p: Json) => p.PolicyDocument.Statement,
+    );
+    const emr = statements.filter((s: Json) => actionsOf(s).some((a) => a.startsWith('elasticmapreduce:')));
+    expect(emr).toHaveLength(1);
+    expect(new Set(actionsOf(emr[0]))).toEqual(
+      new Set([
+        'elasticmapreduce:AddJobFlowSteps',
+        'elasticmapreduce:DescribeStep',
+        'elasticmapreduce:CancelSteps',
+      ]),
+    );
+    const cluster = env('object-landed').EMR_CLUSTER_ID;
+    expect(cluster).toMatch(/^j-[A-Z0-9]+$/);
+    expect(resourcesOf(emr[0])).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:elasticmapreduce:\${AWS::Region}:\${AWS::AccountId}:cluster/${cluster}`,
+      },
+    ]);
+    const events = statements.filter((s: Json) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(events).toHaveLength(1);
+    expect(new Set(actionsOf(events[0]))).toEqual(
+      new Set(['events:PutTargets', 'events:PutRule', 'events:DescribeRule']),
+    );
+    expect(JSON.stringify(resourcesOf(events[0]))).toMatch(
+      /:rule\/StepFunctionsGetEventForEMRAddJobFlowStepsRule"/,
+    );
+  });
+});
+
+describe('ledger table', () => {
+  it('matches LEDGER_TABLE_SCHEMA, with point-in-time recovery', () => {
+    const table = template.Resources[refId(env('object-landed').LEDGER_TABLE)]!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    const p = table.Properties;
+    const name = (x: { AttributeName?: string; IndexName?: string }) => x.AttributeName ?? x.IndexName ?? '';
+    expect(LEDGER_TABLE_SCHEMA.GlobalSecondaryIndexes?.length).toBeGreaterThan(0);
+    expect(sortBy(p.AttributeDefinitions, name)).toEqual(
+      sortBy(LEDGER_TABLE_SCHEMA.AttributeDefinitions, name),
+    );
+    expect(p.KeySchema).toEqual(LEDGER_TABLE_SCHEMA.KeySchema);
+    expect(sortBy(p.GlobalSecondaryIndexes, name)).toEqual(
+      sortBy(LEDGER_TABLE_SCHEMA.GlobalSecondaryIndexes, name),
+    );
+    expect(p.BillingMode).toBe(LEDGER_TABLE_SCHEMA.BillingMode);
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(refId(env('load-events').LEDGER_TABLE)).toBe(refId(env('object-landed').LEDGER_TABLE));
+  });
+});
+
+describe('buckets', () => {
+  const zones = ['BRONZE_BUCKET', 'SILVER_BUCKET', 'GOLD_BUCKET', 'QUARANTINE_BUCKET', 'ARTIFACTS_BUCKET'];
+
+  it.each(zones)('%s is versioned, private, encrypted and named after stage and account', (variable) => {
+    const bucket = template.Resources[refId(env('object-landed')[variable])]!;
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toHaveLength(1);
+    const name = bucket.Properties.BucketName['Fn::Sub'];
+    expect(name).toContain(`-${STAGE}-`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder.
+    expect(name).toContain('${AWS::AccountId}');
+  });
+
+  it('outputs the resources the CLI looks up', () => {
+    const outputs = Object.fromEntries(Object.entries(template.Outputs).map(([k, v]) => [k, v.Value]));
+    const e = env('load-events');
+    expect(outputs).toMatchObject({
+      BronzeBucketName: e.BRONZE_BUCKET,
+      SilverBucketName: e.SILVER_BUCKET,
+      GoldBucketName: e.GOLD_BUCKET,
+      QuarantineBucketName: e.QUARANTINE_BUCKET,
+      ArtifactsBucketName: e.ARTIFACTS_BUCKET,
+      LedgerTableName: e.LEDGER_TABLE,
+      LoadDatasetStateMachineArn: e.STATE_MACHINE_ARN,
+    });
+  });
+});
+
+describe('IAM', () => {
+  const starAllowed = (action: string, found: FoundStatement) =>
+    STAR_EVERYWHERE.has(action) ||
+    (STAR_FOR_STATE_MACHINES.has(action) && trustedService(found.owner).includes('states.amazonaws.com'));
+
+  it('has no wildcard actions, no Not* elements, and Resource "*" only where AWS allows nothing else', () => {
+    expect(iamViolations(template, starAllowed)).toEqual([]);
+    for (const [id, role] of ofType('AWS::IAM::Role')) {
+      expect(role.Properties.ManagedPolicyArns, `${id} attaches managed policies`).toBeUndefined();
+    }
+  });
+
+  it('grants object-landed exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('object-landed'))).toEqual(
+      new Set([
+        'dynamodb:PutItem',
+        'dynamodb:GetItem',
+        'states:StartExecution',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('grants load-events exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('load-events'))).toEqual(
+      new Set([
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem',
+        's3:GetObject',
+        's3:ListBucket',
+        'ssm:GetParameter',
+        'kms:Decrypt',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('lets load-events read only run results and the webhook parameter', () => {
+    const role = template.Resources[roleOf('load-events')]!;
+    const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
+    const only = (action: string) => {
+      const hits = statements.filter((s: Json) => actionsOf(s).includes(action));
+      expect(hits, action).toHaveLength(1);
+      return JSON.stringify(resourcesOf(hits[0]));
+    };
+    expect(only('s3:GetObject')).toBe(
+      JSON.stringify([{ 'Fn::Sub': `\${${refId(env('load-events').ARTIFACTS_BUCKET)}.Arn}/runs/*` }]),
+    );
+    expect(only('ssm:GetParameter')).toContain(`:parameter/lakeplane/${STAGE}/slack-webhook-url"`);
+    const kms = statements.find((s: Json) => actionsOf(s).includes('kms:Decrypt'));
+    expect(JSON.stringify(kms.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN'])).toContain(
+      `:parameter/lakeplane/${STAGE}/slack-webhook-url"`,
+    );
+  });
+});
+
+describe('function packages', () => {
+  const zipOf = (name: string): Map<string, ZipEntry> => {
+    const key = lambdaByHandler(name)[1].Properties.Code.S3Key;
+    const zip = zips.get(basename(key));
+    if (!zip) throw new Error(`no zip ${basename(key)} for ${name} among ${[...zips.keys()].join(', ')}`);
+    return zip;
+  };
+
+  it('object-landed carries every dataset contract', () => {
+    const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
+    expect(contracts).toContain('orders.yaml');
+    const names = [...zipOf('object-landed').keys()];
+    for (const file of contracts) expect(names).toContain(`datasets/${file}`);
+    expect(zipOf('object-landed').get('datasets/orders.yaml')!.read().toString('utf8')).toBe(
+      readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
+    );
+  });
+
+  it.each(['object-landed', 'load-events'])(
+    '%s is one ESM bundle with the AWS SDK left to the runtime',
+    (name) => {
+      const zip = zipOf(name);
+      const entry = zip.get(`functions/${name}/index.mjs`);
+      expect(entry, `functions/${name}/index.mjs in ${[...zip.keys()].join(', ')}`).toBeDefined();
+      expect([...zip.keys()].filter((f) => f.startsWith('node_modules/'))).toEqual([]);
+      const code = entry!.read().toString('utf8');
+      expect(
+        code.startsWith("import { createRequire } from 'node:module';"),
+        'starts with the createRequire banner',
+      ).toBe(true);
+      expect(
+        /from\s*"@aws-sdk\/client-dynamodb"/.test(code),
+        'imports @aws-sdk/client-dynamodb from the runtime',
+      ).toBe(true);
+    },
+  );
+
+  it('load-events carries no dataset contracts', () => {
+    expect([...zipOf('load-events').keys()].filter((f) => f.startsWith('datasets/'))).toEqual([]);
+  });
+});
