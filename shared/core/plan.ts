@@ -1,6 +1,9 @@
 import type { DatasetContract } from './contract/types.js';
 import type { SourceObject } from './load.js';
 
+/** Path of the Hudi Spark bundle on EMR nodes (EMR 7.x with the Hudi application). */
+export const HUDI_BUNDLE = '/usr/lib/hudi/hudi-spark-bundle.jar';
+
 /** Where the lake lives: the deployment's buckets, databases and cluster. */
 export interface LakeLayout {
   readonly bronzeBucket: string;
@@ -52,6 +55,9 @@ export function planLoad(
     'spark-submit',
     '--deploy-mode',
     'cluster',
+    // The Hudi bundle EMR installs; without it the upsert and gold jobs cannot write Hudi.
+    '--jars',
+    HUDI_BUNDLE,
     '--py-files',
     `${scripts}/lakeplane_jobs.zip`,
     `${scripts}/${job}`,

@@ -1,0 +1,28 @@
+"""EMR step: Bronze NDJSON object -> staged Parquet (--phase stage) -> Silver Hudi table (--phase upsert).
+
+    spark-submit --deploy-mode cluster --py-files s3://<artifacts>/spark-jobs/lakeplane_jobs.zip \
+      s3://<artifacts>/spark-jobs/bronze_to_silver.py --phase stage|upsert ...
+
+See spark-jobs/README.md for the arguments. The logic is in the lakeplane_jobs package;
+PySpark is imported only when the job runs (lakeplane_jobs.runner).
+"""
+
+import sys
+
+
+def main(argv=None) -> int:
+    from lakeplane_jobs.cli import parse_bronze_to_silver
+    from lakeplane_jobs.errors import JobArgumentError
+
+    try:
+        args = parse_bronze_to_silver(sys.argv[1:] if argv is None else argv)
+    except JobArgumentError as e:
+        print(e, file=sys.stderr)
+        return 2
+    from lakeplane_jobs.runner import run_job
+
+    return run_job(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

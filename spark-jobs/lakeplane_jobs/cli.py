@@ -1,0 +1,211 @@
+"""Command lines of the jobs (argparse), with errors raised as JobArgumentError."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Union
+
+from .errors import JobArgumentError
+from .hudi import DEFAULT_HUDI_LINE, HUDI_LINES
+
+DATASET = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+LOAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+DATABASE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,254}\Z")
+URI = re.compile(r"(s3|s3a|hdfs)://[^/\s]+(/\S*)?\Z|file:/\S*\Z")
+PHASES = ("stage", "upsert")
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):  # type: ignore[override]
+        raise JobArgumentError(f"{self.prog}: {message}")
+
+
+def _checked(pattern: "re.Pattern[str]", what: str):
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise argparse.ArgumentTypeError(f"{value!r} is not {what}")
+        return value
+
+    return check
+
+
+dataset_name = _checked(DATASET, "a dataset name (lower case letters, digits, underscore)")
+load_id = _checked(LOAD_ID, "a load id (letters, digits, '.', '_', '-'; at most 128)")
+database = _checked(DATABASE, "a Glue database name")
+uri = _checked(URI, "an s3://bucket/... URI")
+
+
+def object_uri(value: str) -> str:
+    uri(value)
+    if value.endswith("/") or re.match(r"[a-z0-9]+://[^/]+/?\Z", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not the URI of one object")
+    return value
+
+
+def prefix_uri(value: str) -> str:
+    uri(value)
+    return value if value.endswith("/") else value + "/"
+
+
+@dataclass(frozen=True)
+class StageArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    result: str
+    input: str
+    input_version: Optional[str]
+    staging: str
+    quarantine: str
+    phase: str = "stage"
+
+
+@dataclass(frozen=True)
+class UpsertArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    result: str
+    staging: str
+    silver_path: str
+    database: str
+    hudi_version: str
+    phase: str = "upsert"
+
+
+@dataclass(frozen=True)
+class GoldArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    result: str
+    gold_path: str
+    silver_database: str
+    gold_database: str
+    phase: str = "gold"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
+    p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
+    p.add_argument("--load-id", required=True, type=load_id, help="id of this load")
+    p.add_argument("--result", required=True, type=object_uri, help="URI the result JSON is written to")
+    # The attempt number is already part of the result and staging URIs; the local engine reads
+    # it from here. Accepted so the same step arguments run in both places.
+    p.add_argument("--attempt", type=int, default=1, help="attempt number of the load (1 = first run)")
+
+
+def _phase_of(argv: Sequence[str]) -> str:
+    p = _Parser(prog="bronze_to_silver.py", add_help=False)
+    p.add_argument("--phase", required=True, choices=PHASES)
+    known, _ = p.parse_known_args(list(argv))
+    return known.phase
+
+
+def stage_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bronze_to_silver.py --phase stage", description="Type, check and dedupe one Bronze object")
+    p.add_argument("--phase", required=True, choices=["stage"])
+    _common(p)
+    p.add_argument("--input", required=True, type=object_uri, help="URI of the Bronze NDJSON object")
+    p.add_argument("--input-version", default=None, help="S3 version id of the object to read")
+    p.add_argument("--staging", required=True, type=prefix_uri, help="prefix the staged Parquet is written to")
+    p.add_argument("--quarantine", required=True, type=prefix_uri, help="prefix bad records are written to")
+    return p
+
+
+def upsert_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bronze_to_silver.py --phase upsert", description="Upsert the staged rows into Silver (Hudi)")
+    p.add_argument("--phase", required=True, choices=["upsert"])
+    _common(p)
+    p.add_argument("--staging", required=True, type=prefix_uri, help="prefix of the staged Parquet")
+    p.add_argument("--silver-path", required=True, type=prefix_uri, help="base path of the Hudi table")
+    p.add_argument("--database", required=True, type=database, help="Glue database of the Silver zone")
+    p.add_argument(
+        "--hudi-version",
+        default=DEFAULT_HUDI_LINE,
+        choices=HUDI_LINES,
+        help=f"Hudi line of the cluster (default {DEFAULT_HUDI_LINE}: EMR 7.11 and later)",
+    )
+    return p
+
+
+def gold_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="silver_to_gold.py", description="Rebuild the Gold tables of a dataset")
+    _common(p)
+    p.add_argument("--gold-path", required=True, type=prefix_uri, help="prefix of the Gold tables")
+    p.add_argument("--silver-database", required=True, type=database, help="Glue database of the Silver zone")
+    p.add_argument("--gold-database", required=True, type=database, help="Glue database of the Gold zone")
+    return p
+
+
+def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs]:
+    argv = list(argv)
+    phase = _phase_of(argv)
+    if phase == "stage":
+        ns = stage_parser().parse_args(argv)
+        if ns.input_version is not None:
+            if not ns.input_version.strip():
+                raise JobArgumentError("bronze_to_silver.py --phase stage: --input-version must not be empty")
+            if not ns.input.startswith("s3://"):
+                raise JobArgumentError("bronze_to_silver.py --phase stage: --input-version needs an s3:// --input")
+        return StageArgs(
+            dataset=ns.dataset,
+            contract=ns.contract,
+            load_id=ns.load_id,
+            result=ns.result,
+            input=ns.input,
+            input_version=ns.input_version,
+            staging=ns.staging,
+            quarantine=ns.quarantine,
+        )
+    ns = upsert_parser().parse_args(argv)
+    return UpsertArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        result=ns.result,
+        staging=ns.staging,
+        silver_path=ns.silver_path,
+        database=ns.database,
+        hudi_version=ns.hudi_version,
+    )
+
+
+def parse_silver_to_gold(argv: Sequence[str]) -> GoldArgs:
+    ns = gold_parser().parse_args(list(argv))
+    return GoldArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        result=ns.result,
+        gold_path=ns.gold_path,
+        silver_database=ns.silver_database,
+        gold_database=ns.gold_database,
+    )
+
+
+def job_argv(args: Union[StageArgs, UpsertArgs, GoldArgs]) -> List[str]:
+    """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
+    out: List[str] = []
+    if isinstance(args, (StageArgs, UpsertArgs)):
+        out += ["--phase", args.phase]
+    out += ["--dataset", args.dataset, "--contract", args.contract, "--load-id", args.load_id, "--result", args.result]
+    if isinstance(args, StageArgs):
+        out += ["--input", args.input]
+        if args.input_version:
+            out += ["--input-version", args.input_version]
+        out += ["--staging", args.staging, "--quarantine", args.quarantine]
+    elif isinstance(args, UpsertArgs):
+        out += ["--staging", args.staging, "--silver-path", args.silver_path, "--database", args.database]
+        if args.hudi_version != DEFAULT_HUDI_LINE:
+            out += ["--hudi-version", args.hudi_version]
+    else:
+        out += ["--gold-path", args.gold_path, "--silver-database", args.silver_database]
+        out += ["--gold-database", args.gold_database]
+    return out

@@ -1,0 +1,36 @@
+"""The EMR step command lines (``command-runner.jar`` Args) of the jobs.
+
+This mirrors ``planLoad`` in shared/core/plan.ts, which is what the state machine submits.
+"""
+
+from __future__ import annotations
+
+from typing import List, Sequence, Union
+
+from .cli import GoldArgs, StageArgs, UpsertArgs, job_argv
+
+ZIP_NAME = "lakeplane_jobs.zip"
+SCRIPTS = {"stage": "bronze_to_silver.py", "upsert": "bronze_to_silver.py", "gold": "silver_to_gold.py"}
+
+
+def step_args(
+    artifacts_bucket: str,
+    args: Union[StageArgs, UpsertArgs, GoldArgs],
+    spark_submit_options: Sequence[str] = (),
+) -> List[str]:
+    """``spark-submit --deploy-mode cluster --py-files <zip> [options] <script> <job args>``.
+
+    ``spark_submit_options`` go before the script, e.g. ``["--jars", EMR_HUDI_BUNDLE]`` when
+    the cluster's spark-defaults do not already put the Hudi bundle on the classpath.
+    """
+    scripts = f"s3://{artifacts_bucket}/spark-jobs"
+    return [
+        "spark-submit",
+        "--deploy-mode",
+        "cluster",
+        "--py-files",
+        f"{scripts}/{ZIP_NAME}",
+        *spark_submit_options,
+        f"{scripts}/{SCRIPTS[args.phase]}",
+        *job_argv(args),
+    ]

@@ -1,0 +1,37 @@
+"""URI arithmetic the jobs share."""
+
+from __future__ import annotations
+
+import re
+
+_SCHEME_ROOT = re.compile(r"[a-z0-9]+://[^/]+\Z")
+
+
+def join_uri(prefix: str, *parts: str) -> str:
+    """``prefix`` + ``/``-joined parts, with exactly one slash between them."""
+    out = prefix.rstrip("/")
+    for p in parts:
+        out += "/" + p.strip("/")
+    return out
+
+
+def parent_uri(uri: str) -> str:
+    """The prefix that contains ``uri`` (a key or a prefix), ending in ``/``."""
+    trimmed = uri.rstrip("/")
+    if _SCHEME_ROOT.match(trimmed):
+        return trimmed + "/"
+    return trimmed.rsplit("/", 1)[0] + "/"
+
+
+def basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def scratch_input_uri(staging: str, load_id: str, input_uri: str) -> str:
+    """Where the stage phase copies an exact object version before reading it.
+
+    Beside the staging prefix, never inside it (the stage writes nothing to staging when it
+    fails), e.g. ``s3://a/runs/L/attempt-1/staging/`` -> ``s3://a/runs/L/attempt-1/_input/L/<file>``.
+    The stage deletes the copy when it is done.
+    """
+    return join_uri(parent_uri(staging), "_input", load_id, basename(input_uri))

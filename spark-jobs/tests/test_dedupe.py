@@ -1,0 +1,108 @@
+import datetime as dt
+import json
+import unittest
+
+from lakeplane_jobs.casting import bad_ratio_failure, parse_line
+from lakeplane_jobs.contract import key_columns, parse_contract, required_fields
+from lakeplane_jobs.dedupe import LINE_COLUMN, DedupePlan, OrderBy, dedupe_plan, dedupe_rows, order_spec
+
+from .helpers import fixture_contract, fixture_document
+
+T = lambda h: dt.datetime(2024, 5, 1, h, tzinfo=dt.timezone.utc)  # noqa: E731
+
+
+class Plan(unittest.TestCase):
+    def test_real_contracts_dedupe_before_sql(self):
+        self.assertEqual(dedupe_plan(fixture_contract("orders")), DedupePlan(("order_id",), "updated_at", True))
+        self.assertEqual(
+            dedupe_plan(fixture_contract("order_items")), DedupePlan(("order_id", "line_no"), "dms_commit_ts", True)
+        )
+
+    def test_derived_key_dedupes_after_sql_only(self):
+        doc = fixture_document("orders")
+        doc["key"] = ["order_key"]
+        self.assertEqual(dedupe_plan(parse_contract(doc)), DedupePlan(("order_key",), "updated_at", False))
+
+    def test_order_spec(self):
+        plan = dedupe_plan(fixture_contract("orders"))
+        self.assertEqual(order_spec(plan, True), (OrderBy("updated_at", True, True), OrderBy(LINE_COLUMN, True, True)))
+        self.assertEqual(order_spec(plan, False), (OrderBy("updated_at", True, True),))
+
+
+class Rows(unittest.TestCase):
+    spec = (OrderBy("ts"), OrderBy(LINE_COLUMN))
+
+    def test_greatest_precombine_wins_then_later_line(self):
+        rows = [
+            {"id": "a", "ts": T(2), LINE_COLUMN: 1, "v": "a-newest"},
+            {"id": "a", "ts": T(1), LINE_COLUMN: 2, "v": "a-stale"},
+            {"id": "b", "ts": T(1), LINE_COLUMN: 3, "v": "b-first"},
+            {"id": "b", "ts": T(1), LINE_COLUMN: 4, "v": "b-later-same-ts"},
+            {"id": "c", "ts": None, LINE_COLUMN: 6, "v": "c-null-ts"},
+            {"id": "c", "ts": T(0), LINE_COLUMN: 5, "v": "c-ts"},
+        ]
+        kept, dropped = dedupe_rows(rows, ["id"], self.spec)
+        self.assertEqual([r["v"] for r in kept], ["a-newest", "b-later-same-ts", "c-ts"])
+        self.assertEqual(dropped, 3)
+
+    def test_composite_key(self):
+        rows = [
+            {"order_id": "o1", "line_no": 1, "ts": T(1), LINE_COLUMN: 1},
+            {"order_id": "o1", "line_no": 2, "ts": T(1), LINE_COLUMN: 2},
+            {"order_id": "o1", "line_no": 1, "ts": T(3), LINE_COLUMN: 3},
+        ]
+        kept, dropped = dedupe_rows(rows, ["order_id", "line_no"], self.spec)
+        self.assertEqual([(r["line_no"], r[LINE_COLUMN]) for r in kept], [(1, 3), (2, 2)])
+        self.assertEqual(dropped, 1)
+
+    def test_no_duplicates(self):
+        rows = [{"id": i, "ts": T(1), LINE_COLUMN: i} for i in range(5)]
+        self.assertEqual(dedupe_rows(rows, ["id"], self.spec), (rows, 0))
+
+
+class StageSemantics(unittest.TestCase):
+    """The stage phase's row logic end to end on a small order_items file (without Spark)."""
+
+    LINES = [
+        {"Op": "I", "dms_commit_ts": "2024-05-01T10:00:00Z", "order_id": "o1", "line_no": 1, "sku": "A",
+         "quantity": 2, "unit_price": "9.99", "order_date": "2024-05-01"},
+        {"Op": "U", "dms_commit_ts": "2024-05-01T11:00:00Z", "order_id": "o1", "line_no": 1, "sku": "A",
+         "quantity": 3, "unit_price": "9.99", "order_date": "2024-05-01"},
+        {"Op": "U", "dms_commit_ts": "2024-05-01T09:00:00Z", "order_id": "o1", "line_no": 1, "sku": "A",
+         "quantity": 1, "unit_price": "9.99", "order_date": "2024-05-01"},
+        '{"Op": "I", "order_id": ',
+        {"Op": "D", "dms_commit_ts": "2024-05-01T12:00:00Z", "order_id": "o2", "line_no": 1},
+        {"Op": "I", "dms_commit_ts": "2024-05-01T12:00:00Z", "order_id": "o3", "line_no": "two"},
+        "",
+        {"Op": "I", "dms_commit_ts": "2024-05-01T08:00:00Z", "order_id": "o2", "line_no": 1, "sku": "B"},
+    ]
+
+    def test_counts_and_survivors(self):
+        c = fixture_contract("order_items")
+        cols = [(col.name, col.type) for col in c.columns]
+        parsed = [
+            parse_line(line if isinstance(line, str) else json.dumps(line), i + 1, cols, required_fields(c),
+                       key_columns(c))
+            for i, line in enumerate(self.LINES)
+        ]
+        parsed = [p for p in parsed if p is not None]
+        bad = [p for p in parsed if not p.ok]
+        self.assertEqual((len(parsed), len(bad)), (7, 2))
+        self.assertEqual([(b.line_no, b.reason) for b in bad][1], (6, 'field line_no: "two" is not an int'))
+        failure = bad_ratio_failure(c.name, "s3://b/k", len(parsed), len(bad), c.max_bad_record_ratio,
+                                    (bad[0].line_no, bad[0].reason))
+        self.assertIsNotNone(failure)  # 2 of 7 is 28.6% > 20%
+        self.assertIn("First bad line 4: not valid JSON", failure)
+
+        good = [dict(zip([n for n, _ in cols], p.values), **{LINE_COLUMN: p.line_no}) for p in parsed if p.ok]
+        plan = dedupe_plan(c)
+        kept, dropped = dedupe_rows(good, plan.key, order_spec(plan, True))
+        self.assertEqual(dropped, 3)  # two stale o1 updates, the older o2 insert
+        self.assertEqual(
+            [(r["order_id"], r["Op"], r["quantity"], r[LINE_COLUMN]) for r in kept],
+            [("o1", "U", 3, 2), ("o2", "D", None, 5)],
+        )
+
+
+if __name__ == "__main__":
+    unittest.main()
