@@ -339,6 +339,12 @@ function detectNewLine(file: string): '\\n' | '\\r\\n' {
   }
 }
 
+/** DuckDB's reader error without its raw-line echo and its "Possible Solution" advice. */
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 2).join(' ');
+  return (e instanceof Error ? e.message : String(e))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^(Original Line|Possible|\*)/.test(l))
+    .slice(0, 3)
+    .join(' ');
 }
