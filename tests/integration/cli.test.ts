@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ndjson, order, REPO, tempDir } from '../helpers/fixtures.js';
+
+const BIN = join(REPO, 'bin', 'lakeplane.js');
+
+function lakeplane(home: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], { encoding: 'utf8', env: { ...process.env, LAKEPLANE_HOME: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('lakeplane CLI', () => {
+  it('lists its commands in --help', () => {
+    const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const cmd of ['load', 'loads', 'query', 'events', 'datasets', 'demo']) expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
+  });
+
+  it('loads a file, recognises it when loaded again, lists the loads and queries Silver', () => {
+    const home = tempDir();
+    const file = ndjson(tempDir(), 'orders-1.ndjson', [order('o1', '2026-11-20T10:00:00Z'), order('o2', '2026-11-20T10:00:00Z')]);
+    const first = lakeplane(home, 'load', 'orders', file);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/load orders-[0-9a-f]{20} SUCCEEDED in .*2 records in, 2 inserted/);
+
+    const second = lakeplane(home, 'load', 'orders', file);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/already loaded as orders-[0-9a-f]{20} \(SUCCEEDED\); nothing was started/);
+
+    const loads = lakeplane(home, 'loads', '--json');
+    expect(loads.code).toBe(0);
+    const records = JSON.parse(loads.stdout) as { status: string; dataset: string }[];
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 'SUCCEEDED', dataset: 'orders' });
+
+    const q = lakeplane(home, 'query', '--json', 'SELECT order_id FROM silver.orders ORDER BY 1');
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.stdout)).toEqual([{ order_id: 'o1' }, { order_id: 'o2' }]);
+  });
+
+  it('exits non-zero with the cause when a load fails', () => {
+    const home = tempDir();
+    const bad = ndjson(tempDir(), 'export.ndjson', ['order_id,status', 'o1,placed']);
+    const r = lakeplane(home, 'load', 'orders', bad);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED[\s\S]*cause: .*export\.ndjson: 2 of 2 records are unreadable/);
+    const show = lakeplane(home, 'loads', '--status', 'FAILED');
+    expect(show.stdout).toContain('FAILED');
+  });
+
+  it('refuses an unknown dataset and a missing file with a clear message', () => {
+    const home = tempDir();
+    const file = ndjson(tempDir(), 'x.ndjson', [order('o1', '2026-11-20T10:00:00Z')]);
+    const unknown = lakeplane(home, 'load', 'ordrs', file);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no dataset named "ordrs"; known datasets: order_items, orders');
+    const missing = lakeplane(home, 'load', 'orders', '/nonexistent/file.ndjson');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/file.ndjson: no such file or folder');
+  });
+
+  it('answers events test-pattern like aws events test-event-pattern', () => {
+    const dir = tempDir();
+    const pattern = join(dir, 'pattern.json');
+    const event = join(dir, 'event.json');
+    writeFileSync(pattern, JSON.stringify({ source: ['aws.s3'], detail: { object: { key: [{ prefix: 'orders/' }] } } }));
+    const base = { id: '1', account: '123456789012', source: 'aws.s3', time: '2026-11-20T10:00:00Z', region: 'eu-west-1', resources: [], 'detail-type': 'Object Created' };
+    writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'orders/a.ndjson' } } }));
+    expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":true}');
+    writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'customers/a.ndjson' } } }));
+    expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":false}');
+    writeFileSync(pattern, JSON.stringify({ source: 'aws.s3' }));
+    const invalid = lakeplane(dir, 'events', 'test-pattern', pattern, event);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/Event pattern is not valid/);
+  });
+
+  it('runs the demo twice in one workspace with the same tables the second time', () => {
+    const home = tempDir();
+    const digest = "SELECT (SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY o::VARCHAR)) FROM silver.orders o) AS orders, (SELECT md5(string_agg(i::VARCHAR, '|' ORDER BY i::VARCHAR)) FROM silver.order_items i) AS items, (SELECT md5(string_agg(g::VARCHAR, '|' ORDER BY g::VARCHAR)) FROM gold.daily_revenue g) AS gold";
+    const first = lakeplane(home, 'demo');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/loads\s+succeeded\s+failed/);
+    expect(first.stdout).toContain('did not overwrite it');
+    expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-23-export\.ndjson/);
+    const tables = lakeplane(home, 'query', '--json', digest).stdout;
+    const second = lakeplane(home, 'demo');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/\n\s+9\s+8\s+1\s+9\s+0\s+0\s+0\s/);
+    expect(lakeplane(home, 'query', '--json', digest).stdout).toBe(tables);
+  });
+});
