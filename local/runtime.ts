@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +9,9 @@ import { SlackWebhookNotifier } from '../shared/aws/slack-webhook-notifier.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import { executionStatusPattern, objectCreatedPattern } from '../shared/core/event-patterns.js';
-import { type LoadRecord, loadIdFor } from '../shared/core/load.js';
+import { loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
+import type { LandedOutcome } from '../shared/usecases/object-landed.js';
 import { LocalEmr } from './emr/local-emr.js';
 import { Warehouse } from './engine/warehouse.js';
 import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
@@ -49,8 +49,6 @@ export interface LandedObject extends ObjectInfo {
   readonly dataset: string;
   /** The load id the object maps to (the same id object-landed computes). */
   readonly loadId: string;
-  /** The ledger's record of that load before this landing, if the same content had landed before. */
-  readonly previous: LoadRecord | undefined;
 }
 
 /**
@@ -69,7 +67,13 @@ export class LocalRuntime {
     readonly emr: LocalEmr,
     readonly stepFunctions: LocalStepFunctions,
     readonly deliveryFailures: { rule: string; event: BusEvent; error: string }[],
+    private readonly landedOutcomes: ReadonlyMap<string, LandedOutcome>,
   ) {}
+
+  /** What object-landed decided for an object version this runtime put into Bronze. */
+  landedOutcome(versionId: string): LandedOutcome | undefined {
+    return this.landedOutcomes.get(versionId);
+  }
 
   get ledger(): DynamoLedger {
     return this.localLedger.ledger;
@@ -122,9 +126,13 @@ export class LocalRuntime {
       objects: store,
       notifier,
     });
-    bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), (e) =>
-      objectLanded(e, localContext('object-landed')),
-    );
+    const landedOutcomes = new Map<string, LandedOutcome>();
+    bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), async (e) => {
+      const outcome = await objectLanded(e, localContext('object-landed'));
+      const object = (e.detail as { object?: { 'version-id'?: string } }).object;
+      if (object?.['version-id']) landedOutcomes.set(object['version-id'], outcome);
+      return outcome;
+    });
     bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) =>
       loadEvents(e, localContext('load-events')),
     );
@@ -163,7 +171,18 @@ export class LocalRuntime {
         ),
       );
     });
-    return new LocalRuntime(ws, contracts, store, bus, localLedger, warehouse, emr, stepFunctions, failures);
+    return new LocalRuntime(
+      ws,
+      contracts,
+      store,
+      bus,
+      localLedger,
+      warehouse,
+      emr,
+      stepFunctions,
+      failures,
+      landedOutcomes,
+    );
   }
 
   /** Lands a file in Bronze under the dataset's prefix; the object event starts its load. */
@@ -172,14 +191,12 @@ export class LocalRuntime {
     if (!contract) {
       throw new UnknownDatasetError(dataset, [...this.contracts.datasets.keys()]);
     }
-    const body = readFileSync(file);
-    const bucket = LOCAL_LAYOUT.bronzeBucket;
-    const objectKey = key ?? `${contract.bronze.prefix}${basename(file)}`;
-    const etag = createHash('md5').update(body).digest('hex');
-    const loadId = loadIdFor(dataset, { bucket, key: objectKey, etag });
-    const previous = await this.ledger.get(loadId);
-    const info = await this.store.put(bucket, objectKey, body);
-    return { ...info, dataset, loadId, previous };
+    const info = await this.store.putFile(
+      LOCAL_LAYOUT.bronzeBucket,
+      key ?? `${contract.bronze.prefix}${basename(file)}`,
+      file,
+    );
+    return { ...info, dataset, loadId: loadIdFor(dataset, info) };
   }
 
   /** Waits until every event delivery and execution this process started has finished. */

@@ -24,18 +24,29 @@ for (const [label, cmd, args] of [
 
 mkdirSync('.test-results', { recursive: true });
 rmSync('.test-results/vitest.json', { force: true });
-run('vitest', 'vitest', ['run', '--reporter=default', '--reporter=json', '--outputFile=.test-results/vitest.json']);
+run('vitest', 'vitest', [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  '--outputFile=.test-results/vitest.json',
+]);
 try {
   const report = JSON.parse(readFileSync('.test-results/vitest.json', 'utf8'));
   results.passed += report.numPassedTests;
-  results.failed += report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0);
+  results.failed +=
+    report.numFailedTests +
+    (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0);
 } catch {
   results.failed++;
   problems.push('vitest wrote no report');
 }
 
 process.stdout.write('\n== spark-jobs: python3 -m unittest\n');
-const py = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'spark-jobs/tests', '-t', 'spark-jobs'], { encoding: 'utf8' });
+const py = spawnSync(
+  'python3',
+  ['-m', 'unittest', 'discover', '-s', 'spark-jobs/tests', '-t', 'spark-jobs'],
+  { encoding: 'utf8' },
+);
 process.stdout.write(py.stdout ?? '');
 process.stderr.write(py.stderr ?? '');
 const ran = Number(/Ran (\d+) tests?/.exec(py.stderr ?? '')?.[1] ?? 0);

@@ -52,7 +52,8 @@ export async function landAndWait(
       file,
       key: landed.key,
       loadId: landed.loadId,
-      alreadyLoaded: landed.previous !== undefined,
+      alreadyLoaded:
+        landed.versionId !== undefined && rt.landedOutcome(landed.versionId)?.outcome === 'duplicate',
       load,
     });
   }

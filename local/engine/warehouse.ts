@@ -5,12 +5,16 @@ import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/ru
 import {
   batchSql,
   checkRecordsSql,
+  deleteCondition,
+  fastCheckedSql,
   ident,
+  insertSql,
   literal,
   mergeCountsSql,
   mergeSql,
   readLinesSql,
   silverTable,
+  stagingName,
   stagingTable,
 } from './sql.js';
 
@@ -87,7 +91,7 @@ export class Warehouse {
         });
         const conn = await instance.connect();
         // Timestamps are typed in UTC; TIMESTAMPTZ parsing of offsets needs the (built-in) icu.
-        await conn.run(`LOAD icu; SET TimeZone = 'UTC'`);
+        await conn.run(`LOAD icu; SET TimeZone = 'UTC'; SET preserve_insertion_order = true`);
         const wh = new Warehouse(instance, conn, options.readOnly ?? false);
         if (!wh.readOnly) await wh.init();
         return wh;
@@ -112,7 +116,6 @@ export class Warehouse {
     await this.conn.run(`
       CREATE SCHEMA IF NOT EXISTS silver;
       CREATE SCHEMA IF NOT EXISTS gold;
-      CREATE SCHEMA IF NOT EXISTS staging;
       CREATE SCHEMA IF NOT EXISTS lakeplane;
       CREATE TABLE IF NOT EXISTS lakeplane.commits (
         commit_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, load_id VARCHAR NOT NULL, attempt INTEGER NOT NULL,
@@ -135,17 +138,15 @@ export class Warehouse {
     contract: DatasetContract,
     load: { loadId: string; attempt: number; file: string; displayName: string },
   ): Promise<{ result: StageResult; bad: BadRecord[] }> {
-    try {
-      await this.conn.run(
-        `CREATE OR REPLACE TEMP TABLE raw AS ${readLinesSql(load.file, detectNewLine(load.file))}`,
-      );
-    } catch (e) {
-      throw new MalformedFileError(`${load.displayName} cannot be read as NDJSON text: ${firstLine(e)}`);
+    let counts = await this.fastCheck(contract, load.file);
+    if (!counts) {
+      try {
+        await this.conn.run(checkRecordsSql(contract, readLinesSql(load.file, detectNewLine(load.file))));
+      } catch (e) {
+        throw new MalformedFileError(`${load.displayName} cannot be read as NDJSON text: ${firstLine(e)}`);
+      }
+      counts = await this.checkedCounts();
     }
-    await this.conn.run(checkRecordsSql(contract));
-    const counts = await this.one(
-      `SELECT count(*) AS total, count(*) FILTER (WHERE __lp_reason IS NOT NULL) AS bad FROM checked`,
-    );
     const total = Number(counts.total);
     const badCount = Number(counts.bad);
     if (total > 0 && badCount / total > contract.bronze.maxBadRecordRatio) {
@@ -169,12 +170,22 @@ export class Warehouse {
             reason: String(r.reason),
           }));
     await this.conn.run(batchSql(contract));
-    const staged = stagingTable(load.loadId, load.attempt);
-    await this.conn.run(`CREATE OR REPLACE TABLE ${staged} AS ${contract.silver.sql}`);
-    const stagedRows = Number((await this.one(`SELECT count(*) AS n FROM ${staged}`)).n);
+    // Temporary unless this is the dataset's first load, which renames it into Silver.
+    // Staged tables of earlier attempts of this load are of no use any more.
+    for (const r of await this.rows(
+      `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'silver' AND NOT temporary AND starts_with(table_name, ${literal(`__lp_staging_${load.loadId}#`)})`,
+    )) {
+      await this.conn.run(`DROP TABLE silver.${ident(String(r.table_name))}`);
+    }
+    const persistent = !(await this.tableExists('silver', contract.name));
+    const staged = persistent
+      ? stagingTable(load.loadId, load.attempt)
+      : stagingName(load.loadId, load.attempt);
     await this.conn.run(
-      'DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS batch;',
+      `CREATE OR REPLACE ${persistent ? '' : 'TEMP '}TABLE ${staged} AS ${contract.silver.sql}`,
     );
+    const stagedRows = Number((await this.one(`SELECT count(*) AS n FROM ${staged}`)).n);
+    await this.conn.run('DROP VIEW IF EXISTS batch; DROP TABLE IF EXISTS checked;');
     const good = total - badCount;
     return {
       result: {
@@ -190,6 +201,26 @@ export class Warehouse {
     };
   }
 
+  /** Tries the typed reader; undefined when the file needs the line-by-line check. */
+  private async fastCheck(
+    contract: DatasetContract,
+    file: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      await this.conn.run(fastCheckedSql(contract, file));
+    } catch {
+      return undefined;
+    }
+    const counts = await this.checkedCounts();
+    return Number(counts.bad) === 0 ? counts : undefined;
+  }
+
+  private checkedCounts(): Promise<Record<string, unknown>> {
+    return this.one(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE __lp_reason IS NOT NULL) AS bad FROM checked`,
+    );
+  }
+
   /**
    * Upsert step: MERGEs the staged batch into Silver and records the commit, in one
    * transaction. Running it again for the same load attempt returns the recorded commit.
@@ -197,25 +228,32 @@ export class Warehouse {
   async upsert(contract: DatasetContract, load: { loadId: string; attempt: number }): Promise<UpsertResult> {
     const done = await this.commitOf(contract.name, load.loadId, load.attempt);
     if (done) return toUpsertResult(done);
-    const staged = stagingTable(load.loadId, load.attempt);
+    const staged = (await this.tableExists('main', `__lp_staging_${load.loadId}#${load.attempt}`, true))
+      ? stagingName(load.loadId, load.attempt)
+      : stagingTable(load.loadId, load.attempt);
     const target = silverTable(contract.name);
     await this.conn.run('BEGIN TRANSACTION');
     try {
-      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${staged} WITH NO DATA`);
+      if (!(await this.tableExists('silver', contract.name))) {
+        await this.firstCommit(contract, staged, load);
+        await this.conn.run('COMMIT');
+        return toUpsertResult((await this.commitOf(contract.name, load.loadId, load.attempt))!);
+      }
       const columns = await this.columnsOf(staged);
       const existing = new Set((await this.columnsOf(target)).map((c) => c.name));
       for (const c of columns.filter((c) => !existing.has(c.name))) {
         await this.conn.run(`ALTER TABLE ${target} ADD COLUMN ${ident(c.name)} ${c.type}`);
       }
       const names = columns.map((c) => c.name);
+      const empty = (await this.rows(`SELECT 1 FROM ${target} LIMIT 1`)).length === 0;
       const counts = await this.one(mergeCountsSql(contract, staged, names));
-      await this.conn.run(mergeSql(contract, staged, names));
-      const rowsAfter = Number((await this.one(`SELECT count(*) AS n FROM ${target}`)).n);
-      const commitId = await this.nextCommitId();
-      await this.conn.run(
-        `INSERT INTO lakeplane.commits VALUES (${literal(commitId)}, ${literal(contract.name)}, ${literal(load.loadId)}, ${load.attempt}, now()::TIMESTAMP, ${Number(counts.inserted)}, ${Number(counts.updated)}, ${Number(counts.deleted)}, ${rowsAfter})`,
-      );
-      await this.beforeCommit?.(contract.name, load.loadId);
+      // Into an empty table a MERGE is an INSERT of the non-deletes; DuckDB inserts faster.
+      await this.conn.run(empty ? insertSql(contract, staged, names) : mergeSql(contract, staged, names));
+      await this.recordCommit(contract, load, {
+        inserted: Number(counts.inserted),
+        updated: Number(counts.updated),
+        deleted: Number(counts.deleted),
+      });
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK');
@@ -224,6 +262,44 @@ export class Warehouse {
     await this.conn.run(`DROP TABLE IF EXISTS ${staged}`);
     const commit = await this.commitOf(contract.name, load.loadId, load.attempt);
     return toUpsertResult(commit!);
+  }
+
+  /**
+   * The first commit of a dataset: the staged table becomes the Silver table by a rename (no
+   * copy), less any CDC deletes, which have nothing to delete yet.
+   */
+  private async firstCommit(
+    contract: DatasetContract,
+    staged: string,
+    load: { loadId: string; attempt: number },
+  ): Promise<void> {
+    await this.conn.run(`ALTER TABLE ${staged} RENAME TO ${ident(contract.name)}`);
+    if (contract.cdc) {
+      await this.conn.run(`DELETE FROM ${silverTable(contract.name)} s WHERE ${deleteCondition(contract)}`);
+    }
+    const inserted = Number((await this.one(`SELECT count(*) AS n FROM ${silverTable(contract.name)}`)).n);
+    await this.recordCommit(contract, load, { inserted, updated: 0, deleted: 0 });
+  }
+
+  /** Appends the commit row (inside the caller's transaction) and runs the test hook. */
+  private async recordCommit(
+    contract: DatasetContract,
+    load: { loadId: string; attempt: number },
+    counts: { inserted: number; updated: number; deleted: number },
+  ): Promise<void> {
+    const rowsAfter = Number((await this.one(`SELECT count(*) AS n FROM ${silverTable(contract.name)}`)).n);
+    const commitId = await this.nextCommitId();
+    await this.conn.run(
+      `INSERT INTO lakeplane.commits VALUES (${literal(commitId)}, ${literal(contract.name)}, ${literal(load.loadId)}, ${load.attempt}, now()::TIMESTAMP, ${counts.inserted}, ${counts.updated}, ${counts.deleted}, ${rowsAfter})`,
+    );
+    await this.beforeCommit?.(contract.name, load.loadId);
+  }
+
+  private async tableExists(schema: string, table: string, temporary = false): Promise<boolean> {
+    const rows = await this.rows(
+      `SELECT 1 FROM duckdb_tables() WHERE schema_name = ${literal(schema)} AND table_name = ${literal(table)} AND temporary = ${temporary}`,
+    );
+    return rows.length > 0;
   }
 
   /** Gold step: rebuilds every Gold table of the dataset from Silver, in one transaction. */

@@ -88,7 +88,8 @@ export async function onObjectLanded(
   }
   const input = planLoad(contract, { loadId, source, attempt: 1 }, deps.layout);
   const started = await deps.orchestrator.startExecution(record.executionName, input);
-  if (!registered.created && started.alreadyStarted) {
+  // Already started: a duplicate event, or a registration whose start had gone through.
+  if (started.alreadyStarted) {
     return { outcome: 'duplicate', loadId, dataset: contract.name, status: 'REGISTERED' };
   }
   return { outcome: 'started', loadId, dataset: contract.name, executionArn: started.executionArn };

@@ -17,7 +17,11 @@ export function contract(name: 'orders' | 'order_items'): DatasetContract {
 }
 
 /** An orders record with sensible defaults. */
-export function order(id: string, updatedAt: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function order(
+  id: string,
+  updatedAt: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     order_id: id,
     customer_id: 'cus-1',
@@ -33,7 +37,11 @@ export function order(id: string, updatedAt: string, extra: Record<string, unkno
 }
 
 /** Writes NDJSON (objects are stringified, strings written as they are) and returns the path. */
-export function ndjson(dir: string, name: string, records: readonly (Record<string, unknown> | string)[]): string {
+export function ndjson(
+  dir: string,
+  name: string,
+  records: readonly (Record<string, unknown> | string)[],
+): string {
   const path = join(dir, name);
   writeFileSync(path, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`);
   return path;

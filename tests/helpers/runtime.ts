@@ -28,5 +28,9 @@ export function executions(rt: LocalRuntime): string[] {
 }
 
 export async function silverDigest(rt: LocalRuntime, table = 'silver.orders'): Promise<unknown> {
-  return (await rt.warehouse.query(`SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) AS h FROM ${table} t`)).rows[0];
+  return (
+    await rt.warehouse.query(
+      `SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) AS h FROM ${table} t`,
+    )
+  ).rows[0];
 }

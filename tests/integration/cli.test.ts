@@ -7,7 +7,10 @@ import { ndjson, order, REPO, tempDir } from '../helpers/fixtures.js';
 const BIN = join(REPO, 'bin', 'lakeplane.js');
 
 function lakeplane(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], { encoding: 'utf8', env: { ...process.env, LAKEPLANE_HOME: '' } });
+  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LAKEPLANE_HOME: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -15,12 +18,16 @@ describe('lakeplane CLI', () => {
   it('lists its commands in --help', () => {
     const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const cmd of ['load', 'loads', 'query', 'events', 'datasets', 'demo']) expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
+    for (const cmd of ['load', 'loads', 'query', 'events', 'datasets', 'demo'])
+      expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
   });
 
   it('loads a file, recognises it when loaded again, lists the loads and queries Silver', () => {
     const home = tempDir();
-    const file = ndjson(tempDir(), 'orders-1.ndjson', [order('o1', '2026-11-20T10:00:00Z'), order('o2', '2026-11-20T10:00:00Z')]);
+    const file = ndjson(tempDir(), 'orders-1.ndjson', [
+      order('o1', '2026-11-20T10:00:00Z'),
+      order('o2', '2026-11-20T10:00:00Z'),
+    ]);
     const first = lakeplane(home, 'load', 'orders', file);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -66,8 +73,19 @@ describe('lakeplane CLI', () => {
     const dir = tempDir();
     const pattern = join(dir, 'pattern.json');
     const event = join(dir, 'event.json');
-    writeFileSync(pattern, JSON.stringify({ source: ['aws.s3'], detail: { object: { key: [{ prefix: 'orders/' }] } } }));
-    const base = { id: '1', account: '123456789012', source: 'aws.s3', time: '2026-11-20T10:00:00Z', region: 'eu-west-1', resources: [], 'detail-type': 'Object Created' };
+    writeFileSync(
+      pattern,
+      JSON.stringify({ source: ['aws.s3'], detail: { object: { key: [{ prefix: 'orders/' }] } } }),
+    );
+    const base = {
+      id: '1',
+      account: '123456789012',
+      source: 'aws.s3',
+      time: '2026-11-20T10:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      'detail-type': 'Object Created',
+    };
     writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'orders/a.ndjson' } } }));
     expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":true}');
     writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'customers/a.ndjson' } } }));
@@ -80,7 +98,8 @@ describe('lakeplane CLI', () => {
 
   it('runs the demo twice in one workspace with the same tables the second time', () => {
     const home = tempDir();
-    const digest = "SELECT (SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY o::VARCHAR)) FROM silver.orders o) AS orders, (SELECT md5(string_agg(i::VARCHAR, '|' ORDER BY i::VARCHAR)) FROM silver.order_items i) AS items, (SELECT md5(string_agg(g::VARCHAR, '|' ORDER BY g::VARCHAR)) FROM gold.daily_revenue g) AS gold";
+    const digest =
+      "SELECT (SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY o::VARCHAR)) FROM silver.orders o) AS orders, (SELECT md5(string_agg(i::VARCHAR, '|' ORDER BY i::VARCHAR)) FROM silver.order_items i) AS items, (SELECT md5(string_agg(g::VARCHAR, '|' ORDER BY g::VARCHAR)) FROM gold.daily_revenue g) AS gold";
     const first = lakeplane(home, 'demo');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/loads\s+succeeded\s+failed/);

@@ -34,7 +34,15 @@ describe('a file landed in Bronze', () => {
       attempts: 1,
       executionName: landed.loadId,
       source: { bucket: 'lakeplane-bronze', key: 'orders/day1.ndjson', versionId: landed.versionId },
-      counts: { rowsIn: 3, rowsQuarantined: 0, rowsStaged: 2, duplicatesDropped: 1, inserted: 2, updated: 0, deleted: 0 },
+      counts: {
+        rowsIn: 3,
+        rowsQuarantined: 0,
+        rowsStaged: 2,
+        duplicatesDropped: 1,
+        inserted: 2,
+        updated: 0,
+        deleted: 0,
+      },
     });
     expect(load?.history.map((h) => h.status)).toEqual(['REGISTERED', 'RUNNING', 'SUCCEEDED']);
     expect(load?.durationMs).toBeGreaterThanOrEqual(0);
@@ -44,7 +52,9 @@ describe('a file landed in Bronze', () => {
       { order_id: 'o1', status: 'paid' },
       { order_id: 'o2', status: 'placed' },
     ]);
-    expect((await rt.warehouse.query('SELECT orders FROM gold.daily_revenue')).rows).toEqual([{ orders: '2' }]);
+    expect((await rt.warehouse.query('SELECT orders FROM gold.daily_revenue')).rows).toEqual([
+      { orders: '2' },
+    ]);
   });
 
   it('is loaded once when the same file lands twice', async () => {
@@ -56,7 +66,7 @@ describe('a file landed in Bronze', () => {
     const second = await rt.land('orders', file);
     await rt.idle();
     expect(second.loadId).toBe(first.loadId);
-    expect(second.previous?.status).toBe('SUCCEEDED');
+    expect(rt.landedOutcome(second.versionId!)).toMatchObject({ outcome: 'duplicate', status: 'SUCCEEDED' });
     expect(second.versionId).not.toBe(first.versionId);
     expect(executions(rt)).toEqual([first.loadId]);
     expect(await rt.ledger.list({})).toHaveLength(1);
@@ -69,7 +79,10 @@ describe('a file landed in Bronze', () => {
     rt.bus.addRule('spy', { source: ['aws.s3'] }, async (e) => {
       seen.push(e);
     });
-    const landed = await rt.land('orders', ndjson(tempDir(), 'day1.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    const landed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'day1.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
+    );
     await rt.idle();
     expect(seen).toHaveLength(1);
     rt.bus.put(seen[0]!);
@@ -91,7 +104,7 @@ describe('a file landed in Bronze', () => {
     ({ rt } = await startRuntime(home));
     const again = await rt.land('orders', file);
     await rt.idle();
-    expect(again.previous?.status).toBe('SUCCEEDED');
+    expect(rt.landedOutcome(again.versionId!)).toMatchObject({ outcome: 'duplicate', status: 'SUCCEEDED' });
     expect(executions(rt)).toEqual([first.loadId]);
     expect((await rt.warehouse.query('SELECT count(*) AS n FROM silver.orders')).rows).toEqual([{ n: '1' }]);
   });
@@ -115,9 +128,17 @@ describe('the load-dataset state machine on the local runtime', () => {
         throw emrError('EMR.AmazonElasticMapReduceException', 'Rate exceeded');
       }
     };
-    const landed = await rt.land('orders', ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    const landed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
+    );
     await rt.idle();
-    expect(calls).toEqual(['bronze_to_silver.py:stage', 'bronze_to_silver.py:upsert', 'bronze_to_silver.py:upsert', 'silver_to_gold.py:']);
+    expect(calls).toEqual([
+      'bronze_to_silver.py:stage',
+      'bronze_to_silver.py:upsert',
+      'bronze_to_silver.py:upsert',
+      'silver_to_gold.py:',
+    ]);
     expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');
     expect(notifications(rt)).toEqual([]);
   });
@@ -131,7 +152,10 @@ describe('the load-dataset state machine on the local runtime', () => {
         throw new Error('Gold SQL failed: division by zero');
       }
     };
-    const landed = await rt.land('orders', ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    const landed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
+    );
     await rt.idle();
     expect(goldRuns).toBe(2); // one retry of States.TaskFailed, then the Catch
     const load = await rt.ledger.get(landed.loadId);
@@ -157,7 +181,9 @@ describe('the load-dataset state machine on the local runtime', () => {
     await rt.idle();
     const load = await rt.ledger.get(bad.loadId);
     expect(load?.status).toBe('FAILED');
-    expect(load?.cause?.message).toMatch(/s3:\/\/lakeplane-bronze\/orders\/export\.ndjson: 2 of 2 records are unreadable.*line 1: not valid JSON/);
+    expect(load?.cause?.message).toMatch(
+      /s3:\/\/lakeplane-bronze\/orders\/export\.ndjson: 2 of 2 records are unreadable.*line 1: not valid JSON/,
+    );
     expect(await silverDigest(rt)).toEqual(before);
     expect((await rt.warehouse.commits('orders')).length).toBe(1);
     expect(notifications(rt)).toHaveLength(1);

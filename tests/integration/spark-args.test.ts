@@ -20,19 +20,33 @@ const layout = {
 function pythonParse(job: string, argv: readonly string[]): Record<string, unknown> {
   const fn = job === 'silver_to_gold.py' ? 'parse_silver_to_gold' : 'parse_bronze_to_silver';
   const code = `import sys, json, dataclasses\nfrom lakeplane_jobs.cli import ${fn}\nprint(json.dumps(dataclasses.asdict(${fn}(json.loads(sys.argv[1])))))`;
-  const r = spawnSync('python3', ['-c', code, JSON.stringify(argv)], { cwd: join(REPO, 'spark-jobs'), encoding: 'utf8' });
+  const r = spawnSync('python3', ['-c', code, JSON.stringify(argv)], {
+    cwd: join(REPO, 'spark-jobs'),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`python parser refused ${job} ${argv.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
 describe('EMR step arguments planned in TypeScript are what the Spark jobs parse', () => {
-  const source = { bucket: 'bronze', key: 'orders/2026-11-20.ndjson', etag: 'abc', size: 10, versionId: 'v-1' };
+  const source = {
+    bucket: 'bronze',
+    key: 'orders/2026-11-20.ndjson',
+    etag: 'abc',
+    size: 10,
+    versionId: 'v-1',
+  };
   const plan = planLoad(contract('orders'), { loadId: 'orders-0123', source, attempt: 2 }, layout);
 
   it('stage', () => {
     const { job, args } = parseSparkSubmit(plan.steps.stage.args);
     expect(job).toBe('bronze_to_silver.py');
-    expect(pythonParse(job, plan.steps.stage.args.slice(plan.steps.stage.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1))).toMatchObject({
+    expect(
+      pythonParse(
+        job,
+        plan.steps.stage.args.slice(plan.steps.stage.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1),
+      ),
+    ).toMatchObject({
       phase: 'stage',
       dataset: 'orders',
       load_id: 'orders-0123',
@@ -46,19 +60,41 @@ describe('EMR step arguments planned in TypeScript are what the Spark jobs parse
 
   it('upsert', () => {
     const { job, args } = parseSparkSubmit(plan.steps.upsert.args);
-    const parsed = pythonParse(job, plan.steps.upsert.args.slice(plan.steps.upsert.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1));
-    expect(parsed).toMatchObject({ phase: 'upsert', staging: args.staging, silver_path: 's3://silver/orders/', database: 'lake_silver' });
+    const parsed = pythonParse(
+      job,
+      plan.steps.upsert.args.slice(plan.steps.upsert.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1),
+    );
+    expect(parsed).toMatchObject({
+      phase: 'upsert',
+      staging: args.staging,
+      silver_path: 's3://silver/orders/',
+      database: 'lake_silver',
+    });
   });
 
   it('gold', () => {
     const { job } = parseSparkSubmit(plan.steps.gold.args);
-    const parsed = pythonParse(job, plan.steps.gold.args.slice(plan.steps.gold.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1));
-    expect(parsed).toMatchObject({ gold_path: 's3://gold/', silver_database: 'lake_silver', gold_database: 'lake_gold' });
+    const parsed = pythonParse(
+      job,
+      plan.steps.gold.args.slice(plan.steps.gold.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1),
+    );
+    expect(parsed).toMatchObject({
+      gold_path: 's3://gold/',
+      silver_database: 'lake_silver',
+      gold_database: 'lake_gold',
+    });
   });
 
   it('puts the Hudi bundle on the classpath of every step', () => {
     for (const step of [plan.steps.stage, plan.steps.upsert, plan.steps.gold]) {
-      expect(step.args.slice(0, 6)).toEqual(['spark-submit', '--deploy-mode', 'cluster', '--jars', '/usr/lib/hudi/hudi-spark-bundle.jar', '--py-files']);
+      expect(step.args.slice(0, 6)).toEqual([
+        'spark-submit',
+        '--deploy-mode',
+        'cluster',
+        '--jars',
+        '/usr/lib/hudi/hudi-spark-bundle.jar',
+        '--py-files',
+      ]);
     }
   });
 });

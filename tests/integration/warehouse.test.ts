@@ -30,7 +30,11 @@ async function silver(sql = 'SELECT order_id, status, updated_at FROM silver.ord
 }
 
 async function digest(table: string): Promise<unknown> {
-  return (await wh.query(`SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) AS h FROM ${table} t`)).rows[0];
+  return (
+    await wh.query(
+      `SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) AS h FROM ${table} t`,
+    )
+  ).rows[0];
 }
 
 describe('dedupe within a batch', () => {
@@ -40,8 +44,15 @@ describe('dedupe within a batch', () => {
       order('o1', '2026-11-20T12:00:00Z', { status: 'shipped' }),
       order('o1', '2026-11-20T11:00:00Z', { status: 'paid' }),
     ]);
-    expect(staged.result).toMatchObject({ rowsIn: 3, rowsStaged: 1, duplicatesDropped: 2, rowsQuarantined: 0 });
-    expect(await silver()).toEqual([{ order_id: 'o1', status: 'shipped', updated_at: '2026-11-20 12:00:00' }]);
+    expect(staged.result).toMatchObject({
+      rowsIn: 3,
+      rowsStaged: 1,
+      duplicatesDropped: 2,
+      rowsQuarantined: 0,
+    });
+    expect(await silver()).toEqual([
+      { order_id: 'o1', status: 'shipped', updated_at: '2026-11-20 12:00:00' },
+    ]);
   });
 
   it('gives a tie to the record that arrived later in the file', async () => {
@@ -58,14 +69,19 @@ describe('upsert with event-time ordering', () => {
     await load(orders, [order('o1', '2026-11-21T10:00:00Z', { status: 'shipped' })]);
     const late = await load(orders, [order('o1', '2026-11-20T10:00:00Z', { status: 'placed' })]);
     expect(late.upsert).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
-    expect(await silver()).toEqual([{ order_id: 'o1', status: 'shipped', updated_at: '2026-11-21 10:00:00' }]);
+    expect(await silver()).toEqual([
+      { order_id: 'o1', status: 'shipped', updated_at: '2026-11-21 10:00:00' },
+    ]);
   });
 
   it('replaces a row with a record of equal or greater precombine', async () => {
     await load(orders, [order('o1', '2026-11-21T10:00:00Z', { status: 'paid' })]);
     const equal = await load(orders, [order('o1', '2026-11-21T10:00:00Z', { status: 'refunded' })]);
     expect(equal.upsert).toMatchObject({ inserted: 0, updated: 1 });
-    const newer = await load(orders, [order('o1', '2026-11-22T10:00:00Z', { status: 'closed' }), order('o2', '2026-11-22T10:00:00Z')]);
+    const newer = await load(orders, [
+      order('o1', '2026-11-22T10:00:00Z', { status: 'closed' }),
+      order('o2', '2026-11-22T10:00:00Z'),
+    ]);
     expect(newer.upsert).toMatchObject({ inserted: 1, updated: 1 });
     expect((await silver()).map((r) => r.status)).toEqual(['closed', 'placed']);
   });
@@ -85,7 +101,13 @@ describe('upsert with event-time ordering', () => {
   });
 
   it('derives the Silver columns with the contract SQL', async () => {
-    await load(orders, [order('o1', '2026-11-21T10:00:00Z', { order_total: 100, fx_rate: 1.25, order_ts: '2026-11-19T23:30:00Z' })]);
+    await load(orders, [
+      order('o1', '2026-11-21T10:00:00Z', {
+        order_total: 100,
+        fx_rate: 1.25,
+        order_ts: '2026-11-19T23:30:00Z',
+      }),
+    ]);
     expect(await silver('SELECT order_total_usd, order_date FROM silver.orders')).toEqual([
       { order_total_usd: '125.00', order_date: '2026-11-19' },
     ]);
@@ -93,7 +115,13 @@ describe('upsert with event-time ordering', () => {
 });
 
 describe('CDC (DMS Op column)', () => {
-  const line = (op: string | null, ts: string, orderId: string, lineNo: number, quantity: number | null = 1) => ({
+  const line = (
+    op: string | null,
+    ts: string,
+    orderId: string,
+    lineNo: number,
+    quantity: number | null = 1,
+  ) => ({
     Op: op,
     dms_commit_ts: ts,
     order_id: orderId,
@@ -103,10 +131,15 @@ describe('CDC (DMS Op column)', () => {
     unit_price: 2.5,
     order_date: '2026-11-20',
   });
-  const rows = async () => (await wh.query('SELECT order_id, line_no, quantity FROM silver.order_items ORDER BY 1, 2')).rows;
+  const rows = async () =>
+    (await wh.query('SELECT order_id, line_no, quantity FROM silver.order_items ORDER BY 1, 2')).rows;
 
   it('inserts, updates and deletes by composite key', async () => {
-    await load(items, [line(null, '2026-11-20T01:00:00Z', 'a', 1), line(null, '2026-11-20T01:00:00Z', 'a', 2), line('I', '2026-11-20T01:00:00Z', 'b', 1)]);
+    await load(items, [
+      line(null, '2026-11-20T01:00:00Z', 'a', 1),
+      line(null, '2026-11-20T01:00:00Z', 'a', 2),
+      line('I', '2026-11-20T01:00:00Z', 'b', 1),
+    ]);
     const changes = await load(items, [
       line('U', '2026-11-21T01:00:00Z', 'a', 1, 5),
       line('D', '2026-11-21T01:00:00Z', 'a', 2, null),
@@ -119,6 +152,15 @@ describe('CDC (DMS Op column)', () => {
     ]);
   });
 
+  it('applies deletes in the very first load of a dataset', async () => {
+    const first = await load(items, [
+      line('I', '2026-11-20T01:00:00Z', 'a', 1),
+      line('D', '2026-11-20T02:00:00Z', 'b', 1, null),
+    ]);
+    expect(first.upsert).toMatchObject({ inserted: 1, deleted: 0 });
+    expect(await rows()).toEqual([{ order_id: 'a', line_no: 1, quantity: 1 }]);
+  });
+
   it('ignores a delete older than the stored row', async () => {
     await load(items, [line('U', '2026-11-22T01:00:00Z', 'a', 1, 7)]);
     const stale = await load(items, [line('D', '2026-11-21T01:00:00Z', 'a', 1, null)]);
@@ -128,7 +170,10 @@ describe('CDC (DMS Op column)', () => {
 
   it('lets the latest event of a key in one batch decide, delete included', async () => {
     await load(items, [line('I', '2026-11-20T01:00:00Z', 'a', 1)]);
-    await load(items, [line('U', '2026-11-21T01:00:00Z', 'a', 1, 3), line('D', '2026-11-21T02:00:00Z', 'a', 1, null)]);
+    await load(items, [
+      line('U', '2026-11-21T01:00:00Z', 'a', 1, 3),
+      line('D', '2026-11-21T02:00:00Z', 'a', 1, null),
+    ]);
     expect(await rows()).toEqual([]);
   });
 });
@@ -161,18 +206,25 @@ describe('bad input', () => {
     await load(orders, [order('o1', '2026-11-21T10:00:00Z')]);
     const before = await digest('silver.orders');
     const file = ndjson(dir, 'export.csv.ndjson', ['order_id,status', 'o1,cancelled', 'o2,placed']);
-    const attempt = wh.stage(orders, { loadId: 'orders-bad', attempt: 1, file, displayName: 's3://bronze/orders/export.ndjson' });
+    const attempt = wh.stage(orders, {
+      loadId: 'orders-bad',
+      attempt: 1,
+      file,
+      displayName: 's3://bronze/orders/export.ndjson',
+    });
     await expect(attempt).rejects.toThrow(MalformedFileError);
-    await expect(attempt).rejects.toThrow(/s3:\/\/bronze\/orders\/export\.ndjson: 3 of 3 records are unreadable.*first at line 1: not valid JSON/);
+    await expect(attempt).rejects.toThrow(
+      /s3:\/\/bronze\/orders\/export\.ndjson: 3 of 3 records are unreadable.*first at line 1: not valid JSON/,
+    );
     expect(await digest('silver.orders')).toEqual(before);
   });
 
   it('fails a file that is not UTF-8 with a message naming the file', async () => {
     const file = join(dir, 'latin1.ndjson');
     writeFileSync(file, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d, 0x0a]));
-    await expect(wh.stage(orders, { loadId: 'orders-latin1', attempt: 1, file, displayName: 'latin1.ndjson' })).rejects.toThrow(
-      /latin1\.ndjson cannot be read as NDJSON text: .*utf-8/i,
-    );
+    await expect(
+      wh.stage(orders, { loadId: 'orders-latin1', attempt: 1, file, displayName: 'latin1.ndjson' }),
+    ).rejects.toThrow(/latin1\.ndjson cannot be read as NDJSON text: .*utf-8/i);
   });
 });
 
@@ -180,17 +232,50 @@ describe('atomic commits', () => {
   it('leaves Silver and the commit timeline exactly as before when the upsert fails before COMMIT', async () => {
     await load(orders, [order('o1', '2026-11-21T10:00:00Z')]);
     const before = { silver: await digest('silver.orders'), commits: await digest('lakeplane.commits') };
-    const file = ndjson(dir, 'next.ndjson', [order('o1', '2026-11-22T10:00:00Z', { status: 'paid' }), order('o2', '2026-11-22T10:00:00Z')]);
+    const file = ndjson(dir, 'next.ndjson', [
+      order('o1', '2026-11-22T10:00:00Z', { status: 'paid' }),
+      order('o2', '2026-11-22T10:00:00Z'),
+    ]);
     await wh.stage(orders, { loadId: 'orders-next', attempt: 1, file, displayName: file });
     wh.setBeforeCommitHook(() => {
       throw new Error('engine crashed mid-commit');
     });
-    await expect(wh.upsert(orders, { loadId: 'orders-next', attempt: 1 })).rejects.toThrow('engine crashed mid-commit');
-    expect({ silver: await digest('silver.orders'), commits: await digest('lakeplane.commits') }).toEqual(before);
+    await expect(wh.upsert(orders, { loadId: 'orders-next', attempt: 1 })).rejects.toThrow(
+      'engine crashed mid-commit',
+    );
+    expect({ silver: await digest('silver.orders'), commits: await digest('lakeplane.commits') }).toEqual(
+      before,
+    );
 
     wh.setBeforeCommitHook(undefined);
     const retried = await wh.upsert(orders, { loadId: 'orders-next', attempt: 1 });
     expect(retried).toMatchObject({ inserted: 1, updated: 1 });
+  });
+
+  it('rolls back the first commit of a dataset (staged table renamed into Silver) as a whole', async () => {
+    const file = ndjson(dir, 'first.ndjson', [
+      order('o1', '2026-11-22T10:00:00Z'),
+      order('o2', '2026-11-22T10:00:00Z'),
+    ]);
+    await wh.stage(orders, { loadId: 'orders-first', attempt: 1, file, displayName: file });
+    wh.setBeforeCommitHook(() => {
+      throw new Error('crash during the first commit');
+    });
+    await expect(wh.upsert(orders, { loadId: 'orders-first', attempt: 1 })).rejects.toThrow(
+      'crash during the first commit',
+    );
+    const tables = async () =>
+      (
+        await wh.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'silver' ORDER BY 1")
+      ).rows.map((r) => r.table_name);
+    expect(await tables()).toEqual(['__lp_staging_orders-first#1']);
+    expect(await wh.commits('orders')).toEqual([]);
+    wh.setBeforeCommitHook(undefined);
+    expect(await wh.upsert(orders, { loadId: 'orders-first', attempt: 1 })).toMatchObject({
+      inserted: 2,
+      updated: 0,
+    });
+    expect(await tables()).toEqual(['orders']);
   });
 
   it('returns the recorded commit when the upsert step runs again for the same attempt', async () => {
@@ -217,7 +302,7 @@ describe('atomic commits', () => {
 });
 
 describe('gold', () => {
-  it('rebuilds the dataset\'s Gold tables from Silver', async () => {
+  it("rebuilds the dataset's Gold tables from Silver", async () => {
     const { loadId } = await load(orders, [
       order('o1', '2026-11-21T10:00:00Z', { order_total: 10, fx_rate: 2 }),
       order('o2', '2026-11-21T10:00:00Z', { order_total: 5, fx_rate: 1 }),
@@ -225,6 +310,8 @@ describe('gold', () => {
     ]);
     const gold = await wh.buildGold(orders, loadId);
     expect(gold.tables).toEqual([{ name: 'daily_revenue', rows: 1 }]);
-    expect((await wh.query('SELECT orders, revenue_usd FROM gold.daily_revenue')).rows).toEqual([{ orders: '2', revenue_usd: '25.00' }]);
+    expect((await wh.query('SELECT orders, revenue_usd FROM gold.daily_revenue')).rows).toEqual([
+      { orders: '2', revenue_usd: '25.00' },
+    ]);
   });
 });

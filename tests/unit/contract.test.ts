@@ -156,7 +156,12 @@ describe('invalid contracts name the file, the field path and the reason', () =>
   it('silver SQL not selecting the partition field', () => {
     const text = ORDERS.replace('CAST(order_ts AS DATE) AS order_date,', '');
     expect(text).not.toBe(ORDERS);
-    expectIssue(invalid(text), ORDERS_FILE, 'silver.sql', 'must select "order_date" (a key, precombine, partition or CDC field)');
+    expectIssue(
+      invalid(text),
+      ORDERS_FILE,
+      'silver.sql',
+      'must select "order_date" (a key, precombine, partition or CDC field)',
+    );
   });
 
   it('duplicate dataset name across two files (buildContractSet)', () => {
@@ -169,7 +174,12 @@ describe('invalid contracts name the file, the field path and the reason', () =>
       'datasets/orders_v2.yaml',
     );
     const err = contractError(() => buildContractSet([first, copy]));
-    expectIssue(err, 'datasets/orders_v2.yaml', 'name', 'dataset "orders" is already defined in datasets/orders.yaml');
+    expectIssue(
+      err,
+      'datasets/orders_v2.yaml',
+      'name',
+      'dataset "orders" is already defined in datasets/orders.yaml',
+    );
   });
 
   it('overlapping Bronze prefixes, whichever order the contracts come in', () => {
@@ -233,7 +243,10 @@ describe('SQL reference checks look past comments and aliases', () => {
   });
 
   it('a silver SQL selecting a key through a table alias (b.order_id) selects it', () => {
-    const text = ORDERS.replace('SELECT order_id,', 'SELECT b.order_id,').replace('FROM batch', 'FROM batch b');
+    const text = ORDERS.replace('SELECT order_id,', 'SELECT b.order_id,').replace(
+      'FROM batch',
+      'FROM batch b',
+    );
     const contract = parseContract(text, ORDERS_FILE);
     expect(contract.silver.sql).toContain('b.order_id');
   });

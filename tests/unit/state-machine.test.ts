@@ -26,9 +26,19 @@ function error(name: string, message: string): Error {
 function run(def: unknown, handlers: Record<string, (input: unknown) => Promise<unknown>>) {
   const machine = new StateMachine(def as never, { validationOptions: { checkArn: false } });
   const retryIntervalOverrides = Object.fromEntries(tasks.map(([n]) => [n, 0]));
-  return machine.run({ cluster: { id: 'j-1' }, steps: { stage: { name: 's', args: ['a'] }, upsert: { name: 'u', args: ['b'] }, gold: { name: 'g', args: ['c'] } } } as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-  }).result;
+  return machine.run(
+    {
+      cluster: { id: 'j-1' },
+      steps: {
+        stage: { name: 's', args: ['a'] },
+        upsert: { name: 'u', args: ['b'] },
+        gold: { name: 'g', args: ['c'] },
+      },
+    } as never,
+    {
+      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    },
+  ).result;
 }
 
 describe('statemachines/load-dataset.asl.json', () => {
@@ -45,7 +55,11 @@ describe('statemachines/load-dataset.asl.json', () => {
       expect(s.TimeoutSeconds).toBeGreaterThan(0);
       expect(s.Retry?.[0]?.ErrorEquals).toContain('EMR.AmazonElasticMapReduceException');
       expect(s.Retry?.[0]?.BackoffRate).toBeGreaterThan(1);
-      expect(s.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'LoadFailed', ResultPath: '$.error' });
+      expect(s.Catch?.[0]).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        Next: 'LoadFailed',
+        ResultPath: '$.error',
+      });
     }
   });
 
@@ -59,7 +73,11 @@ describe('statemachines/load-dataset.asl.json', () => {
     expect(seen).toEqual(
       ['s', 'u', 'g'].map((name, i) => ({
         ClusterId: 'j-1',
-        Step: { Name: name, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: [['a', 'b', 'c'][i]] } },
+        Step: {
+          Name: name,
+          ActionOnFailure: 'CONTINUE',
+          HadoopJarStep: { Jar: 'command-runner.jar', Args: [['a', 'b', 'c'][i]] },
+        },
       })),
     );
   });
@@ -89,7 +107,9 @@ describe('statemachines/load-dataset.asl.json', () => {
       UpsertSilver: async () => ({}),
       BuildGold: async () => ({}),
     });
-    await expect(failing).rejects.toMatchObject({ cause: { name: 'States.TaskFailed', message: '{"Step":{"Name":"s","Status":{"State":"FAILED"}}}' } });
+    await expect(failing).rejects.toMatchObject({
+      cause: { name: 'States.TaskFailed', message: '{"Step":{"Name":"s","Status":{"State":"FAILED"}}}' },
+    });
     expect(attempts).toBe(2);
   });
 

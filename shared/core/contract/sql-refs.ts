@@ -5,15 +5,13 @@ export interface TableRef {
 }
 
 /**
- * Blanks out string literals, quoted identifiers and comments so that reference scanning
- * does not see words inside them. Hand-written because the contract SQL is shared by Spark
- * and DuckDB and we only need this one lexical step, not a dialect parser.
+ * Blanks out string literals and comments so that reference scanning does not see words
+ * inside them. One left-to-right pass, so an apostrophe inside a comment is not taken for a
+ * string. Hand-written because the contract SQL is shared by Spark and DuckDB and we only
+ * need this one lexical step, not a dialect parser.
  */
 export function stripSqlLiterals(sql: string): string {
-  return sql
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\/\*[\s\S]*?\*\//g, ' ');
+  return sql.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => (m.startsWith("'") ? "''" : ' '));
 }
 
 /** The `silver.<t>` and `gold.<t>` references of a SQL text (outside literals and comments). */
@@ -32,7 +30,10 @@ export function readsBatch(sql: string): boolean {
   return /\b(from|join)\s+batch\b/i.test(stripSqlLiterals(sql));
 }
 
-/** Whether the identifier appears as a word in the SQL (outside literals and comments). */
+/**
+ * Whether the identifier appears as a word in the SQL (outside literals and comments), bare
+ * or qualified by an alias (`b.order_id`).
+ */
 export function mentionsIdentifier(sql: string, name: string): boolean {
-  return new RegExp(`(?<![\\w.])${name}(?!\\w)`, 'i').test(stripSqlLiterals(sql));
+  return new RegExp(`(?<!\\w)${name}(?!\\w)`, 'i').test(stripSqlLiterals(sql));
 }

@@ -24,7 +24,7 @@ export function loadFailedMessage(
   const cause = load.cause ? `${load.cause.error}: ${load.cause.message}` : 'no cause was recorded';
   const source = `s3://${load.source.bucket}/${load.source.key}`;
   return {
-    text: truncate(`Load failed: ${load.dataset} (${load.loadId}): ${cause}`, 4000),
+    text: truncate(escapeMrkdwn(`Load failed: ${load.dataset} (${load.loadId}): ${cause}`), 4000),
     ...(options.channel ? { channel: options.channel } : {}),
     blocks: [
       header(`:x: Load failed: ${load.dataset}`),
@@ -34,7 +34,8 @@ export function loadFailedMessage(
         ['Source', source],
         ['Attempt', String(load.attempts)],
       ]),
-      section(`*Cause*\n\`\`\`${truncate(escapeMrkdwn(cause), 2800)}\`\`\``),
+      // A ``` inside the cause would close the code block early: break it up.
+      section(`*Cause*\n\`\`\`${truncate(escapeMrkdwn(cause).replaceAll('```', '`\u200b``'), 2800)}\`\`\``),
       section(
         `*What to do*\n${load.commitId ? `Silver has this load's commit ${escapeMrkdwn(load.commitId)}; Gold was not rebuilt.` : 'Silver is unchanged by this load.'} Fix the cause, then replay it: ${code(replay)}\nDetails: ${code(show)}`,
       ),
