@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
-import { defaultHome, workspaceAt } from '../local/workspace.js';
+import { defaultHome, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
+import { replayLoad } from '../shared/usecases/replay.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
@@ -141,6 +142,30 @@ program
     }
   });
 
+program
+  .command('replay')
+  .description('run a FAILED load again on the same Bronze object version, as a new attempt, and wait for it')
+  .argument('<load-id>')
+  .action(async (loadId: string) => {
+    const result = await withRuntime(global(), async (rt) => {
+      const outcome = await replayLoad(loadId, {
+        contracts: rt.contracts,
+        ledger: rt.ledger,
+        orchestrator: rt.stepFunctions,
+        layout: LOCAL_LAYOUT,
+      });
+      if (outcome.outcome === 'refused') return { outcome, load: undefined };
+      await rt.idle();
+      return { outcome, load: await rt.ledger.get(loadId) };
+    });
+    if (result.outcome.outcome === 'refused') throw new UsageError(result.outcome.reason);
+    const load = result.load;
+    out(
+      `load ${loadId} attempt ${load?.attempts}: ${load?.status}${load?.status === 'FAILED' && load.cause ? `\n  cause: ${load.cause.message}` : ''}`,
+    );
+    if (load?.status !== 'SUCCEEDED') process.exitCode = 1;
+  });
+
 const events = program.command('events').description('EventBridge helpers');
 events
   .command('test-pattern')
@@ -201,6 +226,13 @@ function showLoad(r: LoadRecord): string {
     ...r.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${h.note}` : ''}`),
   ];
   if (r.cause) lines.push(`cause      ${r.cause.error}: ${r.cause.message}`);
+  if (r.status === 'FAILED') {
+    lines.push(
+      'next',
+      '  fix the cause (the file: land a corrected one; the contract: edit datasets/<name>.yaml), then',
+      `  npx lakeplane replay ${r.loadId}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -26,15 +26,18 @@ export type RegisterResult =
   | { readonly created: true }
   | { readonly created: false; readonly existing: LoadRecord };
 
-/** Fields that a status transition may set along with the status. */
+/** Fields that a status transition may set along with the status; `null` removes a field. */
 export interface LoadUpdate {
   readonly executionArn?: string;
   readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly durationMs?: number;
-  readonly counts?: LoadCounts;
-  readonly commitId?: string;
-  readonly cause?: LoadCause;
+  readonly finishedAt?: string | null;
+  readonly durationMs?: number | null;
+  readonly counts?: LoadCounts | null;
+  readonly commitId?: string | null;
+  readonly cause?: LoadCause | null;
+  /** A replay: the attempt number and the name of its execution. */
+  readonly attempts?: number;
+  readonly executionName?: string;
 }
 
 export interface LoadQuery {

@@ -71,9 +71,14 @@ export class DynamoLedger implements Ledger {
       ':change': [{ status: to, at: new Date().toISOString(), ...(note ? { note } : {}) }],
     };
     const sets = ['#status = :to', '#history = list_append(#history, :change)'];
+    const removes: string[] = [];
     for (const [field, value] of Object.entries(update)) {
       if (value === undefined) continue;
       names[`#${field}`] = field;
+      if (value === null) {
+        removes.push(`#${field}`);
+        continue;
+      }
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
@@ -85,7 +90,7 @@ export class DynamoLedger implements Ledger {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { loadId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: `attribute_exists(loadId) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -28,7 +28,8 @@ export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
     case 'FAILED':
       return ['REGISTERED', 'RUNNING'];
     case 'REGISTERED':
-      return ['HELD'];
+      // HELD: the dataset was resumed; FAILED: an engineer replays the load.
+      return ['HELD', 'FAILED'];
     case 'HELD':
     case 'REJECTED':
       return [];

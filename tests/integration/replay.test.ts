@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { LOCAL_LAYOUT } from '../../local/workspace.js';
+import { replayLoad } from '../../shared/usecases/replay.js';
+import { ndjson, order, tempDir } from '../helpers/fixtures.js';
+import { executions, startRuntime } from '../helpers/runtime.js';
+
+let rt: LocalRuntime;
+afterEach(async () => {
+  await rt?.close();
+});
+
+const deps = () => ({
+  contracts: rt.contracts,
+  ledger: rt.ledger,
+  orchestrator: rt.stepFunctions,
+  layout: LOCAL_LAYOUT,
+});
+
+async function failedLoad(): Promise<string> {
+  let broken = true;
+  rt.emr.fault = (job) => {
+    if (broken && job === 'silver_to_gold.py') throw new Error('gold cluster unavailable');
+  };
+  const landed = await rt.land(
+    'orders',
+    ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
+  );
+  await rt.idle();
+  expect((await rt.ledger.get(landed.loadId))?.status).toBe('FAILED');
+  broken = false;
+  return landed.loadId;
+}
+
+describe('replay of a failed load', () => {
+  it('runs the same object version again as attempt 2 and succeeds once the cause is gone', async () => {
+    ({ rt } = await startRuntime());
+    const loadId = await failedLoad();
+    const result = await replayLoad(loadId, deps());
+    expect(result.outcome).toBe('started');
+    await rt.idle();
+    const load = await rt.ledger.get(loadId);
+    expect(load).toMatchObject({ status: 'SUCCEEDED', attempts: 2, executionName: `${loadId}-a2` });
+    expect(load?.cause).toBeUndefined();
+    expect(load?.history.map((h) => h.status)).toEqual([
+      'REGISTERED',
+      'RUNNING',
+      'FAILED',
+      'REGISTERED',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+    expect(executions(rt)).toEqual([loadId, `${loadId}-a2`]);
+    expect((await rt.warehouse.query('SELECT count(*) AS n FROM gold.daily_revenue')).rows).toEqual([
+      { n: '1' },
+    ]);
+  });
+
+  it('starts exactly one execution when two replays of a load race', async () => {
+    ({ rt } = await startRuntime());
+    const loadId = await failedLoad();
+    const results = await Promise.all([replayLoad(loadId, deps()), replayLoad(loadId, deps())]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['refused', 'started']);
+    await rt.idle();
+    expect(executions(rt)).toEqual([loadId, `${loadId}-a2`]);
+  });
+
+  it('refuses to replay a load that succeeded, or one that does not exist', async () => {
+    ({ rt } = await startRuntime());
+    const landed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'ok.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
+    );
+    await rt.idle();
+    expect(await replayLoad(landed.loadId, deps())).toEqual({
+      outcome: 'refused',
+      reason: `load ${landed.loadId} was not replayed: it succeeded; replaying it would change nothing`,
+    });
+    expect((await replayLoad('orders-nope', deps())).outcome).toBe('refused');
+  });
+});
