@@ -1,4 +1,6 @@
 /** The lakeplane CLI: drives the embedded local runtime. */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { Warehouse } from '../local/engine/warehouse.js';
@@ -7,6 +9,7 @@ import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
 import { defaultHome, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
+import { contractArtifact } from '../shared/core/contract/parse.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { replayLoad } from '../shared/usecases/replay.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
@@ -196,6 +199,26 @@ datasets
         ]),
       ),
     );
+  });
+
+datasets
+  .command('export')
+  .description(
+    'write each contract as JSON with its defaults applied (what the Spark jobs read from s3://<artifacts>/contracts/)',
+  )
+  .argument('<dir>', 'output folder')
+  .action((dir: string) => {
+    const source = global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR;
+    loadContractsDir(source);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(source)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort()) {
+      const file = join(source, f);
+      const doc = contractArtifact(readFileSync(file, 'utf8'), file);
+      writeFileSync(join(dir, `${doc.name}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+      out(`${join(dir, `${doc.name}.json`)}`);
+    }
   });
 
 program

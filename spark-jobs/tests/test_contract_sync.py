@@ -1,46 +1,46 @@
-"""The JSON fixtures must say what datasets/*.yaml say (after defaults).
+"""The JSON fixtures must be what `lakeplane datasets export` writes for datasets/*.yaml.
 
-The YAML is converted with the repository's own `yaml` npm package (node_modules), the same
-parser the deploy step uses; the test is skipped where node or the package is missing.
+That export is the artifact the deploy step uploads to s3://<artifacts>/contracts/, so the
+jobs are tested against the exact documents they will read. Needs Node 22 (npm test has it).
 """
 
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 from lakeplane_jobs.contract import apply_defaults, parse_contract
 
 from .helpers import REPO, fixture_document
 
-SCRIPT = (
-    "import {parse} from 'yaml'; import fs from 'node:fs';"
-    "process.stdout.write(JSON.stringify(parse(fs.readFileSync(process.argv[1], 'utf8'))));"
-)
-
-
-def yaml_to_json(path):
+def exported_contracts(out_dir):
     node = shutil.which("node")
-    if node is None or not os.path.isdir(os.path.join(REPO, "node_modules", "yaml")):
-        return None
+    if node is None:
+        raise AssertionError("node is not on PATH: run the suite through `npm test`")
     out = subprocess.run(
-        [node, "--input-type=module", "-e", SCRIPT, path], cwd=REPO, capture_output=True, text=True, timeout=60
+        [node, os.path.join(REPO, "bin", "lakeplane.js"), "datasets", "export", out_dir],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if out.returncode != 0:
-        raise AssertionError(f"node could not parse {path}: {out.stderr}")
-    return json.loads(out.stdout)
+        raise AssertionError(f"lakeplane datasets export failed: {out.stderr}")
 
 
 class FixturesMatchYaml(unittest.TestCase):
-    def test_fixtures_equal_the_dataset_yaml_after_defaults(self):
-        for name in ("orders", "order_items"):
-            with self.subTest(dataset=name):
-                doc = yaml_to_json(os.path.join(REPO, "datasets", f"{name}.yaml"))
-                if doc is None:
-                    self.skipTest("node and the yaml package are not installed")
-                self.assertEqual(apply_defaults(doc), apply_defaults(fixture_document(name)))
-                self.assertEqual(parse_contract(doc), parse_contract(fixture_document(name)))
+    def test_fixtures_equal_the_exported_contracts(self):
+        with tempfile.TemporaryDirectory() as out_dir:
+            exported_contracts(out_dir)
+            for name in ("orders", "order_items"):
+                with self.subTest(dataset=name):
+                    with open(os.path.join(out_dir, f"{name}.json"), encoding="utf-8") as f:
+                        doc = json.load(f)
+                    self.assertEqual(doc, fixture_document(name))
+                    self.assertEqual(apply_defaults(doc), doc)
+                    self.assertEqual(parse_contract(doc), parse_contract(fixture_document(name)))
 
 
 if __name__ == "__main__":

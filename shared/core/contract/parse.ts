@@ -25,6 +25,22 @@ function zodIssues(error: z.ZodError): ContractIssue[] {
  * @throws ContractError naming the file, each field path and the reason.
  */
 export function parseContract(text: string, file: string): DatasetContract {
+  const doc = parseContractDocument(text, file);
+  return checkContract(doc, file);
+}
+
+/**
+ * The contract document as validated, with its defaults applied, in the YAML's own field
+ * names: what is uploaded as `contracts/<name>.json` for the Spark jobs.
+ * @throws ContractError as parseContract does.
+ */
+export function contractArtifact(text: string, file: string): ContractDocument {
+  const doc = parseContractDocument(text, file);
+  checkContract(doc, file);
+  return doc;
+}
+
+function parseContractDocument(text: string, file: string): ContractDocument {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ContractError(
@@ -34,7 +50,7 @@ export function parseContract(text: string, file: string): DatasetContract {
   }
   const parsed = contractDocument.safeParse(doc.toJS());
   if (!parsed.success) throw new ContractError(file, zodIssues(parsed.error));
-  return checkContract(parsed.data, file);
+  return parsed.data;
 }
 
 function checkContract(doc: ContractDocument, file: string): DatasetContract {
