@@ -9,12 +9,13 @@ export interface SourceObject {
   readonly size: number;
 }
 
-/** The states of a load. HELD: the dataset was paused when the object landed. */
-export const LOAD_STATUSES = ['REGISTERED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'HELD', 'REJECTED'] as const;
+/**
+ * The states of a load: REGISTERED → RUNNING → SUCCEEDED | FAILED. HELD: the dataset was
+ * paused when the object landed (it starts when the dataset is resumed). A replay moves a
+ * FAILED load back to REGISTERED as a new attempt.
+ */
+export const LOAD_STATUSES = ['REGISTERED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'HELD'] as const;
 export type LoadStatus = (typeof LOAD_STATUSES)[number];
-
-/** Final states: nothing moves a load out of them but a replay. */
-export const TERMINAL_STATUSES: ReadonlySet<LoadStatus> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED']);
 
 /**
  * The statuses a load may move to `to` from. Events can arrive out of order (EventBridge
@@ -31,7 +32,6 @@ export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
       // HELD: the dataset was resumed; FAILED: an engineer replays the load.
       return ['HELD', 'FAILED'];
     case 'HELD':
-    case 'REJECTED':
       return [];
   }
 }
