@@ -12,16 +12,9 @@ import sys
 
 def main(argv=None) -> int:
     from lakeplane_jobs.cli import parse_bronze_to_silver
-    from lakeplane_jobs.errors import JobArgumentError
+    from lakeplane_jobs.runner import entry_point
 
-    try:
-        args = parse_bronze_to_silver(sys.argv[1:] if argv is None else argv)
-    except JobArgumentError as e:
-        print(e, file=sys.stderr)
-        return 2
-    from lakeplane_jobs.runner import run_job
-
-    return run_job(args)
+    return entry_point(parse_bronze_to_silver, argv)
 
 
 if __name__ == "__main__":

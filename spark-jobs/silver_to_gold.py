@@ -12,16 +12,9 @@ import sys
 
 def main(argv=None) -> int:
     from lakeplane_jobs.cli import parse_silver_to_gold
-    from lakeplane_jobs.errors import JobArgumentError
+    from lakeplane_jobs.runner import entry_point
 
-    try:
-        args = parse_silver_to_gold(sys.argv[1:] if argv is None else argv)
-    except JobArgumentError as e:
-        print(e, file=sys.stderr)
-        return 2
-    from lakeplane_jobs.runner import run_job
-
-    return run_job(args)
+    return entry_point(parse_silver_to_gold, argv)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,15 @@ def _write_error(spark: Any, args: Args, message: str) -> None:
         spark_io.write_text(spark, args.result, to_json(error_result(args.phase, args.load_id, args.dataset, message)))
     except Exception as e:  # the step fails anyway; the log has the cause
         print(f"could not write the error result to {args.result}: {e}", file=sys.stderr)
+
+
+def entry_point(parse, argv=None) -> int:
+    """What a job script runs: parse its arguments (exit 2 naming the problem) and run it."""
+    from .errors import JobArgumentError
+
+    try:
+        args = parse(sys.argv[1:] if argv is None else argv)
+    except JobArgumentError as e:
+        print(e, file=sys.stderr)
+        return 2
+    return run_job(args)

@@ -6,7 +6,6 @@ jobs are tested against the exact documents they will read. Needs Node 22 (npm t
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -16,9 +15,10 @@ from lakeplane_jobs.contract import apply_defaults, parse_contract
 from .helpers import REPO, fixture_document
 
 def exported_contracts(out_dir):
-    node = shutil.which("node")
-    if node is None:
-        raise AssertionError("node is not on PATH: run the suite through `npm test`")
+    # The project's Node 22 (node@22 dev dependency), whatever the PATH says.
+    node = os.path.join(REPO, "node_modules", ".bin", "node")
+    if not os.path.exists(node):
+        raise AssertionError("node_modules/.bin/node is missing: run `npm ci` first")
     out = subprocess.run(
         [node, os.path.join(REPO, "bin", "lakeplane.js"), "datasets", "export", out_dir],
         cwd=REPO,

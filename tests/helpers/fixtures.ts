@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseContract } from '../../shared/core/contract/parse.js';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
+import type { LakeLayout } from '../../shared/core/plan.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const DATASETS = join(REPO, 'datasets');
@@ -46,3 +47,15 @@ export function ndjson(
   writeFileSync(path, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`);
   return path;
 }
+
+/** A deployment layout for tests of planning and handlers. */
+export const TEST_LAYOUT: LakeLayout = {
+  bronzeBucket: 'lake-bronze',
+  silverBucket: 'lake-silver',
+  goldBucket: 'lake-gold',
+  quarantineBucket: 'lake-quarantine',
+  artifactsBucket: 'lake-artifacts',
+  silverDatabase: 'lake_silver',
+  goldDatabase: 'lake_gold',
+  clusterId: 'j-2AXXXXXXGAPLF',
+};

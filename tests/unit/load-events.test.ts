@@ -17,9 +17,10 @@ import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { parseContract } from '../../shared/core/contract/index.js';
 import { type LoadRecord, loadIdFor, type SourceObject } from '../../shared/core/load.js';
 import type { SlackMessage } from '../../shared/core/messages/slack.js';
-import { type LakeLayout, planLoad } from '../../shared/core/plan.js';
+import { planLoad } from '../../shared/core/plan.js';
 import { parseS3Uri } from '../../shared/core/run-results.js';
 import type { Notifier, ObjectInfo, ObjectStore } from '../../shared/ports.js';
+import { TEST_LAYOUT } from '../helpers/fixtures.js';
 
 const orders = parseContract(
   readFileSync(resolve(import.meta.dirname, '../../datasets/orders.yaml'), 'utf8'),
@@ -32,16 +33,7 @@ const OFFLINE = {
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   maxAttempts: 1,
 };
-const layout: LakeLayout = {
-  bronzeBucket: 'lake-bronze',
-  silverBucket: 'lake-silver',
-  goldBucket: 'lake-gold',
-  quarantineBucket: 'lake-quarantine',
-  artifactsBucket: 'lake-artifacts',
-  silverDatabase: 'lake_silver',
-  goldDatabase: 'lake_gold',
-  clusterId: 'j-2AXXXXXXGAPLF',
-};
+const layout = TEST_LAYOUT;
 const SOURCE: SourceObject = {
   bucket: 'lake-bronze',
   key: 'orders/2024/05/01/part-0001.ndjson',

@@ -19,7 +19,8 @@ import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { executionArnOf, StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { buildContractSet, type ContractSet, parseContract } from '../../shared/core/contract/index.js';
 import { type LoadRecord, loadIdFor } from '../../shared/core/load.js';
-import { type LakeLayout, planLoad } from '../../shared/core/plan.js';
+import { planLoad } from '../../shared/core/plan.js';
+import { TEST_LAYOUT } from '../helpers/fixtures.js';
 
 const DATASETS = resolve(import.meta.dirname, '../../datasets');
 const ORDERS_YAML = readFileSync(resolve(DATASETS, 'orders.yaml'), 'utf8');
@@ -33,16 +34,7 @@ const CONTRACTS = buildContractSet([orders, orderItems]);
 const TABLE = 'lakeplane-ledger';
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-prod-load-dataset';
 const NOW = new Date('2024-05-01T10:00:00.000Z');
-const layout: LakeLayout = {
-  bronzeBucket: 'lake-bronze',
-  silverBucket: 'lake-silver',
-  goldBucket: 'lake-gold',
-  quarantineBucket: 'lake-quarantine',
-  artifactsBucket: 'lake-artifacts',
-  silverDatabase: 'lake_silver',
-  goldDatabase: 'lake_gold',
-  clusterId: 'j-2AXXXXXXGAPLF',
-};
+const layout = TEST_LAYOUT;
 /** Should a call ever get past the mocks, it fails on a closed loopback port, never reaching AWS. */
 const OFFLINE = {
   region: 'eu-west-1',

@@ -4,23 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../shared/core/contract/index.js';
 import { describeFailure } from '../../shared/core/failure.js';
 import type { SourceObject } from '../../shared/core/load.js';
-import { HUDI_BUNDLE, type LakeLayout, planLoad, runUri } from '../../shared/core/plan.js';
+import { HUDI_BUNDLE, planLoad, runUri } from '../../shared/core/plan.js';
+import { TEST_LAYOUT } from '../helpers/fixtures.js';
 
 const orders = parseContract(
   readFileSync(resolve(import.meta.dirname, '../../datasets/orders.yaml'), 'utf8'),
   'datasets/orders.yaml',
 );
 
-const layout: LakeLayout = {
-  bronzeBucket: 'lake-bronze',
-  silverBucket: 'lake-silver',
-  goldBucket: 'lake-gold',
-  quarantineBucket: 'lake-quarantine',
-  artifactsBucket: 'lake-artifacts',
-  silverDatabase: 'lake_silver',
-  goldDatabase: 'lake_gold',
-  clusterId: 'j-2AXXXXXXGAPLF',
-};
+const layout = TEST_LAYOUT;
 
 const LOAD_ID = 'orders-0123456789abcdef0123';
 const source: SourceObject = {
