@@ -15,6 +15,7 @@ import { replayLoad } from '../shared/usecases/replay.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
+import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, table } from './output.js';
 
@@ -45,6 +46,19 @@ program
     const outcomes = await withRuntime(global(), (rt) => landAndWait(rt, dataset, files));
     for (const o of outcomes) out(describeOutcome(o));
     if (outcomes.some((o) => o.load?.status !== 'SUCCEEDED')) process.exitCode = 1;
+  });
+
+program
+  .command('stream')
+  .description("put an NDJSON file's records on the local Kinesis stream and wait until they are in Silver")
+  .argument('<dataset>', 'dataset name')
+  .argument('<file>', 'NDJSON file, one record per line')
+  .action(async (dataset: string, file: string) => {
+    dataFiles(file);
+    const outcome = await withRuntime(global(), (rt) => streamFile(rt, dataset, file));
+    out(describeStream(outcome));
+    if (outcome.loads.some((l) => l.status !== 'SUCCEEDED') || outcome.discardedBatches > 0)
+      process.exitCode = 1;
   });
 
 const loadsOptions = z.object({

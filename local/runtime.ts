@@ -20,6 +20,7 @@ import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
 import { FileNotifier } from './notifier/file-notifier.js';
 import { DirObjectStore } from './object-store/dir-object-store.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
+import { type LocalStream, startLocalStream } from './stream/local-stream.js';
 import { LOCAL_LAYOUT, LOCAL_STATE_MACHINE_ARN, type Workspace, workspaceAt } from './workspace.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -68,6 +69,7 @@ export class LocalRuntime {
     readonly stepFunctions: LocalStepFunctions,
     readonly deliveryFailures: { rule: string; event: BusEvent; error: string }[],
     private readonly landedOutcomes: ReadonlyMap<string, LandedOutcome>,
+    private readonly logLevel: LogLevel,
   ) {}
 
   /** What object-landed decided for an object version this runtime put into Bronze. */
@@ -182,6 +184,7 @@ export class LocalRuntime {
       stepFunctions,
       failures,
       landedOutcomes,
+      logLevel,
     );
   }
 
@@ -199,9 +202,20 @@ export class LocalRuntime {
     return { ...info, dataset, loadId: loadIdFor(dataset, info) };
   }
 
+  /** The local Kinesis stream and its event source mapping, started on first use. */
+  async stream(): Promise<LocalStream> {
+    this.localStream ??= startLocalStream(this.workspace, this.contracts, this.store, {
+      logLevel: this.logLevel,
+    });
+    return this.localStream;
+  }
+
+  private localStream: Promise<LocalStream> | undefined;
+
   /** Waits until every event delivery and execution this process started has finished. */
   async idle(): Promise<void> {
     do {
+      if (this.localStream) await (await this.localStream).mapping.drain();
       await this.bus.idle();
       await this.stepFunctions.idle();
     } while (this.bus.busy || this.stepFunctions.busy);
@@ -209,6 +223,7 @@ export class LocalRuntime {
 
   async close(): Promise<void> {
     await this.idle();
+    if (this.localStream) await (await this.localStream).close();
     this.warehouse.close();
     await this.localLedger.close();
   }

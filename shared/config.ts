@@ -21,13 +21,32 @@ export const lambdaEnvironment = z.object({
 });
 export type LambdaEnvironment = z.infer<typeof lambdaEnvironment>;
 
+/** What stream-upsert reads: where to write, and how records find their dataset. */
+export const streamEnvironment = z.object({
+  BRONZE_BUCKET: name,
+  QUARANTINE_BUCKET: name,
+  LAKEPLANE_DATASETS_DIR: z.string().optional(),
+  STREAM_DATASET_FIELD: z.string().min(1).optional(),
+  STREAM_PARTITION_KEY_DELIMITER: z.string().min(1).optional(),
+  STREAM_DEFAULT_DATASET: z.string().min(1).optional(),
+  STREAM_MAX_RECORD_BYTES: z.coerce.number().int().positive().optional(),
+});
+export type StreamEnvironment = z.infer<typeof streamEnvironment>;
+
+export function readStreamEnvironment(env: NodeJS.ProcessEnv = process.env): StreamEnvironment {
+  return parseEnvironment(streamEnvironment, env);
+}
 /** Thrown when the function's environment is incomplete: names every missing variable. */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnvironment {
-  const parsed = lambdaEnvironment.safeParse(env);
+  return parseEnvironment(lambdaEnvironment, env);
+}
+
+function parseEnvironment<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigurationError(
       `lakeplane function environment is incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,

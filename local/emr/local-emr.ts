@@ -51,7 +51,21 @@ export class LocalEmr {
   ) {}
 
   /** The local handler of a Task state whose resource is `elasticmapreduce:addStep.sync`. */
-  readonly addStepSync = async (params: AddStepParameters): Promise<Record<string, unknown>> => {
+  readonly addStepSync = (params: AddStepParameters): Promise<Record<string, unknown>> => {
+    // One step at a time on the warehouse: its connection carries one transaction, and the
+    // stage step's working tables have fixed names. Steps of concurrent loads queue here, as
+    // steps queue on a cluster with StepConcurrencyLevel 1.
+    const run = this.queue.then(() => this.runStep(params));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private async runStep(params: AddStepParameters): Promise<Record<string, unknown>> {
     const stepName = params.Step.Name;
     const { job, args } = parseSparkSubmit(params.Step.HadoopJarStep.Args);
     try {
@@ -65,7 +79,7 @@ export class LocalEmr {
       const err = e instanceof Error ? e : new Error(String(e));
       throw new StepFailedError(stepName, err.name, err.message);
     }
-  };
+  }
 
   private async run(job: string, contract: DatasetContract, args: Record<string, string>): Promise<unknown> {
     const loadId = required(args, 'load-id');

@@ -1,10 +1,11 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
 import {
   batchSql,
+  type Compression,
   checkRecordsSql,
+  compressionOf,
   deleteCondition,
   fastCheckedSql,
   ident,
@@ -138,10 +139,11 @@ export class Warehouse {
     contract: DatasetContract,
     load: { loadId: string; attempt: number; file: string; displayName: string },
   ): Promise<{ result: StageResult; bad: BadRecord[] }> {
-    let counts = await this.fastCheck(contract, load.file);
+    const compression = compressionOf(load.displayName);
+    let counts = await this.fastCheck(contract, load.file, compression);
     if (!counts) {
       try {
-        await this.conn.run(checkRecordsSql(contract, readLinesSql(load.file, detectNewLine(load.file))));
+        await this.conn.run(checkRecordsSql(contract, readLinesSql(load.file, compression)));
       } catch (e) {
         throw new MalformedFileError(`${load.displayName} cannot be read as NDJSON text: ${firstLine(e)}`);
       }
@@ -205,9 +207,10 @@ export class Warehouse {
   private async fastCheck(
     contract: DatasetContract,
     file: string,
+    compression: Compression,
   ): Promise<Record<string, unknown> | undefined> {
     try {
-      await this.conn.run(fastCheckedSql(contract, file));
+      await this.conn.run(fastCheckedSql(contract, file, compression));
     } catch {
       return undefined;
     }
@@ -400,19 +403,6 @@ function toUpsertResult(c: CommitRow): UpsertResult {
     updated: c.updated,
     deleted: c.deleted,
   };
-}
-
-/** CRLF files are split on CRLF; everything else on LF (a mixed file keeps a stray CR per line). */
-function detectNewLine(file: string): '\\n' | '\\r\\n' {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const lf = buf.subarray(0, n).indexOf(0x0a);
-    return lf > 0 && buf[lf - 1] === 0x0d ? '\\r\\n' : '\\n';
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** DuckDB's reader error without its raw-line echo and its "Possible Solution" advice. */

@@ -1,0 +1,33 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
+import { readStreamEnvironment } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { compileChecks } from '../../shared/core/stream/micro-batch.js';
+import { createObservability } from '../observability.js';
+import type { StreamUpsertHandlerDeps } from './handler.js';
+
+/** The function's dependencies in AWS: created once per container, record checks compiled once. */
+export function awsDeps(): StreamUpsertHandlerDeps {
+  const env = readStreamEnvironment();
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
+  return {
+    ...createObservability('stream-upsert'),
+    objects: new S3ObjectStore(new S3Client({})),
+    config: {
+      datasets: contracts.datasets,
+      routing: {
+        ...(env.STREAM_DATASET_FIELD ? { datasetField: env.STREAM_DATASET_FIELD } : {}),
+        ...(env.STREAM_PARTITION_KEY_DELIMITER
+          ? { partitionKeyDelimiter: env.STREAM_PARTITION_KEY_DELIMITER }
+          : {}),
+        ...(env.STREAM_DEFAULT_DATASET ? { defaultDataset: env.STREAM_DEFAULT_DATASET } : {}),
+      },
+      bronzeBucket: env.BRONZE_BUCKET,
+      quarantineBucket: env.QUARANTINE_BUCKET,
+      ...(env.STREAM_MAX_RECORD_BYTES ? { maxRecordBytes: env.STREAM_MAX_RECORD_BYTES } : {}),
+    },
+    checks: compileChecks(contracts.datasets),
+  };
+}
