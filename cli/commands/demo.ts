@@ -5,6 +5,7 @@ import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import { writeSampleData } from '../demo/sample-data.js';
 import { duration, table } from '../output.js';
 import { type FileOutcome, landAndWait, outcomesTable } from './load.js';
+import { streamFile } from './stream.js';
 
 /** Deletes the demo's earlier state so the next run starts from an empty workspace. */
 export function wipeWorkspace(home: string): void {
@@ -44,10 +45,6 @@ export async function runDemo(
     outcomes.reduce((n, o) => n + (o.alreadyLoaded ? 0 : (pick(o) ?? 0)), 0);
   const failed = outcomes.filter((o) => o.load?.status === 'FAILED');
   const already = outcomes.filter((o) => o.alreadyLoaded).length;
-  const silverRows = await rt.warehouse.query(
-    `SELECT (SELECT count(*) FROM silver.orders) AS orders, (SELECT count(*) FROM silver.order_items) AS order_items`,
-  );
-  const counts = silverRows.rows[0] ?? {};
   write(
     `\n${table(
       [
@@ -76,7 +73,17 @@ export async function runDemo(
       ],
     )}\n`,
   );
-  write(`Silver now holds ${counts.orders} orders and ${counts.order_items} order lines.\n`);
+  const streamed = await streamFile(rt, 'orders', sample.streamFile);
+  write(
+    `Stream: ${streamed.recordsPut} order events put on Kinesis → ${streamed.loads.length} micro-batch loads (${streamed.loads.filter((l) => l.status === 'SUCCEEDED').length} succeeded), ${streamed.quarantined} records quarantined.\n`,
+  );
+  const after =
+    (
+      await rt.warehouse.query(
+        `SELECT (SELECT count(*) FROM silver.orders) AS orders, (SELECT count(*) FROM silver.order_items) AS order_items`,
+      )
+    ).rows[0] ?? {};
+  write(`Silver now holds ${after.orders} orders and ${after.order_items} order lines.\n`);
 
   const probe = sample.staleProbe;
   const row = (
@@ -97,6 +104,7 @@ Where to look next:
   npx lakeplane loads --status FAILED --json            the failed load, with its cause
   npx lakeplane query "SELECT * FROM gold.daily_revenue ORDER BY order_date"
   npx lakeplane query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"
+  npx lakeplane stream orders <file.ndjson>             put your own events on the local stream
   ${join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket)}   quarantined records with their reasons
   ${rt.workspace.notifications}   alerts as Slack would receive them
 Run \`npm start\` again: every file is recognised as already loaded and the tables stay the same.

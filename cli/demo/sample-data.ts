@@ -33,6 +33,8 @@ export interface SampleData {
   readonly files: { readonly dataset: string; readonly path: string }[];
   readonly staleProbe: StaleProbe;
   readonly malformedFile: string;
+  /** Order events for the Kinesis stream (deliveries of earlier orders, with repeats and two bad records). */
+  readonly streamFile: string;
 }
 
 interface Order {
@@ -201,5 +203,27 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
     files.push({ dataset: 'order_items', path });
   });
   if (!staleProbe) throw new Error('sample data has no stale update');
-  return { files, staleProbe, malformedFile };
+  // Order events on the stream the next morning: deliveries, some sent twice, and two records
+  // the stream quarantines (not JSON; no order_id).
+  const shipped = [...live.values()].filter((o) => o.status === 'shipped').slice(0, 200);
+  const events: string[] = [];
+  shipped.forEach((o, i) => {
+    const delivered = JSON.stringify({
+      ...o,
+      status: 'delivered',
+      updated_at: `2026-11-25T08:${String(i % 60).padStart(2, '0')}:00Z`,
+    });
+    events.push(delivered);
+    if (i % 10 === 0) events.push(delivered);
+  });
+  events.splice(17, 0, '{"order_id": "ord-broken", "status": "deliv');
+  events.splice(
+    42,
+    0,
+    JSON.stringify({ order_id: null, status: 'delivered', updated_at: '2026-11-25T08:00:00Z' }),
+  );
+  const streamFile = join(dir, 'stream', 'order-events-2026-11-25.ndjson');
+  mkdirSync(join(dir, 'stream'), { recursive: true });
+  writeFileSync(streamFile, `${events.join('\n')}\n`);
+  return { files, staleProbe, malformedFile, streamFile };
 }

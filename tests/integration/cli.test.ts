@@ -18,7 +18,7 @@ describe('lakeplane CLI', () => {
   it('lists its commands in --help', () => {
     const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const cmd of ['load', 'loads', 'query', 'events', 'datasets', 'demo'])
+    for (const cmd of ['load', 'stream', 'loads', 'replay', 'query', 'events', 'datasets', 'demo'])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
   });
 
@@ -67,6 +67,25 @@ describe('lakeplane CLI', () => {
     const missing = lakeplane(home, 'load', 'orders', '/nonexistent/file.ndjson');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/file.ndjson: no such file or folder');
+  });
+
+  it('streams a file through the local Kinesis stream into Silver and reports quarantined records', () => {
+    const home = tempDir();
+    const file = ndjson(tempDir(), 'events.ndjson', [
+      order('s1', '2026-11-20T10:00:00Z'),
+      order('s1', '2026-11-20T11:00:00Z', { status: 'paid' }),
+      order('s2', '2026-11-20T10:00:00Z'),
+      'not json at all',
+    ]);
+    const r = lakeplane(home, 'stream', 'orders', file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/4 records put on the stream; \d+ micro-batch loads?; 1 records quarantined/);
+    expect(r.stdout).toMatch(/SUCCEEDED/);
+    const q = lakeplane(home, 'query', '--json', 'SELECT order_id, status FROM silver.orders ORDER BY 1');
+    expect(JSON.parse(q.stdout)).toEqual([
+      { order_id: 's1', status: 'paid' },
+      { order_id: 's2', status: 'placed' },
+    ]);
   });
 
   it('answers events test-pattern like aws events test-event-pattern', () => {
