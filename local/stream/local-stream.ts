@@ -22,7 +22,7 @@ export const LOCAL_ROUTING: StreamRouting = { partitionKeyDelimiter: '/' };
  */
 export const STREAM_MAPPING = {
   batchSize: 500,
-  maximumBatchingWindowMs: 200,
+  maximumBatchingWindowMs: 1000,
   bisectBatchOnFunctionError: true,
   maximumRetryAttempts: 3,
   maximumRecordAgeSeconds: 3600,

@@ -47,14 +47,19 @@ export function policyStatements(template: Template): FoundStatement[] {
 export const actionsOf = (s: Record<string, Json>): string[] => asArray<string>(s.Action);
 export const resourcesOf = (s: Record<string, Json>): unknown[] => asArray<unknown>(s.Resource);
 
-/** The Allow actions of one role's identity policies (inline and attached AWS::IAM::Policy). */
-export function allowedActions(template: Template, roleId: string): Set<string> {
-  const attached = Object.entries(template.Resources)
+/** Logical ids of the AWS::IAM::Policy resources attached to a role. */
+function attachedPolicies(template: Template, roleId: string): string[] {
+  return Object.entries(template.Resources)
     .filter(
       ([, r]) =>
         r.Type === 'AWS::IAM::Policy' && asArray(r.Properties?.Roles).some((x: Json) => x?.Ref === roleId),
     )
     .map(([id]) => id);
+}
+
+/** The Allow actions of one role's identity policies (inline and attached AWS::IAM::Policy). */
+export function allowedActions(template: Template, roleId: string): Set<string> {
+  const attached = attachedPolicies(template, roleId);
   return new Set(
     policyStatements(template)
       .filter(
@@ -65,6 +70,25 @@ export function allowedActions(template: Template, roleId: string): Set<string> 
       )
       .flatMap((f) => actionsOf(f.statement)),
   );
+}
+
+/**
+ * The resources each Allow action of one role's identity policies is granted on, in statement
+ * order (inline and attached AWS::IAM::Policy). Statements with a Condition are marked.
+ */
+export function grantsOf(template: Template, roleId: string): Map<string, unknown[]> {
+  const attached = attachedPolicies(template, roleId);
+  const grants = new Map<string, unknown[]>();
+  for (const f of policyStatements(template)) {
+    if (f.kind !== 'identity' || f.statement.Effect !== 'Allow') continue;
+    if (f.owner !== roleId && !attached.includes(f.owner)) continue;
+    const resources = resourcesOf(f.statement).map((r) =>
+      f.statement.Condition === undefined ? r : { resource: r, condition: f.statement.Condition },
+    );
+    for (const action of actionsOf(f.statement))
+      grants.set(action, [...(grants.get(action) ?? []), ...resources]);
+  }
+  return grants;
 }
 
 /**

@@ -8,15 +8,26 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
-import { lambdaEnvironment } from '../../shared/config.js';
-import { actionsOf, allowedActions, type FoundStatement, iamViolations, resourcesOf } from './iam.js';
+import { lambdaEnvironment, streamEnvironment } from '../../shared/config.js';
+import {
+  actionsOf,
+  allowedActions,
+  type FoundStatement,
+  grantsOf,
+  iamViolations,
+  resourcesOf,
+} from './iam.js';
 import type { CfnResource, Json, Template } from './template.js';
 import { readZip, type ZipEntry } from './zip.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STAGE = 'prod';
 const OSLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
+const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert'];
+/** params.prod.streamRetentionHours in serverless.yml. */
+const STREAM_RETENTION_HOURS = 168;
 
 /** Actions that have no resource-level permissions: Resource "*" is the only choice. */
 const STAR_EVERYWHERE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
@@ -59,6 +70,22 @@ const ruleFor = (source: string): Resource => {
   expect(rules, `EventBridge rules with source ${source}`).toHaveLength(1);
   return rules[0]![1];
 };
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+/** The one Kinesis stream of the stack. */
+const kinesisStream = (): [string, Resource] => {
+  const streams = ofType('AWS::Kinesis::Stream');
+  expect(streams, 'Kinesis streams').toHaveLength(1);
+  return streams[0]!;
+};
+/** The one event source mapping that invokes a function. */
+const mappingOf = (name: string): [string, Resource] => {
+  const [fn] = lambdaByHandler(name);
+  const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+    ([, r]) => refId(r.Properties.FunctionName) === fn,
+  );
+  expect(mappings, `event source mappings of ${name}`).toHaveLength(1);
+  return mappings[0]!;
+};
 const sortBy = <T>(items: readonly T[] | undefined, key: (t: T) => string): T[] =>
   [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
 
@@ -98,7 +125,7 @@ afterAll(() => {
 });
 
 describe('functions', () => {
-  it.each(['object-landed', 'load-events'])('%s runs on nodejs22.x arm64 with its own role', (name) => {
+  it.each(FUNCTIONS)('%s runs on nodejs22.x arm64 with its own role', (name) => {
     const [, fn] = lambdaByHandler(name);
     expect(fn.Properties.Runtime).toBe('nodejs22.x');
     expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -109,7 +136,7 @@ describe('functions', () => {
   });
 
   it('have distinct roles, and no shared default role', () => {
-    expect(roleOf('object-landed')).not.toBe(roleOf('load-events'));
+    expect(new Set(FUNCTIONS.map(roleOf)).size).toBe(FUNCTIONS.length);
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
@@ -120,6 +147,29 @@ describe('functions', () => {
     expect(Object.keys(env(name))).toEqual(expect.arrayContaining([...required, 'POWERTOOLS_SERVICE_NAME']));
     expect(env(name).POWERTOOLS_SERVICE_NAME).toBe(name);
     expect(env(name).STAGE).toBe(STAGE);
+  });
+
+  it('stream-upsert gets every variable streamEnvironment requires, and the key delimiter', () => {
+    const e = env('stream-upsert');
+    const required = Object.entries(streamEnvironment.shape)
+      .filter(([, schema]) => !schema.safeParse(undefined).success)
+      .map(([key]) => key);
+    expect(required).toEqual(expect.arrayContaining(['BRONZE_BUCKET', 'QUARANTINE_BUCKET']));
+    expect(Object.keys(e)).toEqual(expect.arrayContaining([...required, 'POWERTOOLS_SERVICE_NAME']));
+    expect(e.POWERTOOLS_SERVICE_NAME).toBe('stream-upsert');
+    // The buckets are the stack's Bronze and quarantine buckets (checked under "buckets").
+    expect(e.BRONZE_BUCKET).toEqual(env('object-landed').BRONZE_BUCKET);
+    expect(e.QUARANTINE_BUCKET).toEqual(env('object-landed').QUARANTINE_BUCKET);
+    for (const v of ['BRONZE_BUCKET', 'QUARANTINE_BUCKET'])
+      expect(template.Resources[refId(e[v])]?.Type, v).toBe('AWS::S3::Bucket');
+    // Partition keys are `<dataset>/<record key>` (LOCAL_ROUTING of the local runtime).
+    expect(e.STREAM_PARTITION_KEY_DELIMITER).toBe('/');
+    // What is set parses (e.g. STREAM_MAX_RECORD_BYTES is a positive integer), intrinsics as names.
+    const asDeployed = Object.fromEntries(
+      Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),
+    );
+    const parsed = streamEnvironment.safeParse(asDeployed);
+    expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
   it('load-events knows the Slack webhook parameter', () => {
@@ -256,6 +306,79 @@ describe('load-dataset state machine', () => {
   });
 });
 
+describe('stream', () => {
+  it('is one on-demand Kinesis stream, KMS-encrypted, keeping records for the stage retention', () => {
+    const [, stream] = kinesisStream();
+    const p = stream.Properties;
+    expect(p.Name).toBe(`lakeplane-${STAGE}-events`);
+    expect(p.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    expect(p.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+    expect(p.ShardCount, 'no shard count in on-demand mode').toBeUndefined();
+    expect(p.RetentionPeriodHours).toBe(STREAM_RETENTION_HOURS);
+  });
+
+  it('invokes stream-upsert through one event source mapping with the deployed settings', () => {
+    const [streamId] = kinesisStream();
+    const [, mapping] = mappingOf('stream-upsert');
+    const p = mapping.Properties;
+    expect(p.EventSourceArn).toEqual(getAtt(streamId));
+    expect(p.Enabled).toBe(true);
+    expect(p.StartingPosition).toBe('TRIM_HORIZON');
+    expect(p.BatchSize).toBe(500);
+    // Whole seconds only (CloudFormation and the Lambda API): 1 s, not the 0.2 s asked for.
+    expect(p.MaximumBatchingWindowInSeconds).toBe(1);
+    expect(p.ParallelizationFactor).toBe(1);
+    expect(p.BisectBatchOnFunctionError).toBe(true);
+    expect(p.MaximumRetryAttempts).toBe(3);
+    expect(p.MaximumRecordAgeInSeconds).toBe(3600);
+    expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // A filter would drop records silently; a tumbling window changes the handler's contract.
+    expect(p.FilterCriteria).toBeUndefined();
+    expect(p.TumblingWindowInSeconds).toBeUndefined();
+    // Lambda checks the role's stream permissions when it creates the mapping.
+    expect([mapping.DependsOn].flat()).toContain(roleOf('stream-upsert'));
+  });
+
+  it('is the mapping the local runtime reproduces (local/stream/local-stream.ts STREAM_MAPPING)', () => {
+    const p = mappingOf('stream-upsert')[1].Properties;
+    expect(p.BatchSize).toBe(STREAM_MAPPING.batchSize);
+    expect(p.BisectBatchOnFunctionError).toBe(STREAM_MAPPING.bisectBatchOnFunctionError);
+    expect(p.MaximumRetryAttempts).toBe(STREAM_MAPPING.maximumRetryAttempts);
+    expect(p.MaximumRecordAgeInSeconds).toBe(STREAM_MAPPING.maximumRecordAgeSeconds);
+    expect((p.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures')).toBe(
+      STREAM_MAPPING.reportBatchItemFailures,
+    );
+    // The deployed window is whole seconds: the local one rounds up to it.
+    expect(Math.ceil(STREAM_MAPPING.maximumBatchingWindowMs / 1000)).toBe(p.MaximumBatchingWindowInSeconds);
+  });
+
+  it('sends discarded batches to an encrypted queue kept 14 days, that stream-upsert may send to', () => {
+    const destination = mappingOf('stream-upsert')[1].Properties.DestinationConfig?.OnFailure?.Destination;
+    const queueId = refId(destination);
+    expect(destination).toEqual(getAtt(queueId));
+    const queue = template.Resources[queueId]!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties.QueueName).toBe(`lakeplane-${STAGE}-stream-upsert-failed`);
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(
+      queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined,
+      'SSE-SQS or SSE-KMS',
+    ).toBe(true);
+    expect(grantsOf(template, roleOf('stream-upsert')).get('sqs:SendMessage')).toEqual([getAtt(queueId)]);
+  });
+
+  it('outputs the stream name and ARN and the on-failure queue URL', () => {
+    const [streamId] = kinesisStream();
+    const queueId = refId(mappingOf('stream-upsert')[1].Properties.DestinationConfig.OnFailure.Destination);
+    const outputs = Object.fromEntries(Object.entries(template.Outputs).map(([k, v]) => [k, v.Value]));
+    expect(outputs).toMatchObject({
+      StreamName: { Ref: streamId },
+      StreamArn: getAtt(streamId),
+      StreamUpsertFailedQueueUrl: { Ref: queueId },
+    });
+  });
+});
+
 describe('ledger table', () => {
   it('matches LEDGER_TABLE_SCHEMA, with point-in-time recovery', () => {
     const table = template.Resources[refId(env('object-landed').LEDGER_TABLE)]!;
@@ -356,6 +479,54 @@ describe('IAM', () => {
     );
   });
 
+  it('grants stream-upsert exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('stream-upsert'))).toEqual(
+      new Set([
+        'kinesis:DescribeStream',
+        'kinesis:DescribeStreamSummary',
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+        'kinesis:ListShards',
+        's3:PutObject',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('scopes stream-upsert to its stream, the stream/ keys of two buckets, its queue and log group', () => {
+    const grants = grantsOf(template, roleOf('stream-upsert'));
+    const e = env('stream-upsert');
+    const [streamId] = kinesisStream();
+    for (const action of [
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+    ])
+      expect(grants.get(action), action).toEqual([getAtt(streamId)]);
+    // Object keys: `<dataset prefix>stream/date=…/…ndjson.gz` in Bronze, `stream/date=…/…` in quarantine.
+    expect(grants.get('s3:PutObject')).toEqual([
+      { 'Fn::Sub': `\${${refId(e.BRONZE_BUCKET)}.Arn}/*/stream/*` },
+      { 'Fn::Sub': `\${${refId(e.QUARANTINE_BUCKET)}.Arn}/stream/*` },
+    ]);
+    const queueId = refId(mappingOf('stream-upsert')[1].Properties.DestinationConfig.OnFailure.Destination);
+    expect(grants.get('sqs:SendMessage')).toEqual([getAtt(queueId)]);
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const [logGroup, ...more] = grants.get(action) ?? [];
+      expect(more, action).toEqual([]);
+      expect(template.Resources[refId(logGroup)]?.Properties.LogGroupName, action).toBe(
+        `/aws/lambda/lakeplane-${STAGE}-stream-upsert`,
+      );
+    }
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+      expect(grants.get(action), action).toEqual(['*']);
+  });
+
   it('lets load-events read only run results and the webhook parameter', () => {
     const role = template.Resources[roleOf('load-events')]!;
     const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
@@ -383,34 +554,35 @@ describe('function packages', () => {
     return zip;
   };
 
-  it('object-landed carries every dataset contract', () => {
+  it.each(['object-landed', 'stream-upsert'])('%s carries every dataset contract', (name) => {
     const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
     expect(contracts).toContain('orders.yaml');
-    const names = [...zipOf('object-landed').keys()];
+    const names = [...zipOf(name).keys()];
     for (const file of contracts) expect(names).toContain(`datasets/${file}`);
-    expect(zipOf('object-landed').get('datasets/orders.yaml')!.read().toString('utf8')).toBe(
+    expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
       readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
     );
   });
 
-  it.each(['object-landed', 'load-events'])(
-    '%s is one ESM bundle with the AWS SDK left to the runtime',
-    (name) => {
-      const zip = zipOf(name);
-      const entry = zip.get(`functions/${name}/index.mjs`);
-      expect(entry, `functions/${name}/index.mjs in ${[...zip.keys()].join(', ')}`).toBeDefined();
-      expect([...zip.keys()].filter((f) => f.startsWith('node_modules/'))).toEqual([]);
-      const code = entry!.read().toString('utf8');
-      expect(
-        code.startsWith("import { createRequire } from 'node:module';"),
-        'starts with the createRequire banner',
-      ).toBe(true);
-      expect(
-        /from\s*"@aws-sdk\/client-dynamodb"/.test(code),
-        'imports @aws-sdk/client-dynamodb from the runtime',
-      ).toBe(true);
-    },
-  );
+  it.each([
+    ['object-landed', 'client-dynamodb'],
+    ['load-events', 'client-dynamodb'],
+    ['stream-upsert', 'client-s3'],
+  ])('%s is one ESM bundle with the AWS SDK left to the runtime (@aws-sdk/%s)', (name, client) => {
+    const zip = zipOf(name);
+    const entry = zip.get(`functions/${name}/index.mjs`);
+    expect(entry, `functions/${name}/index.mjs in ${[...zip.keys()].join(', ')}`).toBeDefined();
+    expect([...zip.keys()].filter((f) => f.startsWith('node_modules/'))).toEqual([]);
+    const code = entry!.read().toString('utf8');
+    expect(
+      code.startsWith("import { createRequire } from 'node:module';"),
+      'starts with the createRequire banner',
+    ).toBe(true);
+    expect(
+      new RegExp(`from\\s*"@aws-sdk/${client}"`).test(code),
+      `imports @aws-sdk/${client} from the runtime`,
+    ).toBe(true);
+  });
 
   it('load-events carries no dataset contracts', () => {
     expect([...zipOf('load-events').keys()].filter((f) => f.startsWith('datasets/'))).toEqual([]);
