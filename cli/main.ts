@@ -13,6 +13,7 @@ import { contractArtifact } from '../shared/core/contract/parse.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { replayLoad } from '../shared/usecases/replay.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
+import { formatRoute, routeResultFile } from './commands/dq.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
 import { describeStream, streamFile } from './commands/stream.js';
@@ -191,6 +192,24 @@ events
   .argument('<event.json>')
   .action((patternFile: string, eventFile: string) => {
     out(JSON.stringify(testPatternFiles(patternFile, eventFile)));
+  });
+
+const dq = program.command('dq').description('data-quality gate');
+dq.command('route')
+  .description(
+    'dry run of dq-router on a validation result file: prints the verdict and the Slack message it would send; sends nothing',
+  )
+  .argument('<result.json>', 'a Great Expectations validation result (GX 1.x or 0.x JSON)')
+  .requiredOption('--dataset <name>', 'the dataset whose contract gives the severities')
+  .option('--load-id <id>', 'load id to show in the message')
+  .option('--json', 'print JSON')
+  .action((file: string, raw: { dataset: string; loadId?: string; json?: boolean }) => {
+    const contracts = loadContractsDir(
+      global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR,
+    );
+    const result = routeResultFile(file, raw.dataset, contracts, raw.loadId ? { loadId: raw.loadId } : {});
+    out(raw.json ? JSON.stringify(result, null, 2) : formatRoute(result));
+    if (result.verdict === 'fail' || result.verdict === 'unreadable') process.exitCode = 1;
   });
 
 const datasets = program.command('datasets').description('dataset contracts');

@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHandler as createDqRouter } from '../functions/dq-router/handler.js';
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
 import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
 import { createObservability } from '../functions/observability.js';
@@ -20,6 +21,7 @@ import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
 import { FileNotifier } from './notifier/file-notifier.js';
 import { DirObjectStore } from './object-store/dir-object-store.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
+import { LocalTaskTokens } from './orchestrator/task-tokens.js';
 import { type LocalStream, startLocalStream } from './stream/local-stream.js';
 import { LOCAL_LAYOUT, LOCAL_STATE_MACHINE_ARN, type Workspace, workspaceAt } from './workspace.js';
 
@@ -28,6 +30,7 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
 export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
 const ADD_STEP_SYNC = 'arn:aws:states:::elasticmapreduce:addStep.sync';
+const LAMBDA_WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
@@ -104,15 +107,29 @@ export class LocalRuntime {
     }
     const emr = new LocalEmr(contracts, store, () => warehouse);
     const definition = JSON.parse(readFileSync(LOAD_DATASET_DEFINITION, 'utf8'));
-    const stepFunctions = new LocalStepFunctions(definition, {
-      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
-      resources: { [ADD_STEP_SYNC]: emr.addStepSync as never },
-      bus,
-      registryFile: ws.executions,
-    });
     const notifier: Notifier = options.slackWebhookUrl
       ? new SlackWebhookNotifier(async () => options.slackWebhookUrl!)
       : new FileNotifier(ws.notifications, print);
+    const taskTokens = new LocalTaskTokens();
+    const dqRouter = createDqRouter({
+      ...createObservability('dq-router', { local: true, logLevel }),
+      objects: store,
+      notifier,
+      callbacks: taskTokens,
+      contracts,
+    });
+    const stepFunctions = new LocalStepFunctions(definition, {
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      resources: {
+        [ADD_STEP_SYNC]: emr.addStepSync as never,
+        [LAMBDA_WAIT_FOR_TASK_TOKEN]: taskTokens.invokeAndWait(
+          { 'dq-router': dqRouter as never },
+          localContext,
+        ) as never,
+      },
+      bus,
+      registryFile: ws.executions,
+    });
 
     const objectLanded = createObjectLanded({
       ...createObservability('object-landed', { local: true, logLevel }),

@@ -40,6 +40,7 @@ export const LOCAL_LAYOUT: LakeLayout = {
   silverDatabase: 'silver',
   goldDatabase: 'gold',
   clusterId: 'local',
+  dqRouterFunction: 'arn:aws:lambda:local:000000000000:function:dq-router',
 };
 
 export const LOCAL_STATE_MACHINE_ARN =

@@ -16,6 +16,7 @@ export const lambdaEnvironment = z.object({
   EMR_CLUSTER_ID: name,
   LEDGER_TABLE: name,
   STATE_MACHINE_ARN: name,
+  DQ_ROUTER_FUNCTION: name,
   LAKEPLANE_DATASETS_DIR: z.string().optional(),
   SLACK_WEBHOOK_PARAMETER: z.string().optional(),
 });
@@ -65,5 +66,6 @@ export function layoutFromEnvironment(env: LambdaEnvironment): LakeLayout {
     silverDatabase: env.SILVER_DATABASE,
     goldDatabase: env.GOLD_DATABASE,
     clusterId: env.EMR_CLUSTER_ID,
+    dqRouterFunction: env.DQ_ROUTER_FUNCTION,
   };
 }

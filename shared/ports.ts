@@ -84,3 +84,14 @@ export interface Orchestrator {
 export interface Notifier {
   notify(message: SlackMessage): Promise<void>;
 }
+
+/**
+ * Answers a Step Functions task that waits for a task token (`.waitForTaskToken`): the
+ * execution moves on with the output, or fails with the error and cause. Both reject with
+ * an error named `TaskTimedOut` or `TaskDoesNotExist` when the task is no longer open (the
+ * execution has timed out, been stopped or already answered).
+ */
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+}

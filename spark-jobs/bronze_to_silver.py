@@ -1,7 +1,8 @@
-"""EMR step: Bronze NDJSON object -> staged Parquet (--phase stage) -> Silver Hudi table (--phase upsert).
+"""EMR step: Bronze NDJSON object -> staged Parquet (--phase stage) -> Silver Hudi table (--phase upsert),
+or, after a failed quality gate, staged Parquet -> JSON lines in quarantine (--phase quarantine).
 
     spark-submit --deploy-mode cluster --py-files s3://<artifacts>/spark-jobs/lakeplane_jobs.zip \
-      s3://<artifacts>/spark-jobs/bronze_to_silver.py --phase stage|upsert ...
+      s3://<artifacts>/spark-jobs/bronze_to_silver.py --phase stage|upsert|quarantine ...
 
 See spark-jobs/README.md for the arguments. The logic is in the lakeplane_jobs package;
 PySpark is imported only when the job runs (lakeplane_jobs.runner).

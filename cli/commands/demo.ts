@@ -43,7 +43,7 @@ export async function runDemo(
   write(`${outcomesTable(outcomes)}\n`);
   const sum = (pick: (o: FileOutcome) => number | undefined) =>
     outcomes.reduce((n, o) => n + (o.alreadyLoaded ? 0 : (pick(o) ?? 0)), 0);
-  const failed = outcomes.filter((o) => o.load?.status === 'FAILED');
+  const failed = outcomes.filter((o) => o.load?.status === 'FAILED' || o.load?.status === 'FAILED_QUALITY');
   const already = outcomes.filter((o) => o.alreadyLoaded).length;
   write(
     `\n${table(

@@ -33,6 +33,8 @@ export interface SampleData {
   readonly files: { readonly dataset: string; readonly path: string }[];
   readonly staleProbe: StaleProbe;
   readonly malformedFile: string;
+  /** A batch that fails the quality gate (null record keys, unknown currency). */
+  readonly qualityFailFile: string;
   /** Order events for the Kinesis stream (deliveries of earlier orders, with repeats and two bad records). */
   readonly streamFile: string;
 }
@@ -67,6 +69,7 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
   const files: { dataset: string; path: string }[] = [];
   let staleProbe: StaleProbe | undefined;
   let malformedFile = '';
+  let qualityFailFile = '';
 
   DEMO_DAYS.forEach((day, d) => {
     const lines: string[] = [];
@@ -126,8 +129,8 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
       5,
       0,
       JSON.stringify({
-        order_id: null,
-        customer_id: 'cus-0001',
+        order_id: `ord-nocustomer-${day}`,
+        customer_id: null,
         status: 'placed',
         order_ts: `${day}T09:00:00Z`,
         order_total: 1,
@@ -162,6 +165,33 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
         'order_id,customer_id,status,order_total\nord-x-1,cus-0001,placed,12.50\nord-x-2,cus-0002,paid,99.00\n',
       );
       files.push({ dataset: 'orders', path: malformedFile });
+    }
+    if (day === '2026-11-24') {
+      // A partner feed whose orders have no id and an unknown currency: it fails the quality
+      // gate (record key not null, currency in set), goes to quarantine, never reaches Silver.
+      const partner = Array.from({ length: 40 }, (_, n) =>
+        JSON.stringify({
+          order_id: n % 10 === 0 ? null : `ord-partner-${String(n).padStart(4, '0')}`,
+          customer_id: `cus-p${n}`,
+          status: 'placed',
+          order_ts: `${day}T15:00:00Z`,
+          order_total: 20 + n,
+          currency: n % 4 === 0 ? 'JPY' : 'EUR',
+          fx_rate: n % 4 === 0 ? 0.0062 : 1.08,
+          updated_at: `${day}T15:00:00Z`,
+        }),
+      );
+      qualityFailFile = join(dir, 'orders', `orders-${day}-partner.ndjson`);
+      writeFileSync(qualityFailFile, `${partner.join('\n')}\n`);
+      files.push({ dataset: 'orders', path: qualityFailFile });
+      // Returns marked with a status the contract does not know yet: a warning, the load goes on.
+      const returned = [...live.values()].filter((o) => o.status === 'delivered').slice(0, 25);
+      const returns = returned.map((o) =>
+        JSON.stringify({ ...o, status: 'returned', updated_at: `${day}T20:00:00Z` }),
+      );
+      const returnsFile = join(dir, 'orders', `orders-${day}-returns.ndjson`);
+      writeFileSync(returnsFile, `${returns.join('\n')}\n`);
+      files.push({ dataset: 'orders', path: returnsFile });
     }
   });
 
@@ -225,5 +255,5 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
   const streamFile = join(dir, 'stream', 'order-events-2026-11-25.ndjson');
   mkdirSync(join(dir, 'stream'), { recursive: true });
   writeFileSync(streamFile, `${events.join('\n')}\n`);
-  return { files, staleProbe, malformedFile, streamFile };
+  return { files, staleProbe, malformedFile, qualityFailFile, streamFile };
 }

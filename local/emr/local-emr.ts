@@ -48,6 +48,8 @@ export class LocalEmr {
     private readonly contracts: ContractSet,
     private readonly store: DirObjectStore,
     private readonly warehouse: () => Warehouse,
+    /** The validation time (freshness expectations are relative to it). */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** The local handler of a Task state whose resource is `elasticmapreduce:addStep.sync`. */
@@ -108,6 +110,22 @@ export class LocalEmr {
         await this.store.put(q.bucket, `${q.key}records.ndjson`, `${lines.join('\n')}\n`);
       }
       return result;
+    }
+    if (job === 'validate_batch.py') {
+      return this.warehouse().validate(contract, { loadId, attempt }, this.now());
+    }
+    if (job === 'bronze_to_silver.py' && args.phase === 'quarantine') {
+      const q = parseS3Uri(required(args, 'quarantine'));
+      const { ndjson, rows } = await this.warehouse().quarantineStaged({ loadId, attempt });
+      // The same layout as the EMR job's: a folder of JSON-lines parts.
+      await this.store.put(q.bucket, `${q.key}staged-batch/part-00000.json`, ndjson);
+      return {
+        phase: 'quarantine',
+        loadId,
+        dataset: contract.name,
+        rows,
+        location: `s3://${q.bucket}/${q.key}staged-batch/`,
+      };
     }
     if (job === 'bronze_to_silver.py' && args.phase === 'upsert') {
       return this.warehouse().upsert(contract, { loadId, attempt });

@@ -6,6 +6,7 @@
  */
 import { duckdbType } from '../../shared/core/contract/column-type.js';
 import type { ColumnSpec, DatasetContract } from '../../shared/core/contract/types.js';
+import { gateCheckedColumns } from '../../shared/core/quality/implicit.js';
 
 /**
  * How a Bronze file is compressed, from its object key: the stored version files have no
@@ -58,11 +59,20 @@ function castExpr(column: ColumnSpec, raw: string): string {
 export function fastCheckedSql(contract: DatasetContract, file: string, compression: Compression): string {
   const readType = (c: ColumnSpec) => (c.type.kind === 'timestamp' ? 'TIMESTAMPTZ' : duckdbType(c.type));
   const columns = `{${contract.columns.map((c) => `${literal(c.name)}: ${literal(readType(c))}`).join(', ')}}`;
-  const required = contract.columns.filter((c) => !c.nullable);
-  const reason =
-    required.length === 0
-      ? 'NULL'
-      : `CASE ${required.map((c) => `WHEN ${ident(c.name)} IS NULL THEN ${literal(`field ${c.name}: missing or null, but the contract says nullable: false`)}`).join(' ')} END`;
+  const gate = gateCheckedColumns(contract.key, contract.precombine);
+  // Key and precombine NULLs are left to the quality gate (implicit expectations).
+  const whens = [
+    ...contract.columns
+      .filter((c) => gate.has(c.name) && c.type.kind === 'string')
+      .map((c) => `WHEN ${ident(c.name)} = '' THEN ${literal(`field ${c.name}: empty (record key field)`)}`),
+    ...contract.columns
+      .filter((c) => !c.nullable && !gate.has(c.name))
+      .map(
+        (c) =>
+          `WHEN ${ident(c.name)} IS NULL THEN ${literal(`field ${c.name}: missing or null, but the contract says nullable: false`)}`,
+      ),
+  ];
+  const reason = whens.length === 0 ? 'NULL' : `CASE ${whens.join(' ')} END`;
   const value = (c: ColumnSpec) =>
     c.type.kind === 'timestamp' ? `timezone('UTC', ${ident(c.name)})` : ident(c.name);
   return `CREATE OR REPLACE TEMP TABLE checked AS
@@ -81,9 +91,13 @@ export function checkRecordsSql(contract: DatasetContract, linesSql: string): st
   const struct = `{${contract.columns.map((c) => `${JSON.stringify(c.name)}:"VARCHAR"`).join(',')}}`;
   const raw = (c: ColumnSpec) => `__lp_r.${ident(c.name)}`;
   const typedName = (c: ColumnSpec) => ident(`__lp_t_${c.name}`);
+  const gate = gateCheckedColumns(contract.key, contract.precombine);
   const reasons = contract.columns.flatMap((c) => {
     const out: string[] = [];
-    if (!c.nullable)
+    if (gate.has(c.name) && c.type.kind === 'string') {
+      out.push(`WHEN ${raw(c)} = '' THEN ${literal(`field ${c.name}: empty (record key field)`)}`);
+    }
+    if (!c.nullable && !gate.has(c.name))
       out.push(
         `WHEN ${raw(c)} IS NULL THEN ${literal(`field ${c.name}: missing or null, but the contract says nullable: false`)}`,
       );
@@ -125,7 +139,8 @@ export function batchSql(contract: DatasetContract): string {
   // A view: the Silver SQL over it materialises the staged table in one pass.
   return `CREATE OR REPLACE TEMP VIEW batch AS
 SELECT ${cols} FROM checked WHERE __lp_reason IS NULL
-QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, coalesce(__lp_line_no, rowid) DESC) = 1`;
+QUALIFY ${contract.key.map((k) => `${ident(k)} IS NULL`).join(' OR ')}
+     OR row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, coalesce(__lp_line_no, rowid) DESC) = 1`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
+import { validateTable } from './quality.js';
 import {
   batchSql,
   type Compression,
@@ -231,10 +232,20 @@ export class Warehouse {
   async upsert(contract: DatasetContract, load: { loadId: string; attempt: number }): Promise<UpsertResult> {
     const done = await this.commitOf(contract.name, load.loadId, load.attempt);
     if (done) return toUpsertResult(done);
-    const staged = (await this.tableExists('main', `__lp_staging_${load.loadId}#${load.attempt}`, true))
-      ? stagingName(load.loadId, load.attempt)
-      : stagingTable(load.loadId, load.attempt);
+    const staged = await this.stagedTable(load);
     const target = silverTable(contract.name);
+    const keyless = Number(
+      (
+        await this.one(
+          `SELECT count(*) AS n FROM ${staged} WHERE ${contract.key.map((k) => `${ident(k)} IS NULL`).join(' OR ')}`,
+        )
+      ).n,
+    );
+    if (keyless > 0) {
+      throw new Error(
+        `${keyless} staged records have no record key; the quality gate must stop such a batch before the upsert`,
+      );
+    }
     await this.conn.run('BEGIN TRANSACTION');
     try {
       if (!(await this.tableExists('silver', contract.name))) {
@@ -265,6 +276,49 @@ export class Warehouse {
     await this.conn.run(`DROP TABLE IF EXISTS ${staged}`);
     const commit = await this.commitOf(contract.name, load.loadId, load.attempt);
     return toUpsertResult(commit!);
+  }
+
+  /**
+   * Validate step: the contract's expectations on the staged batch, as a GX 1.x-shaped
+   * validation result.
+   */
+  async validate(
+    contract: DatasetContract,
+    load: { loadId: string; attempt: number },
+    now: Date,
+  ): Promise<Record<string, unknown>> {
+    const staged = await this.stagedTable(load);
+    return validateTable(contract, staged, (sql) => this.rows(sql), now);
+  }
+
+  /**
+   * Quarantine step after a failed quality gate: the staged batch as NDJSON (to be written to
+   * the quarantine prefix) and the staged table dropped. Silver is not touched.
+   */
+  async quarantineStaged(load: {
+    loadId: string;
+    attempt: number;
+  }): Promise<{ ndjson: string; rows: number }> {
+    const staged = await this.stagedTable(load);
+    const rows = await this.rows(`SELECT to_json(s)::VARCHAR AS j FROM ${staged} s`);
+    await this.conn.run(`DROP TABLE ${staged}`);
+    return {
+      ndjson: rows.map((r) => String(r.j)).join('\n') + (rows.length > 0 ? '\n' : ''),
+      rows: rows.length,
+    };
+  }
+
+  /** The staged table of a load attempt: temporary, or in `silver` for a dataset's first load. */
+  private async stagedTable(load: { loadId: string; attempt: number }): Promise<string> {
+    if (await this.tableExists('main', `__lp_staging_${load.loadId}#${load.attempt}`, true)) {
+      return stagingName(load.loadId, load.attempt);
+    }
+    if (await this.tableExists('silver', `__lp_staging_${load.loadId}#${load.attempt}`)) {
+      return stagingTable(load.loadId, load.attempt);
+    }
+    throw new Error(
+      `no staged batch for load ${load.loadId} attempt ${load.attempt}: run the stage step first`,
+    );
   }
 
   /**

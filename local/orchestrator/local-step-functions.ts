@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
@@ -94,6 +95,9 @@ export class LocalStepFunctions implements Orchestrator {
     inputText: string,
   ): Promise<void> {
     const execution = this.machine.run(input as never, {
+      // aws-local-stepfunctions has no task tokens: give the execution one for `$$.Task.Token`
+      // (a waitForTaskToken state is bound to a local handler that waits on it).
+      context: { Task: { Token: `${name}.${randomUUID()}` } },
       overrides: {
         taskResourceLocalHandlers: this.taskHandlers as never,
         retryIntervalOverrides: this.retryOverrides,

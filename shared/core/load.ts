@@ -10,11 +10,28 @@ export interface SourceObject {
 }
 
 /**
- * The states of a load: REGISTERED → RUNNING → SUCCEEDED | FAILED. HELD: the dataset was
+ * The states of a load: REGISTERED → RUNNING → SUCCEEDED | FAILED | FAILED_QUALITY (the batch
+ * failed a `fail` expectation: it is in quarantine, Silver untouched). HELD: the dataset was
  * paused when the object landed (it starts when the dataset is resumed). A replay moves a
- * FAILED load back to REGISTERED as a new attempt.
+ * failed load back to REGISTERED as a new attempt.
  */
-export const LOAD_STATUSES = ['REGISTERED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'HELD'] as const;
+export const LOAD_STATUSES = [
+  'REGISTERED',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'FAILED_QUALITY',
+  'HELD',
+] as const;
+
+/** The error a failed quality gate ends the execution with. */
+export const QUALITY_GATE_ERRORS: ReadonlySet<string> = new Set([
+  'Lakeplane.QualityGateFailed',
+  'Lakeplane.QualityResultUnreadable',
+]);
+
+/** Statuses a replay may start from. */
+export const REPLAYABLE_STATUSES: readonly LoadStatus[] = ['FAILED', 'FAILED_QUALITY'];
 export type LoadStatus = (typeof LOAD_STATUSES)[number];
 
 /**
@@ -27,10 +44,11 @@ export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
       return ['REGISTERED', 'HELD'];
     case 'SUCCEEDED':
     case 'FAILED':
+    case 'FAILED_QUALITY':
       return ['REGISTERED', 'RUNNING'];
     case 'REGISTERED':
-      // HELD: the dataset was resumed; FAILED: an engineer replays the load.
-      return ['HELD', 'FAILED'];
+      // HELD: the dataset was resumed; a failed load: an engineer replays it.
+      return ['HELD', ...REPLAYABLE_STATUSES];
     case 'HELD':
       return [];
   }

@@ -14,6 +14,8 @@ export interface LakeLayout {
   readonly silverDatabase: string;
   readonly goldDatabase: string;
   readonly clusterId: string;
+  /** The dq-router function (name or ARN) the quality gate invokes with a task token. */
+  readonly dqRouterFunction: string;
 }
 
 /** One EMR step the state machine submits (`addStep.sync` with command-runner.jar). */
@@ -31,8 +33,22 @@ export interface LoadExecutionInput {
     readonly attempt: number;
   };
   readonly cluster: { readonly id: string };
-  readonly steps: { readonly stage: StepPlan; readonly upsert: StepPlan; readonly gold: StepPlan };
-  readonly results: { readonly stage: string; readonly upsert: string; readonly gold: string };
+  readonly steps: {
+    readonly stage: StepPlan;
+    readonly validate: StepPlan;
+    readonly quarantine: StepPlan;
+    readonly upsert: StepPlan;
+    readonly gold: StepPlan;
+  };
+  readonly results: {
+    readonly stage: string;
+    readonly validation: string;
+    readonly upsert: string;
+    readonly gold: string;
+  };
+  /** Where this attempt's bad records and, after a failed gate, its staged batch go. */
+  readonly quarantine: { readonly uri: string };
+  readonly functions: { readonly dqRouter: string };
 }
 
 /** The S3 URI of a run artefact of one load attempt (results, staging). */
@@ -74,10 +90,12 @@ export function planLoad(
   ];
   const results = {
     stage: runUri(layout, load.loadId, load.attempt, 'stage.json'),
+    validation: runUri(layout, load.loadId, load.attempt, 'validation.json'),
     upsert: runUri(layout, load.loadId, load.attempt, 'upsert.json'),
     gold: runUri(layout, load.loadId, load.attempt, 'gold.json'),
   };
   const staging = runUri(layout, load.loadId, load.attempt, 'staging/');
+  const quarantine = `s3://${layout.quarantineBucket}/${contract.name}/${load.loadId}/attempt-${load.attempt}/`;
   const src = load.source;
   const stepName = (what: string) => `${contract.name} ${what} ${load.loadId}#${load.attempt}`;
   return {
@@ -99,7 +117,33 @@ export function planLoad(
           '--staging',
           staging,
           '--quarantine',
-          `s3://${layout.quarantineBucket}/${contract.name}/${load.loadId}/`,
+          quarantine,
+        ],
+      },
+      validate: {
+        name: stepName('validate'),
+        args: [
+          ...spark('validate_batch.py'),
+          ...common,
+          '--result',
+          results.validation,
+          '--staging',
+          staging,
+        ],
+      },
+      quarantine: {
+        name: stepName('quarantine'),
+        args: [
+          ...spark('bronze_to_silver.py'),
+          '--phase',
+          'quarantine',
+          ...common,
+          '--result',
+          runUri(layout, load.loadId, load.attempt, 'quarantine.json'),
+          '--staging',
+          staging,
+          '--quarantine',
+          quarantine,
         ],
       },
       upsert: {
@@ -136,5 +180,7 @@ export function planLoad(
       },
     },
     results,
+    quarantine: { uri: quarantine },
+    functions: { dqRouter: layout.dqRouterFunction },
   };
 }

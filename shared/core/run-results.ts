@@ -35,10 +35,25 @@ export const goldResult = z.object({
 });
 export type GoldResult = z.infer<typeof goldResult>;
 
+/** What the quarantine step writes after a failed quality gate. */
+export const quarantineResult = z.object({
+  phase: z.literal('quarantine'),
+  loadId: z.string(),
+  dataset: z.string(),
+  rows: count,
+  location: z.string(),
+});
+export type QuarantineResult = z.infer<typeof quarantineResult>;
+
 /** The execution input fields load-events reads back (see plan.ts). */
 export const executionInputShape = z.object({
   load: z.object({ loadId: z.string(), dataset: z.string(), attempt: z.number().int().positive() }),
-  results: z.object({ stage: z.string(), upsert: z.string(), gold: z.string() }),
+  results: z.object({
+    stage: z.string(),
+    validation: z.string().optional(),
+    upsert: z.string(),
+    gold: z.string(),
+  }),
 });
 
 /** Splits `s3://bucket/key` into its parts. */

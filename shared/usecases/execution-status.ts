@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ExecutionStatusChangeEvent } from '../core/events.js';
 import { describeFailure } from '../core/failure.js';
-import type { LoadCounts, LoadRecord } from '../core/load.js';
+import { allowedPredecessors, type LoadCounts, type LoadRecord, QUALITY_GATE_ERRORS } from '../core/load.js';
 import { loadFailedMessage } from '../core/messages/load-failed.js';
 import { executionInputShape, parseS3Uri, stageResult, upsertResult } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
@@ -66,13 +66,16 @@ export async function onExecutionStatus(
               error: `States.${d.status}`,
               message: `the execution ${d.status === 'TIMED_OUT' ? 'timed out' : 'was aborted'}`,
             };
-      updated = await deps.ledger.transition(loadId, 'FAILED', ['REGISTERED', 'RUNNING'], {
+      // A failed quality gate: dq-router has already sent the alert with the failed expectations.
+      const quality = QUALITY_GATE_ERRORS.has(cause.error);
+      const status = quality ? 'FAILED_QUALITY' : 'FAILED';
+      updated = await deps.ledger.transition(loadId, status, allowedPredecessors(status), {
         ...timing,
         cause,
         ...(results.counts ? { counts: results.counts } : {}),
         ...(results.commitId ? { commitId: results.commitId } : {}),
       });
-      if (updated)
+      if (updated && !quality)
         await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
       break;
     }

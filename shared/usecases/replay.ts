@@ -1,5 +1,5 @@
 import type { ContractSet } from '../core/contract/parse.js';
-import type { LoadRecord } from '../core/load.js';
+import { type LoadRecord, REPLAYABLE_STATUSES } from '../core/load.js';
 import { type LakeLayout, planLoad } from '../core/plan.js';
 import type { Ledger, Orchestrator } from '../ports.js';
 import { executionName } from './object-landed.js';
@@ -23,11 +23,11 @@ export type ReplayOutcome =
 export async function replayLoad(loadId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
   const load = await deps.ledger.get(loadId);
   if (!load) return { outcome: 'refused', reason: `no load ${loadId}; list loads with \`lakeplane loads\`` };
-  if (load.status !== 'FAILED') {
+  if (!REPLAYABLE_STATUSES.includes(load.status)) {
     const why =
       load.status === 'SUCCEEDED'
         ? 'it succeeded; replaying it would change nothing'
-        : `it is ${load.status}; only a FAILED load can be replayed`;
+        : `it is ${load.status}; only a FAILED or FAILED_QUALITY load can be replayed`;
     return { outcome: 'refused', reason: `load ${loadId} was not replayed: ${why}` };
   }
   const contract = deps.contracts.datasets.get(load.dataset);
@@ -41,7 +41,7 @@ export async function replayLoad(loadId: string, deps: ReplayDeps): Promise<Repl
   const moved = await deps.ledger.transition(
     loadId,
     'REGISTERED',
-    ['FAILED'],
+    REPLAYABLE_STATUSES,
     {
       attempts: attempt,
       executionName: name,

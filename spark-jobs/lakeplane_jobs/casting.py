@@ -2,8 +2,11 @@
 
 Every field is read as text first (JSON numbers keep their literal text, true/false become
 "true"/"false", objects and arrays their JSON text), then cast to the declared type by the
-rules below. A line that is not a JSON object, lacks a required field, or has a non-null value
-that does not cast is a bad record: it goes to quarantine with a reason naming the field.
+rules below. A line that is not a JSON object, lacks a required field, has an empty string
+record key, or has a non-null value that does not cast is a bad record: it goes to quarantine
+with a reason naming the field. A missing or null record key or precombine field is not a
+record-level reason (``contract.required_fields`` leaves those fields out): the record is staged
+and the quality gate's implicit not-null expectations stop the whole batch.
 
 Cast rules (the text is trimmed first, except for ``string``):
 
@@ -213,8 +216,11 @@ def parse_line(
     """Reads one NDJSON line against the columns; None for a blank line.
 
     ``columns`` are (name, type) pairs in contract order; ``required`` maps the names that
-    must be present and non-null to why (``not nullable``, ``record key field``, ...);
-    ``non_empty`` names string fields that must not be empty either (record key fields).
+    must be present and non-null to why (``not nullable``; the stage passes
+    ``contract.required_fields``, which leaves out the record key and precombine fields, so a
+    record without them is read with None there and left to the quality gate);
+    ``non_empty`` names string fields that must not be an empty string when present (the
+    record key fields: ``field order_id: empty (record key field)``).
     Fields not in the columns are ignored. All bad fields are named in the reason.
     """
     text = line[1:] if line.startswith("\ufeff") else line
@@ -236,7 +242,7 @@ def parse_line(
             values.append(None)
             continue
         if name in must_fill and ctype.kind == "string" and raw == "":
-            problems.append(f"field {name}: empty ({required.get(name, 'record key field')})")
+            problems.append(f"field {name}: empty (record key field)")
             values.append(None)
             continue
         try:

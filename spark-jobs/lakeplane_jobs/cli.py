@@ -9,12 +9,13 @@ from typing import List, Optional, Sequence, Union
 
 from .errors import JobArgumentError
 from .hudi import DEFAULT_HUDI_LINE, HUDI_LINES
+from .paths import prefixes_overlap, staged_batch_uri
 
 DATASET = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
 LOAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 DATABASE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,254}\Z")
 URI = re.compile(r"(s3|s3a|hdfs)://[^/\s]+(/\S*)?\Z|file:/\S*\Z")
-PHASES = ("stage", "upsert")
+PHASES = ("stage", "upsert", "quarantine")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +54,16 @@ def prefix_uri(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def attempt_number(value: str) -> int:
+    try:
+        n = int(value, 10)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an attempt number (1 for the first run, 2, ...)")
+    return n
+
+
 @dataclass(frozen=True)
 class StageArgs:
     dataset: str
@@ -80,6 +91,29 @@ class UpsertArgs:
 
 
 @dataclass(frozen=True)
+class QuarantineArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    attempt: int
+    result: str
+    staging: str
+    quarantine: str
+    phase: str = "quarantine"
+
+
+@dataclass(frozen=True)
+class ValidateArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    attempt: int
+    result: str
+    staging: str
+    phase: str = "validate"
+
+
+@dataclass(frozen=True)
 class GoldArgs:
     dataset: str
     contract: str
@@ -91,11 +125,14 @@ class GoldArgs:
     phase: str = "gold"
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, attempt_required: bool = False) -> None:
     p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
     p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
     p.add_argument("--load-id", required=True, type=load_id, help="id of this load")
     p.add_argument("--result", required=True, type=object_uri, help="URI the result JSON is written to")
+    if attempt_required:
+        p.add_argument("--attempt", required=True, type=attempt_number, help="attempt number of the load (1 = first run)")
+        return
     # The attempt number is already part of the result and staging URIs; the local engine reads
     # it from here. Accepted so the same step arguments run in both places.
     p.add_argument("--attempt", type=int, default=1, help="attempt number of the load (1 = first run)")
@@ -135,6 +172,23 @@ def upsert_parser() -> argparse.ArgumentParser:
     return p
 
 
+def quarantine_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="bronze_to_silver.py --phase quarantine",
+        description="Move the staged batch of a load attempt that failed the quality gate to quarantine",
+    )
+    p.add_argument("--phase", required=True, choices=["quarantine"])
+    _common(p, attempt_required=True)
+    p.add_argument("--staging", required=True, type=prefix_uri, help="prefix of the staged Parquet (deleted once moved)")
+    p.add_argument(
+        "--quarantine",
+        required=True,
+        type=prefix_uri,
+        help="quarantine prefix of the attempt; the batch is written to staged-batch/ under it",
+    )
+    return p
+
+
 def gold_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="silver_to_gold.py", description="Rebuild the Gold tables of a dataset")
     _common(p)
@@ -144,7 +198,17 @@ def gold_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs]:
+def validate_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="validate_batch.py",
+        description="Validate the staged batch of one load with Great Expectations; write the validation result JSON",
+    )
+    _common(p, attempt_required=True)
+    p.add_argument("--staging", required=True, type=prefix_uri, help="prefix of the staged Parquet to validate")
+    return p
+
+
+def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, QuarantineArgs]:
     argv = list(argv)
     phase = _phase_of(argv)
     if phase == "stage":
@@ -161,6 +225,23 @@ def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs]:
             result=ns.result,
             input=ns.input,
             input_version=ns.input_version,
+            staging=ns.staging,
+            quarantine=ns.quarantine,
+        )
+    if phase == "quarantine":
+        ns = quarantine_parser().parse_args(argv)
+        location = staged_batch_uri(ns.quarantine)
+        if prefixes_overlap(ns.staging, location):
+            raise JobArgumentError(
+                f"bronze_to_silver.py --phase quarantine: --staging {ns.staging} overlaps the quarantine location "
+                f"{location}; the staging prefix is deleted once the batch is moved"
+            )
+        return QuarantineArgs(
+            dataset=ns.dataset,
+            contract=ns.contract,
+            load_id=ns.load_id,
+            attempt=ns.attempt,
+            result=ns.result,
             staging=ns.staging,
             quarantine=ns.quarantine,
         )
@@ -190,9 +271,42 @@ def parse_silver_to_gold(argv: Sequence[str]) -> GoldArgs:
     )
 
 
-def job_argv(args: Union[StageArgs, UpsertArgs, GoldArgs]) -> List[str]:
+def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
+    ns = validate_parser().parse_args(list(argv))
+    return ValidateArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        attempt=ns.attempt,
+        result=ns.result,
+        staging=ns.staging,
+    )
+
+
+def job_argv(args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs]) -> List[str]:
     """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
     out: List[str] = []
+    if isinstance(args, QuarantineArgs):
+        # The order of planLoad in shared/core/plan.ts.
+        return [
+            "--phase", args.phase,
+            "--dataset", args.dataset,
+            "--contract", args.contract,
+            "--load-id", args.load_id,
+            "--attempt", str(args.attempt),
+            "--result", args.result,
+            "--staging", args.staging,
+            "--quarantine", args.quarantine,
+        ]
+    if isinstance(args, ValidateArgs):
+        return [
+            "--dataset", args.dataset,
+            "--contract", args.contract,
+            "--load-id", args.load_id,
+            "--attempt", str(args.attempt),
+            "--result", args.result,
+            "--staging", args.staging,
+        ]
     if isinstance(args, (StageArgs, UpsertArgs)):
         out += ["--phase", args.phase]
     out += ["--dataset", args.dataset, "--contract", args.contract, "--load-id", args.load_id, "--result", args.result]

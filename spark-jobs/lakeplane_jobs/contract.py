@@ -242,23 +242,31 @@ def parse_contract(document: Any, source: str = "<contract>") -> Contract:
 
 
 def required_fields(contract: Contract) -> Dict[str, str]:
-    """Bronze columns a record must have a non-null value for, with why.
+    """Bronze columns a record must have a non-null value for, with why (``not nullable``).
 
-    Non-nullable columns, and the record key and precombine fields when they are Bronze
-    columns (Hudi rejects a null record key, and a null ordering value cannot be ordered).
+    The non-nullable columns other than the record key and precombine fields. A record whose
+    key or precombine field is missing or null is not a bad record: it is staged, and the
+    contract's implicit ``expect_column_values_to_not_be_null`` expectations on those fields
+    (see :func:`gate_checked_fields`) make the quality gate stop the whole batch, since such a
+    record means a broken producer.
     """
-    why: Dict[str, str] = {}
-    for c in contract.columns:
-        if not c.nullable:
-            why[c.name] = "not nullable"
-    for k in contract.key:
-        col = contract.column(k)
-        if col is not None:
-            why.setdefault(col.name, "record key field")
-    col = contract.column(contract.precombine)
-    if col is not None:
-        why.setdefault(col.name, "precombine field")
-    return why
+    skip = {f.lower() for f in gate_checked_fields(contract)}
+    return {c.name: "not nullable" for c in contract.columns if not c.nullable and c.name.lower() not in skip}
+
+
+def gate_checked_fields(contract: Contract) -> Tuple[str, ...]:
+    """The record key fields and the precombine field, whose nulls are the quality gate's business.
+
+    As the contract names them (they may be Silver columns made by silver.sql). The deploy
+    step's contract artifact adds to ``expectations`` a severity-fail
+    ``expect_column_values_to_not_be_null`` for each of them the contract's own do not cover
+    (shared/core/quality/implicit.ts), so the validate step checks them on the staged batch.
+    """
+    out: List[str] = []
+    for name in tuple(contract.key) + (contract.precombine,):
+        if name.lower() not in (f.lower() for f in out):
+            out.append(name)
+    return tuple(out)
 
 
 def key_columns(contract: Contract) -> Tuple[str, ...]:

@@ -6,6 +6,12 @@ record is known, so a tie on the precombine value goes to the record that came l
 file. After the SQL it dedupes once more by key and precombine alone, which drops nothing for
 a row-for-row SQL and keeps the key unique if the SQL makes duplicates (then a tie is broken
 arbitrarily, since the SQL's output has no line numbers).
+
+Rows with no record key (any key field null) are left out of both dedupes and all kept: they
+are not duplicates of one another, and each must reach the quality gate, whose implicit
+``expect_column_values_to_not_be_null`` on the key fields then counts every one of them and
+stops the batch. (Grouping them under a null key would keep one and hide the rest.) The upsert
+refuses a staged batch that still has such rows (:func:`null_key_condition`).
 """
 
 from __future__ import annotations
@@ -49,6 +55,22 @@ def order_spec(plan: DedupePlan, with_line: bool) -> Tuple[OrderBy, ...]:
     return tuple(spec)
 
 
+def null_key_condition(key: Sequence[str]) -> str:
+    """The Spark SQL condition that is true for a row with no record key (any key field null).
+
+    ``IS NULL`` is never null itself, so ``NOT (<condition>)`` selects exactly the keyed rows.
+    """
+    if not key:
+        raise ValueError("a record key needs at least one field")
+    # Always backquoted (as hudi.delete_flag_expression does): a field may be named like a keyword.
+    return " OR ".join("`" + k.replace("`", "``") + "` IS NULL" for k in key)
+
+
+def has_null_key(row: Dict[str, Any], key: Sequence[str]) -> bool:
+    """Whether the row has no record key (any key field missing or null)."""
+    return any(row.get(f) is None for f in key)
+
+
 def _sort_key(value: Any) -> Tuple[int, Any]:
     return (0, None) if value is None else (1, value)
 
@@ -58,20 +80,26 @@ def dedupe_rows(
 ) -> Tuple[List[Dict[str, Any]], int]:
     """Reference implementation of the dedupe on plain dicts: (survivors in first-seen key order, dropped).
 
-    Only descending, nulls-last orderings are used by the jobs, and only those are supported.
+    A row with no record key (:func:`has_null_key`) is not deduped: every such row survives,
+    in its own place. Only descending, nulls-last orderings are used by the jobs, and only
+    those are supported.
     """
     best: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
-    order: List[Tuple[Any, ...]] = []
+    # In first-seen order: the key of a keyed row, or the row itself for a row with no key.
+    order: List[Tuple[bool, Any]] = []
     count = 0
     for row in rows:
         count += 1
+        if has_null_key(row, key):
+            order.append((False, row))
+            continue
         k = tuple(row.get(f) for f in key)
         current: Optional[Dict[str, Any]] = best.get(k)
         if current is None:
             best[k] = row
-            order.append(k)
+            order.append((True, k))
             continue
         if tuple(_sort_key(row.get(o.column)) for o in spec) > tuple(_sort_key(current.get(o.column)) for o in spec):
             best[k] = row
-    survivors = [best[k] for k in order]
+    survivors = [best[item] if keyed else item for keyed, item in order]
     return survivors, count - len(survivors)

@@ -7,21 +7,28 @@ from __future__ import annotations
 
 from typing import List, Sequence, Union
 
-from .cli import GoldArgs, StageArgs, UpsertArgs, job_argv
+from .cli import GoldArgs, QuarantineArgs, StageArgs, UpsertArgs, ValidateArgs, job_argv
 
 ZIP_NAME = "lakeplane_jobs.zip"
-SCRIPTS = {"stage": "bronze_to_silver.py", "upsert": "bronze_to_silver.py", "gold": "silver_to_gold.py"}
+SCRIPTS = {
+    "stage": "bronze_to_silver.py",
+    "validate": "validate_batch.py",
+    "quarantine": "bronze_to_silver.py",
+    "upsert": "bronze_to_silver.py",
+    "gold": "silver_to_gold.py",
+}
 
 
 def step_args(
     artifacts_bucket: str,
-    args: Union[StageArgs, UpsertArgs, GoldArgs],
+    args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs],
     spark_submit_options: Sequence[str] = (),
 ) -> List[str]:
     """``spark-submit --deploy-mode cluster --py-files <zip> [options] <script> <job args>``.
 
     ``spark_submit_options`` go before the script, e.g. ``["--jars", EMR_HUDI_BUNDLE]`` when
-    the cluster's spark-defaults do not already put the Hudi bundle on the classpath.
+    the cluster's spark-defaults do not already put the Hudi bundle on the classpath (the
+    state machine passes it to the validate step that way).
     """
     scripts = f"s3://{artifacts_bucket}/spark-jobs"
     return [

@@ -35,3 +35,28 @@ def scratch_input_uri(staging: str, load_id: str, input_uri: str) -> str:
     The stage deletes the copy when it is done.
     """
     return join_uri(parent_uri(staging), "_input", load_id, basename(input_uri))
+
+
+STAGED_BATCH_DIR = "staged-batch"
+
+
+def staged_batch_uri(quarantine: str) -> str:
+    """Where the quarantine phase writes the staged batch of a load attempt that failed the gate.
+
+    ``s3://q/orders/L/attempt-2/`` -> ``s3://q/orders/L/attempt-2/staged-batch/``: beside the
+    stage's bad-line files (which are directly under the quarantine prefix), never mixed with them.
+    """
+    return join_uri(quarantine, STAGED_BATCH_DIR) + "/"
+
+
+def _canonical_prefix(uri: str) -> str:
+    scheme, sep, rest = uri.partition("://")
+    if sep and scheme in ("s3a", "s3n"):
+        scheme = "s3"  # the same objects under another Hadoop connector's name
+    return f"{scheme}{sep}{rest.rstrip('/')}/"
+
+
+def prefixes_overlap(a: str, b: str) -> bool:
+    """Whether one prefix is (or is inside) the other, so deleting ``a`` could delete part of ``b``."""
+    ca, cb = _canonical_prefix(a), _canonical_prefix(b)
+    return ca.startswith(cb) or cb.startswith(ca)

@@ -48,6 +48,17 @@ def gold_result(load_id: str, dataset: str, tables: Sequence[Tuple[str, int]]) -
     }
 
 
+def quarantine_result(load_id: str, dataset: str, rows: int, location: str) -> Dict[str, Any]:
+    """``rows``: how many staged rows were moved; ``location``: the prefix they are under now."""
+    return {
+        "phase": "quarantine",
+        "loadId": load_id,
+        "dataset": dataset,
+        "rows": _count("rows", rows),
+        "location": location,
+    }
+
+
 def error_result(phase: str, load_id: str, dataset: str, message: str) -> Dict[str, Any]:
     """What a failed step leaves at ``--result``: the phase and the reason, no counts."""
     return {"phase": phase, "loadId": load_id, "dataset": dataset, "error": message}

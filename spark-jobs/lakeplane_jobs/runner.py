@@ -5,18 +5,18 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict, Union
 
-from .cli import GoldArgs, StageArgs, UpsertArgs
+from .cli import GoldArgs, QuarantineArgs, StageArgs, UpsertArgs, ValidateArgs
 from .contract import Contract, load_contract_json
 from .errors import ContractError, JobFailure
 from .hudi import HUDI_SPARK_CONF
 from .results import error_result, to_json
 
-Args = Union[StageArgs, UpsertArgs, GoldArgs]
+Args = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs]
 
 
 def session_settings(args: Args) -> Dict[str, Any]:
     """Spark settings and whether the Hive (Glue) metastore is used, per phase."""
-    if args.phase == "stage":
+    if args.phase in ("stage", "validate", "quarantine"):
         return {"conf": {}, "hive": False}
     return {"conf": dict(HUDI_SPARK_CONF), "hive": True}
 
@@ -27,7 +27,11 @@ def check_dataset(args: Args, contract: Contract) -> None:
 
 
 def run_job(args: Args) -> int:
-    """Runs the phase and writes its result JSON; returns the process exit code."""
+    """Runs the phase and writes its result JSON; returns the process exit code.
+
+    For the validate phase the result is the validation result, whether the suite passed or
+    not: the step exits 0 and the gate reads ``success`` and the severities from it.
+    """
     from . import spark_io
 
     settings = session_settings(args)
@@ -42,6 +46,14 @@ def run_job(args: Args) -> int:
                 from .stage_job import run_stage
 
                 result = run_stage(spark, args, contract)
+            elif isinstance(args, ValidateArgs):
+                from .validate_job import run_validate
+
+                result = run_validate(spark, args, contract)
+            elif isinstance(args, QuarantineArgs):
+                from .quarantine_job import run_quarantine
+
+                result = run_quarantine(spark, args, contract)
             elif isinstance(args, UpsertArgs):
                 from .upsert_job import run_upsert
 

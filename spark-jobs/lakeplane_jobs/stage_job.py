@@ -1,6 +1,9 @@
 """The stage phase on Spark: type one Bronze object, quarantine bad lines, run silver.sql, dedupe.
 
 PySpark is imported inside the functions; the row-level logic is in casting.py and dedupe.py.
+A record without its record key or precombine field is not quarantined here: it is staged
+(kept out of the per-key dedupe) for the quality gate, whose implicit not-null expectations
+fail the whole batch.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from . import spark_io
 from .casting import bad_ratio_failure, parse_line, quarantine_record
 from .cli import StageArgs
 from .contract import Contract, key_columns, required_fields
-from .dedupe import LINE_COLUMN, OrderBy, dedupe_plan, order_spec
+from .dedupe import LINE_COLUMN, OrderBy, dedupe_plan, null_key_condition, order_spec
 from .errors import JobFailure
 from .paths import scratch_input_uri
 from .results import stage_result
@@ -37,16 +40,24 @@ def spark_type(ctype: Any) -> Any:
 
 
 def _dedupe(df: Any, key: Sequence[str], spec: Sequence[OrderBy]) -> Any:
+    """The first row per key by ``spec``; rows with no record key are all kept, not deduped.
+
+    A null key field would otherwise group every keyless row under one key and keep only one
+    of them, and the quality gate must count them all (dedupe.py).
+    """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    no_key = null_key_condition(key)
     order = []
     for o in spec:
         col = F.col(o.column)
         order.append(col.desc_nulls_last() if o.descending else col.asc_nulls_last())
     window = Window.partitionBy(*[F.col(k) for k in key]).orderBy(*order)
     rank = "_lp_rank"
-    return df.withColumn(rank, F.row_number().over(window)).filter(F.col(rank) == 1).drop(rank)
+    keyed = df.filter(F.expr(f"NOT ({no_key})"))
+    deduped = keyed.withColumn(rank, F.row_number().over(window)).filter(F.col(rank) == 1).drop(rank)
+    return deduped.unionByName(df.filter(F.expr(no_key)))
 
 
 def missing_columns(available: Sequence[str], contract: Contract) -> Dict[str, str]:
@@ -106,8 +117,10 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
             )
             spark.createDataFrame(records, QUARANTINE_SCHEMA).coalesce(1).write.mode("overwrite").json(args.quarantine)
 
-        # All columns nullable in Spark: required fields were checked above, and an all-optional
-        # schema keeps the Hudi table schema stable when silver.sql changes a column's nullability.
+        # All columns nullable in Spark: required fields were checked above (key and precombine
+        # fields may still be null here: the quality gate checks those on the staged batch), and
+        # an all-optional schema keeps the Hudi table schema stable when silver.sql changes a
+        # column's nullability.
         fields = [T.StructField(name, spark_type(ctype), True) for name, ctype in columns]
         fields.append(T.StructField(LINE_COLUMN, T.LongType(), False))
         good = parsed.filter(lambda r: r.reason is None).map(lambda r: r.values + (r.line_no,))

@@ -1,4 +1,9 @@
-"""The upsert phase on Spark: Hudi upsert of the staged rows into Silver, then read the commit back."""
+"""The upsert phase on Spark: Hudi upsert of the staged rows into Silver, then read the commit back.
+
+A staged row with no record key (a key field null) is never written: the quality gate stops a
+batch with such rows (the contract's implicit not-null expectations on the key fields), and if
+one gets here anyway (the gate bypassed) the step fails before writing anything.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any, Dict, List, Tuple
 from . import spark_io
 from .cli import UpsertArgs
 from .contract import Contract
+from .dedupe import null_key_condition
 from .errors import JobFailure
 from .hudi import (
     DELETE_COLUMN,
@@ -25,6 +31,15 @@ from .hudi import (
 )
 from .paths import join_uri
 from .results import upsert_result
+
+
+def keyless_message(contract: Contract, count: int) -> str:
+    """Why the upsert refuses a staged batch with ``count`` rows that have no record key."""
+    what = "1 staged record has" if count == 1 else f"{count} staged records have"
+    return (
+        f"{contract.name}: {what} no record key (a null {' or '.join(contract.key)}); the quality gate "
+        "must stop such a batch before the upsert, and nothing was written to Silver"
+    )
 
 
 def detect_hudi_line(spark: Any) -> Any:
@@ -49,6 +64,9 @@ def run_upsert(spark: Any, args: UpsertArgs, contract: Contract) -> Dict[str, An
     staged = spark.read.parquet(args.staging)
     if not staged.take(1):
         return upsert_result(args.load_id, contract.name, "", {})
+    keyless = staged.filter(F.expr(null_key_condition(contract.key))).count()
+    if keyless:
+        raise JobFailure(keyless_message(contract, keyless))
     expression = delete_flag_expression(contract)
     if expression is not None:
         staged = staged.withColumn(DELETE_COLUMN, F.expr(expression))

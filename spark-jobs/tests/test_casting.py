@@ -185,9 +185,27 @@ class ParseLine(unittest.TestCase):
         del rec["currency"]
         self.assertEqual(
             self.parse(rec).reason,
-            "field order_id: empty (not nullable); field status: null (not nullable); "
+            "field order_id: empty (record key field); field status: null (not nullable); "
             "field currency: missing (not nullable)",
         )
+
+    def test_missing_or_null_key_and_precombine_are_left_to_the_quality_gate(self):
+        # Not a bad record: it is staged with None there, and the contract's implicit
+        # not-null expectations on those fields make the gate stop the whole batch.
+        rec = dict(ORDER, order_id=None)
+        del rec["updated_at"]
+        r = self.parse(rec)
+        self.assertTrue(r.ok)
+        self.assertEqual((r.values[0], r.values[8]), (None, None))
+        self.assertEqual(r.values[1], "c-9")
+        r = self.parse(dict(ORDER, updated_at=None))
+        self.assertTrue(r.ok)
+        self.assertIsNone(r.values[8])
+        # ... but a value that is there must still cast, and a string key must not be empty.
+        self.assertEqual(self.parse(dict(ORDER, order_id=None, updated_at="soon")).reason,
+                         'field updated_at: "soon" is not a timestamp (use ISO 8601, e.g. 2024-05-01T12:30:00Z)')
+        self.assertEqual(self.parse(dict(ORDER, order_id="", customer_id=None)).reason,
+                         "field order_id: empty (record key field); field customer_id: null (not nullable)")
 
     def test_every_bad_field_is_named(self):
         r = self.parse(dict(ORDER, order_total="12.3.4", order_ts="yesterday"))
@@ -223,6 +241,17 @@ class ParseLine(unittest.TestCase):
             r.values,
             ("D", dt.datetime(2024, 5, 2, 8, 0, 0, 1, tzinfo=UTC), "o-1", 2, None, None, None, None),
         )
+
+    def test_composite_key_with_a_null_part_is_staged(self):
+        c = fixture_contract("order_items")
+        cols = [(col.name, col.type) for col in c.columns]
+        r = parse_line(json.dumps({"Op": "I", "order_id": "o-1", "line_no": None}), 1, cols, required_fields(c),
+                       key_columns(c))
+        self.assertTrue(r.ok)
+        self.assertEqual(r.values[1:4], (None, "o-1", None))
+        r = parse_line(json.dumps({"Op": "I", "order_id": "", "line_no": "x"}), 2, cols, required_fields(c),
+                       key_columns(c))
+        self.assertEqual(r.reason, 'field order_id: empty (record key field); field line_no: "x" is not an int')
 
 
 class Quarantine(unittest.TestCase):

@@ -1,12 +1,16 @@
 import unittest
 
 from lakeplane_jobs.cli import (
+    PHASES,
     GoldArgs,
+    QuarantineArgs,
     StageArgs,
     UpsertArgs,
+    ValidateArgs,
     job_argv,
     parse_bronze_to_silver,
     parse_silver_to_gold,
+    parse_validate_batch,
 )
 from lakeplane_jobs.emr import step_args
 from lakeplane_jobs.errors import JobArgumentError
@@ -23,6 +27,13 @@ STAGE = ["--phase", "stage", *COMMON, "--result", "s3://art/runs/orders-0a1b2c/a
 UPSERT = ["--phase", "upsert", *COMMON, "--result", "s3://art/runs/orders-0a1b2c/attempt-1/upsert.json",
           "--staging", "s3://art/runs/orders-0a1b2c/attempt-1/staging/",
           "--silver-path", "s3://silver/orders/", "--database", "lake_silver"]
+VALIDATE = [*COMMON, "--attempt", "2", "--result", "s3://art/runs/orders-0a1b2c/attempt-2/validate.json",
+            "--staging", "s3://art/runs/orders-0a1b2c/attempt-2/staging/"]
+# In the order of planLoad (shared/core/plan.ts), which passes --attempt to every step.
+QUARANTINE = ["--phase", "quarantine", *COMMON, "--attempt", "2",
+              "--result", "s3://art/runs/orders-0a1b2c/attempt-2/quarantine.json",
+              "--staging", "s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+              "--quarantine", "s3://quarantine/orders/orders-0a1b2c/attempt-2/"]
 GOLD = [*COMMON, "--result", "s3://art/runs/orders-0a1b2c/attempt-1/gold.json", "--gold-path", "s3://gold/",
         "--silver-database", "lake_silver", "--gold-database", "lake_gold"]
 
@@ -102,6 +113,92 @@ class BronzeToSilver(unittest.TestCase):
             self.assertEqual(parse_bronze_to_silver(job_argv(args)), args)
 
 
+class Quarantine(unittest.TestCase):
+    def error(self, argv):
+        with self.assertRaises(JobArgumentError) as cm:
+            parse_bronze_to_silver(argv)
+        return str(cm.exception)
+
+    def replaced(self, old, new, argv=QUARANTINE):
+        return [a if a != old else new for a in argv]
+
+    def test_quarantine(self):
+        self.assertIn("quarantine", PHASES)
+        self.assertEqual(
+            parse_bronze_to_silver(QUARANTINE),
+            QuarantineArgs(
+                dataset="orders",
+                contract="s3://art/contracts/orders.json",
+                load_id="orders-0a1b2c",
+                attempt=2,
+                result="s3://art/runs/orders-0a1b2c/attempt-2/quarantine.json",
+                staging="s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+                quarantine="s3://quarantine/orders/orders-0a1b2c/attempt-2/",
+            ),
+        )
+        self.assertEqual(parse_bronze_to_silver(QUARANTINE).phase, "quarantine")
+
+    def test_prefixes_get_a_trailing_slash(self):
+        argv = self.replaced("s3://quarantine/orders/orders-0a1b2c/attempt-2/", "s3://quarantine/orders/orders-0a1b2c/attempt-2")
+        argv = self.replaced("s3://art/runs/orders-0a1b2c/attempt-2/staging/", "s3://art/runs/orders-0a1b2c/attempt-2/staging",
+                             argv)
+        args = parse_bronze_to_silver(argv)
+        self.assertEqual(args.quarantine, "s3://quarantine/orders/orders-0a1b2c/attempt-2/")
+        self.assertEqual(args.staging, "s3://art/runs/orders-0a1b2c/attempt-2/staging/")
+
+    def test_argv_roundtrip_in_the_state_machine_order(self):
+        args = parse_bronze_to_silver(QUARANTINE)
+        self.assertEqual(job_argv(args), QUARANTINE)
+        self.assertEqual(parse_bronze_to_silver(job_argv(args)), args)
+
+    def test_errors(self):
+        for flag in ("--staging", "--quarantine", "--attempt", "--result"):
+            i = QUARANTINE.index(flag)
+            with self.subTest(missing=flag):
+                self.assertEqual(
+                    self.error(QUARANTINE[:i] + QUARANTINE[i + 2:]),
+                    f"bronze_to_silver.py --phase quarantine: the following arguments are required: {flag}",
+                )
+        self.assertEqual(
+            self.error(self.replaced("2", "0")),
+            "bronze_to_silver.py --phase quarantine: argument --attempt: '0' is not an attempt number "
+            "(1 for the first run, 2, ...)",
+        )
+        self.assertIn(
+            "unrecognized arguments: --input s3://bronze/orders/f.ndjson",
+            self.error(QUARANTINE + ["--input", "s3://bronze/orders/f.ndjson"]),
+        )
+        self.assertIn(
+            "unrecognized arguments: --silver-path s3://silver/orders/",
+            self.error(QUARANTINE + ["--silver-path", "s3://silver/orders/"]),
+        )
+        self.assertIn(
+            "argument --quarantine: 'quarantine/' is not an s3://bucket/... URI",
+            self.error(self.replaced("s3://quarantine/orders/orders-0a1b2c/attempt-2/", "quarantine/")),
+        )
+        self.assertIn("the following arguments are required: --quarantine",
+                      self.error(self.replaced("--quarantine", "--quar")))
+
+    def test_staging_must_not_overlap_the_quarantine_location(self):
+        # Deleting staging after the move must not delete the copy.
+        for staging in (
+            "s3://quarantine/orders/orders-0a1b2c/attempt-2/staged-batch/",
+            "s3a://quarantine/orders/orders-0a1b2c/attempt-2/staged-batch/x/",
+            "s3://quarantine/orders/",
+        ):
+            with self.subTest(staging=staging):
+                self.assertEqual(
+                    self.error(self.replaced("s3://art/runs/orders-0a1b2c/attempt-2/staging/", staging)),
+                    f"bronze_to_silver.py --phase quarantine: --staging {staging} overlaps the quarantine location "
+                    "s3://quarantine/orders/orders-0a1b2c/attempt-2/staged-batch/; the staging prefix is deleted "
+                    "once the batch is moved",
+                )
+        # A sibling of staged-batch/ is fine.
+        sibling = self.replaced("s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+                                "s3://quarantine/orders/orders-0a1b2c/attempt-2/staging/")
+        self.assertEqual(parse_bronze_to_silver(sibling).staging, "s3://quarantine/orders/orders-0a1b2c/attempt-2/staging/")
+
+
 class SilverToGold(unittest.TestCase):
     def test_gold(self):
         self.assertEqual(
@@ -130,6 +227,69 @@ class SilverToGold(unittest.TestCase):
         self.assertIn("'lake gold' is not a Glue database name", str(cm.exception))
 
 
+class ValidateBatch(unittest.TestCase):
+    def error(self, argv):
+        with self.assertRaises(JobArgumentError) as cm:
+            parse_validate_batch(argv)
+        return str(cm.exception)
+
+    def test_validate(self):
+        self.assertEqual(
+            parse_validate_batch(VALIDATE),
+            ValidateArgs(
+                dataset="orders",
+                contract="s3://art/contracts/orders.json",
+                load_id="orders-0a1b2c",
+                attempt=2,
+                result="s3://art/runs/orders-0a1b2c/attempt-2/validate.json",
+                staging="s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+            ),
+        )
+        self.assertEqual(parse_validate_batch(VALIDATE).phase, "validate")
+
+    def test_staging_gets_a_trailing_slash(self):
+        argv = [a if a != "s3://art/runs/orders-0a1b2c/attempt-2/staging/" else "s3://art/runs/orders-0a1b2c/attempt-2/staging"
+                for a in VALIDATE]
+        self.assertEqual(parse_validate_batch(argv).staging, "s3://art/runs/orders-0a1b2c/attempt-2/staging/")
+
+    def test_argv_roundtrip_in_the_state_machine_order(self):
+        args = parse_validate_batch(VALIDATE)
+        self.assertEqual(job_argv(args), VALIDATE)
+        self.assertEqual(parse_validate_batch(job_argv(args)), args)
+
+    def test_errors(self):
+        self.assertEqual(
+            self.error(VALIDATE[:-2]),
+            "validate_batch.py: the following arguments are required: --staging",
+        )
+        without_attempt = VALIDATE[:6] + VALIDATE[8:]
+        self.assertEqual(
+            self.error(without_attempt),
+            "validate_batch.py: the following arguments are required: --attempt",
+        )
+        for bad in ("0", "-1", "two", "1.5"):
+            self.assertEqual(
+                self.error([a if a != "2" else bad for a in VALIDATE]),
+                f"validate_batch.py: argument --attempt: '{bad}' is not an attempt number (1 for the first run, 2, ...)",
+            )
+        self.assertIn(
+            "argument --result: 's3://art/runs/' is not the URI of one object",
+            self.error([a if not a.endswith("validate.json") else "s3://art/runs/" for a in VALIDATE]),
+        )
+        self.assertIn(
+            "argument --staging: 'staging/' is not an s3://bucket/... URI",
+            self.error([a if not a.endswith("staging/") else "staging/" for a in VALIDATE]),
+        )
+        self.assertIn(
+            "argument --dataset: 'Orders' is not a dataset name",
+            self.error([a if a != "orders" else "Orders" for a in VALIDATE]),
+        )
+        self.assertIn("unrecognized arguments: --phase validate", self.error(["--phase", "validate", *VALIDATE]))
+        self.assertIn("unrecognized arguments: --quarantine s3://q/", self.error(VALIDATE + ["--quarantine", "s3://q/"]))
+        self.assertIn("the following arguments are required: --staging",
+                      self.error([a if a != "--staging" else "--stag" for a in VALIDATE]))
+
+
 class StepArgs(unittest.TestCase):
     """The command-runner.jar Args, in the shape shared/core/plan.ts submits."""
 
@@ -146,6 +306,42 @@ class StepArgs(unittest.TestCase):
         self.assertEqual(
             step_args("art", parse_silver_to_gold(GOLD), ["--jars", "/usr/lib/hudi/hudi-spark-bundle.jar"]),
             zip_and + ["--jars", "/usr/lib/hudi/hudi-spark-bundle.jar", "s3://art/spark-jobs/silver_to_gold.py"] + GOLD,
+        )
+
+    def test_quarantine(self):
+        self.assertEqual(
+            step_args("art", parse_bronze_to_silver(QUARANTINE)),
+            [
+                "spark-submit", "--deploy-mode", "cluster",
+                "--py-files", "s3://art/spark-jobs/lakeplane_jobs.zip",
+                "s3://art/spark-jobs/bronze_to_silver.py",
+                "--phase", "quarantine",
+                "--dataset", "orders",
+                "--contract", "s3://art/contracts/orders.json",
+                "--load-id", "orders-0a1b2c",
+                "--attempt", "2",
+                "--result", "s3://art/runs/orders-0a1b2c/attempt-2/quarantine.json",
+                "--staging", "s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+                "--quarantine", "s3://quarantine/orders/orders-0a1b2c/attempt-2/",
+            ],
+        )
+
+    def test_validate(self):
+        # The state machine puts --jars before --py-files; spark-submit takes its options in any order.
+        self.assertEqual(
+            step_args("art", parse_validate_batch(VALIDATE), ["--jars", "/usr/lib/hudi/hudi-spark-bundle.jar"]),
+            [
+                "spark-submit", "--deploy-mode", "cluster",
+                "--py-files", "s3://art/spark-jobs/lakeplane_jobs.zip",
+                "--jars", "/usr/lib/hudi/hudi-spark-bundle.jar",
+                "s3://art/spark-jobs/validate_batch.py",
+                "--dataset", "orders",
+                "--contract", "s3://art/contracts/orders.json",
+                "--load-id", "orders-0a1b2c",
+                "--attempt", "2",
+                "--result", "s3://art/runs/orders-0a1b2c/attempt-2/validate.json",
+                "--staging", "s3://art/runs/orders-0a1b2c/attempt-2/staging/",
+            ],
         )
 
 

@@ -5,6 +5,7 @@ import unittest
 from lakeplane_jobs.coltypes import ColumnType, parse_column_type, spark_type_name
 from lakeplane_jobs.contract import (
     apply_defaults,
+    gate_checked_fields,
     key_columns,
     load_contract_json,
     parse_contract,
@@ -58,29 +59,75 @@ class RealContracts(unittest.TestCase):
         self.assertEqual([g.name for g in c.gold], ["sku_sales"])
 
     def test_required_fields(self):
+        # The record key and precombine fields are left to the quality gate, not required per record.
         self.assertEqual(
             required_fields(fixture_contract("orders")),
             {
-                "order_id": "not nullable",
                 "customer_id": "not nullable",
                 "status": "not nullable",
                 "order_ts": "not nullable",
                 "order_total": "not nullable",
                 "currency": "not nullable",
                 "fx_rate": "not nullable",
-                "updated_at": "not nullable",
             },
         )
-        self.assertEqual(
-            required_fields(fixture_contract("order_items")),
-            {"dms_commit_ts": "not nullable", "order_id": "not nullable", "line_no": "not nullable"},
-        )
+        self.assertEqual(required_fields(fixture_contract("order_items")), {})
         self.assertEqual(key_columns(fixture_contract("order_items")), ("order_id", "line_no"))
 
-    def test_nullable_key_field_is_still_required(self):
+    def test_key_and_precombine_fields_are_never_required(self):
         doc = fixture_document("orders")
-        doc["columns"][0]["nullable"] = True
-        self.assertEqual(required_fields(parse_contract(doc))["order_id"], "record key field")
+        doc["columns"][0]["nullable"] = True  # order_id, the key
+        doc["key"] = ["ORDER_ID"]  # matched case-insensitively, as Spark resolves names
+        doc["precombine"] = "Updated_At"
+        required = required_fields(parse_contract(doc))
+        self.assertNotIn("order_id", required)
+        self.assertNotIn("updated_at", required)
+        self.assertEqual(required["customer_id"], "not nullable")
+
+    def test_gate_checked_fields(self):
+        self.assertEqual(gate_checked_fields(fixture_contract("orders")), ("order_id", "updated_at"))
+        self.assertEqual(
+            gate_checked_fields(fixture_contract("order_items")), ("order_id", "line_no", "dms_commit_ts")
+        )
+        doc = fixture_document("orders")
+        doc["key"] = ["order_key"]  # a key made by silver.sql is checked too
+        doc["precombine"] = "order_key"
+        self.assertEqual(gate_checked_fields(parse_contract(doc)), ("order_key",))
+
+    def test_the_artifact_lets_the_gate_stop_keyless_records(self):
+        """What the stage relies on: a fail, all-rows not-null expectation on every gate-checked field.
+
+        The deploy step's export adds an implicit one for each field the contract's own
+        expectations do not cover (shared/core/quality/implicit.ts).
+        """
+        for name in ("orders", "order_items"):
+            with self.subTest(dataset=name):
+                doc = fixture_document(name)
+                covered = {
+                    e["kwargs"]["column"]
+                    for e in doc["expectations"]
+                    if e["type"] == "expect_column_values_to_not_be_null"
+                    and e["severity"] == "fail"
+                    and "mostly" not in e["kwargs"]
+                }
+                self.assertLessEqual(set(gate_checked_fields(fixture_contract(name))), covered)
+        implicit = {
+            name: [
+                (e["kwargs"]["column"], e["description"])
+                for e in fixture_document(name)["expectations"]
+                if e.get("description", "").startswith(("record key field: ", "precombine field: "))
+            ]
+            for name in ("orders", "order_items")
+        }
+        key = "record key field: a record without it cannot be upserted"
+        precombine = "precombine field: a record without it cannot be ordered against the stored row"
+        self.assertEqual(
+            implicit,
+            {
+                "orders": [("updated_at", precombine)],  # order_id has a not-null expectation of its own
+                "order_items": [("order_id", key), ("line_no", key), ("dms_commit_ts", precombine)],
+            },
+        )
 
     def test_extra_fields_are_kept_and_ignored(self):
         doc = fixture_document("orders")

@@ -4,7 +4,16 @@ import unittest
 
 from lakeplane_jobs.casting import bad_ratio_failure, parse_line
 from lakeplane_jobs.contract import key_columns, parse_contract, required_fields
-from lakeplane_jobs.dedupe import LINE_COLUMN, DedupePlan, OrderBy, dedupe_plan, dedupe_rows, order_spec
+from lakeplane_jobs.dedupe import (
+    LINE_COLUMN,
+    DedupePlan,
+    OrderBy,
+    dedupe_plan,
+    dedupe_rows,
+    has_null_key,
+    null_key_condition,
+    order_spec,
+)
 
 from .helpers import fixture_contract, fixture_document
 
@@ -59,6 +68,40 @@ class Rows(unittest.TestCase):
         rows = [{"id": i, "ts": T(1), LINE_COLUMN: i} for i in range(5)]
         self.assertEqual(dedupe_rows(rows, ["id"], self.spec), (rows, 0))
 
+    def test_rows_without_a_key_are_all_kept(self):
+        # Not grouped under a null key: each reaches the quality gate, which counts them all.
+        rows = [
+            {"id": None, "ts": T(1), LINE_COLUMN: 1, "v": "null-1"},
+            {"id": "a", "ts": T(1), LINE_COLUMN: 2, "v": "a-stale"},
+            {"ts": T(3), LINE_COLUMN: 3, "v": "missing"},
+            {"id": None, "ts": T(1), LINE_COLUMN: 4, "v": "null-2"},
+            {"id": "a", "ts": T(2), LINE_COLUMN: 5, "v": "a-newest"},
+        ]
+        kept, dropped = dedupe_rows(rows, ["id"], self.spec)
+        self.assertEqual([r["v"] for r in kept], ["null-1", "a-newest", "missing", "null-2"])
+        self.assertEqual(dropped, 1)
+
+    def test_a_composite_key_with_any_null_part_is_no_key(self):
+        rows = [
+            {"order_id": "o1", "line_no": None, "ts": T(1), LINE_COLUMN: 1},
+            {"order_id": "o1", "line_no": None, "ts": T(2), LINE_COLUMN: 2},
+            {"order_id": None, "line_no": 1, "ts": T(1), LINE_COLUMN: 3},
+            {"order_id": "o1", "line_no": 1, "ts": T(1), LINE_COLUMN: 4},
+        ]
+        kept, dropped = dedupe_rows(rows, ["order_id", "line_no"], self.spec)
+        self.assertEqual([r[LINE_COLUMN] for r in kept], [1, 2, 3, 4])
+        self.assertEqual(dropped, 0)
+        self.assertEqual([has_null_key(r, ["order_id", "line_no"]) for r in rows], [True, True, True, False])
+
+
+class NullKeyCondition(unittest.TestCase):
+    def test_sql(self):
+        self.assertEqual(null_key_condition(["order_id"]), "`order_id` IS NULL")
+        self.assertEqual(null_key_condition(("order_id", "line_no")), "`order_id` IS NULL OR `line_no` IS NULL")
+        self.assertEqual(null_key_condition(["select", "a`b"]), "`select` IS NULL OR `a``b` IS NULL")
+        with self.assertRaises(ValueError):
+            null_key_condition([])
+
 
 class StageSemantics(unittest.TestCase):
     """The stage phase's row logic end to end on a small order_items file (without Spark)."""
@@ -77,15 +120,26 @@ class StageSemantics(unittest.TestCase):
         {"Op": "I", "dms_commit_ts": "2024-05-01T08:00:00Z", "order_id": "o2", "line_no": 1, "sku": "B"},
     ]
 
-    def test_counts_and_survivors(self):
-        c = fixture_contract("order_items")
+    # Records without their key or precombine field: staged, not quarantined (the gate stops the batch).
+    KEYLESS = [
+        {"Op": "I", "dms_commit_ts": "2024-05-01T13:00:00Z", "order_id": None, "line_no": 1},
+        {"Op": "I", "dms_commit_ts": "2024-05-01T13:00:00Z", "line_no": 1},
+        {"Op": "U", "dms_commit_ts": "2024-05-01T13:00:00Z", "order_id": "o2", "line_no": None},
+        {"Op": "U", "order_id": "o1", "line_no": 1, "quantity": 9},
+    ]
+
+    def parse(self, c, lines):
         cols = [(col.name, col.type) for col in c.columns]
         parsed = [
             parse_line(line if isinstance(line, str) else json.dumps(line), i + 1, cols, required_fields(c),
                        key_columns(c))
-            for i, line in enumerate(self.LINES)
+            for i, line in enumerate(lines)
         ]
-        parsed = [p for p in parsed if p is not None]
+        return cols, [p for p in parsed if p is not None]
+
+    def test_counts_and_survivors(self):
+        c = fixture_contract("order_items")
+        cols, parsed = self.parse(c, self.LINES)
         bad = [p for p in parsed if not p.ok]
         self.assertEqual((len(parsed), len(bad)), (7, 2))
         self.assertEqual([(b.line_no, b.reason) for b in bad][1], (6, 'field line_no: "two" is not an int'))
@@ -102,6 +156,27 @@ class StageSemantics(unittest.TestCase):
             [(r["order_id"], r["Op"], r["quantity"], r[LINE_COLUMN]) for r in kept],
             [("o1", "U", 3, 2), ("o2", "D", None, 5)],
         )
+
+    def test_keyless_records_are_staged_and_all_kept_for_the_gate(self):
+        c = fixture_contract("order_items")
+        cols, parsed = self.parse(c, self.LINES + self.KEYLESS)
+        bad = [p for p in parsed if not p.ok]
+        self.assertEqual((len(parsed), len(bad)), (11, 2))  # the keyless lines 9-12 are not bad
+        self.assertIsNone(bad_ratio_failure(c.name, "s3://b/k", len(parsed), len(bad), c.max_bad_record_ratio, None))
+
+        good = [dict(zip([n for n, _ in cols], p.values), **{LINE_COLUMN: p.line_no}) for p in parsed if p.ok]
+        plan = dedupe_plan(c)
+        kept, dropped = dedupe_rows(good, plan.key, order_spec(plan, True))
+        # Every keyless row survives; line 12 has a key, and no precombine value loses to line 2.
+        self.assertEqual([r[LINE_COLUMN] for r in kept], [2, 5, 9, 10, 11])
+        self.assertEqual(dropped, 4)
+        # What the gate's not-null expectations on these fields (implicit ones in the contract
+        # artifact) count as unexpected: every keyless row.
+        nulls = {f: sum(r[f] is None for r in kept) for f in ("order_id", "line_no", "dms_commit_ts")}
+        self.assertEqual(nulls, {"order_id": 2, "line_no": 1, "dms_commit_ts": 0})
+        not_null = [e["kwargs"]["column"] for e in fixture_document("order_items")["expectations"]
+                    if e["type"] == "expect_column_values_to_not_be_null" and e["severity"] == "fail"]
+        self.assertEqual(sorted(not_null), ["dms_commit_ts", "line_no", "order_id"])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import lakeplane_jobs
 from .helpers import SPARK_JOBS
 
 PACKAGE_DIR = os.path.dirname(lakeplane_jobs.__file__)
-JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "build_zip.py")
+JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "validate_batch.py", "build_zip.py")
 
 
 def sources():
@@ -34,11 +34,13 @@ class Imports(unittest.TestCase):
     def test_every_module_imports_without_pyspark(self):
         modules = sorted(m.name for m in pkgutil.iter_modules(lakeplane_jobs.__path__))
         self.assertIn("stage_job", modules)
+        self.assertIn("validate_job", modules)
         code = (
             "import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module('lakeplane_jobs.' + m)\n"
-            "import bronze_to_silver, silver_to_gold\n"
-            "print(sorted(k for k in sys.modules if k.split('.')[0] in ('pyspark', 'py4j', 'boto3')))\n"
+            "import bronze_to_silver, silver_to_gold, validate_batch\n"
+            "print(sorted(k for k in sys.modules if k.split('.')[0] in\n"
+            "             ('pyspark', 'py4j', 'boto3', 'great_expectations')))\n"
         )
         out = run(["-c", code])
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -66,11 +68,35 @@ class JobScripts(unittest.TestCase):
         out = run([os.path.join(SPARK_JOBS, "silver_to_gold.py")])
         self.assertEqual(out.returncode, 2)
         self.assertIn("silver_to_gold.py: the following arguments are required: --dataset", out.stderr)
+        out = run([os.path.join(SPARK_JOBS, "validate_batch.py"), "--dataset", "orders", "--attempt", "0"])
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("validate_batch.py: argument --attempt: '0' is not an attempt number", out.stderr)
+        out = run([os.path.join(SPARK_JOBS, "validate_batch.py"), "--dataset", "orders"])
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(
+            "validate_batch.py: the following arguments are required: --contract, --load-id, --result, --attempt, --staging",
+            out.stderr,
+        )
+
+    def test_quarantine_phase_arguments(self):
+        out = run([os.path.join(SPARK_JOBS, "bronze_to_silver.py"), "--phase", "quarantine", "--dataset", "orders"])
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(
+            "bronze_to_silver.py --phase quarantine: the following arguments are required: --contract, --load-id, "
+            "--result, --attempt, --staging, --quarantine",
+            out.stderr,
+        )
+        out = run([os.path.join(SPARK_JOBS, "bronze_to_silver.py"), "--phase", "quarantine", "--help"])
+        self.assertEqual(out.returncode, 0)
+        self.assertIn("staged-batch/", out.stdout)
 
     def test_help(self):
         out = run([os.path.join(SPARK_JOBS, "silver_to_gold.py"), "--help"])
         self.assertEqual(out.returncode, 0)
         self.assertIn("--gold-database", out.stdout)
+        out = run([os.path.join(SPARK_JOBS, "validate_batch.py"), "--help"])
+        self.assertEqual(out.returncode, 0)
+        self.assertIn("--staging", out.stdout)
 
 
 class Zip(unittest.TestCase):

@@ -3,7 +3,7 @@ import os
 import re
 import unittest
 
-from lakeplane_jobs.results import error_result, gold_result, stage_result, to_json, upsert_result
+from lakeplane_jobs.results import error_result, gold_result, quarantine_result, stage_result, to_json, upsert_result
 
 from .helpers import REPO
 
@@ -45,6 +45,22 @@ class Shapes(unittest.TestCase):
         )
         self.assertEqual(gold_result("l", "d", [])["tables"], [])
 
+    def test_quarantine(self):
+        self.assertEqual(
+            quarantine_result("orders-1", "orders", 8, "s3://q/orders/orders-1/attempt-2/staged-batch/"),
+            {
+                "phase": "quarantine",
+                "loadId": "orders-1",
+                "dataset": "orders",
+                "rows": 8,
+                "location": "s3://q/orders/orders-1/attempt-2/staged-batch/",
+            },
+        )
+        self.assertEqual(quarantine_result("l", "d", 0, "s3://q/")["rows"], 0)
+        for bad in (-1, 1.5, True, None):
+            with self.assertRaises(ValueError):
+                quarantine_result("l", "d", bad, "s3://q/")
+
     def test_error(self):
         self.assertEqual(
             error_result("stage", "orders-1", "orders", "too many bad records"),
@@ -83,6 +99,18 @@ class MatchesTypeScriptSchemas(unittest.TestCase):
                 self.skipTest(f"{name} is not declared the expected way")
             fields = re.findall(r"^  (\w+):", m.group(1), re.M)
             self.assertEqual(sorted(fields), sorted(sample), name)
+
+    def test_quarantine_field_names_when_declared(self):
+        path = os.path.join(REPO, "shared", "core", "run-results.ts")
+        if not os.path.exists(path):
+            self.skipTest("shared/core/run-results.ts is not in this tree")
+        with open(path, encoding="utf-8") as f:
+            ts = f.read()
+        m = re.search(r"export const quarantineResult = z\.object\(\{(.*?)\n\}\);", ts, re.S)
+        if m is None:
+            self.skipTest("run-results.ts declares no quarantineResult (the control plane does not read it)")
+        fields = re.findall(r"^  (\w+):", m.group(1), re.M)
+        self.assertEqual(sorted(fields), sorted(quarantine_result("l", "d", 0, "s3://q/")))
 
 
 if __name__ == "__main__":

@@ -58,4 +58,5 @@ export const TEST_LAYOUT: LakeLayout = {
   silverDatabase: 'lake_silver',
   goldDatabase: 'lake_gold',
   clusterId: 'j-2AXXXXXXGAPLF',
+  dqRouterFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:lakeplane-test-dq-router',
 };

@@ -18,7 +18,7 @@ describe('lakeplane CLI', () => {
   it('lists its commands in --help', () => {
     const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const cmd of ['load', 'stream', 'loads', 'replay', 'query', 'events', 'datasets', 'demo'])
+    for (const cmd of ['load', 'stream', 'loads', 'replay', 'query', 'dq', 'events', 'datasets', 'demo'])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
   });
 
@@ -88,6 +88,21 @@ describe('lakeplane CLI', () => {
     ]);
   });
 
+  it('routes a validation result as a dry run: verdict, cause and the Slack message, nothing sent', () => {
+    const home = tempDir();
+    const fixture = join(REPO, 'tests', 'fixtures', 'gx', 'gx1-orders-fail.json');
+    const text = lakeplane(home, 'dq', 'route', fixture, '--dataset', 'orders');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/verdict: FAIL/);
+    expect(text.stdout).toMatch(/SendTaskFailure, error Lakeplane\.QualityGateFailed/);
+    const json = lakeplane(home, 'dq', 'route', join(REPO, 'tests', 'fixtures', 'gx', 'gx1-orders-warn.json'), '--dataset', 'orders', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'warn' });
+    const unknown = lakeplane(home, 'dq', 'route', fixture, '--dataset', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no dataset "nope"/);
+  });
+
   it('answers events test-pattern like aws events test-event-pattern', () => {
     const dir = tempDir();
     const pattern = join(dir, 'pattern.json');
@@ -124,10 +139,12 @@ describe('lakeplane CLI', () => {
     expect(first.stdout).toMatch(/loads\s+succeeded\s+failed/);
     expect(first.stdout).toContain('did not overwrite it');
     expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-23-export\.ndjson/);
+    expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-24-partner\.ndjson → .*failed the data-quality gate/);
+    expect(first.stdout).toMatch(/FAILED_QUALITY/);
     const tables = lakeplane(home, 'query', '--json', digest).stdout;
     const second = lakeplane(home, 'demo');
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/\n\s+9\s+8\s+1\s+9\s+0\s+0\s+0\s/);
+    expect(second.stdout).toMatch(/\n\s+11\s+9\s+2\s+11\s+0\s+0\s+0\s/);
     expect(lakeplane(home, 'query', '--json', digest).stdout).toBe(tables);
   });
 });

@@ -135,6 +135,7 @@ describe('the load-dataset state machine on the local runtime', () => {
     await rt.idle();
     expect(calls).toEqual([
       'bronze_to_silver.py:stage',
+      'validate_batch.py:',
       'bronze_to_silver.py:upsert',
       'bronze_to_silver.py:upsert',
       'silver_to_gold.py:',

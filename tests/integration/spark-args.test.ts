@@ -14,6 +14,7 @@ const layout = {
   silverDatabase: 'lake_silver',
   goldDatabase: 'lake_gold',
   clusterId: 'j-ABC',
+  dqRouterFunction: 'dq-router',
 };
 
 /** Parses job arguments with the Spark jobs' own parser (pure Python, no PySpark needed). */
@@ -54,7 +55,7 @@ describe('EMR step arguments planned in TypeScript are what the Spark jobs parse
       input_version: 'v-1',
       result: args.result,
       staging: args.staging,
-      quarantine: 's3://quarantine/orders/orders-0123/',
+      quarantine: 's3://quarantine/orders/orders-0123/attempt-2/',
     });
   });
 

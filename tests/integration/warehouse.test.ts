@@ -183,7 +183,7 @@ describe('bad input', () => {
     const good = Array.from({ length: 20 }, (_, i) => order(`o${i}`, '2026-11-21T10:00:00Z'));
     const { staged } = await load(orders, [
       ...good.slice(0, 4),
-      order('x1', '2026-11-21T10:00:00Z', { order_id: null }),
+      order('x1', '2026-11-21T10:00:00Z', { customer_id: null }),
       ...good.slice(4, 8),
       order('x2', '2026-11-21T10:00:00Z', { fx_rate: 'n/a' }),
       '{"order_id": "x3", "status": "pla',
@@ -193,7 +193,7 @@ describe('bad input', () => {
     ]);
     expect(staged.result).toMatchObject({ rowsIn: 24, rowsQuarantined: 4, rowsStaged: 20 });
     expect(staged.bad.map((b) => [b.line, b.reason])).toEqual([
-      [5, 'field order_id: missing or null, but the contract says nullable: false'],
+      [5, 'field customer_id: missing or null, but the contract says nullable: false'],
       [10, 'field fx_rate: "n/a" is not a double'],
       [11, 'not valid JSON'],
       [12, 'not a JSON object'],

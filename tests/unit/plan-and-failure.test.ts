@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseSparkSubmit } from '../../local/emr/local-emr.js';
 import { parseContract } from '../../shared/core/contract/index.js';
 import { describeFailure } from '../../shared/core/failure.js';
 import type { SourceObject } from '../../shared/core/load.js';
@@ -53,9 +54,12 @@ describe('planLoad', () => {
     expect(plan.cluster).toEqual({ id: 'j-2AXXXXXXGAPLF' });
     expect(plan.results).toEqual({
       stage: `${RUN}/stage.json`,
+      validation: `${RUN}/validation.json`,
       upsert: `${RUN}/upsert.json`,
       gold: `${RUN}/gold.json`,
     });
+    expect(plan.quarantine).toEqual({ uri: `s3://lake-quarantine/orders/${LOAD_ID}/attempt-2/` });
+    expect(plan.functions).toEqual({ dqRouter: layout.dqRouterFunction });
     expect(runUri(layout, LOAD_ID, 2, 'stage.json')).toBe(`${RUN}/stage.json`);
   });
 
@@ -64,6 +68,26 @@ describe('planLoad', () => {
     for (const step of [plan.steps.stage, plan.steps.upsert, plan.steps.gold]) {
       expect(step.args[step.args.indexOf('--jars') + 1]).toBe(HUDI_BUNDLE);
     }
+  });
+
+  it('validates the staged batch, and quarantines it after a failed gate, with the same staging and quarantine locations', () => {
+    const { job: validateJob, args: v } = parseSparkSubmit(plan.steps.validate.args);
+    expect(validateJob).toBe('validate_batch.py');
+    expect(v).toMatchObject({
+      dataset: 'orders',
+      'load-id': LOAD_ID,
+      attempt: '2',
+      result: `${RUN}/validation.json`,
+      staging: `${RUN}/staging/`,
+    });
+    const { job: quarantineJob, args: q } = parseSparkSubmit(plan.steps.quarantine.args);
+    expect(quarantineJob).toBe('bronze_to_silver.py');
+    expect(q).toMatchObject({
+      phase: 'quarantine',
+      staging: `${RUN}/staging/`,
+      quarantine: plan.quarantine.uri,
+      result: `${RUN}/quarantine.json`,
+    });
   });
 
   it('names each step after the dataset, the phase, the load and the attempt', () => {
@@ -88,7 +112,7 @@ describe('planLoad', () => {
       '--staging',
       `${RUN}/staging/`,
       '--quarantine',
-      `s3://lake-quarantine/orders/${LOAD_ID}/`,
+      `s3://lake-quarantine/orders/${LOAD_ID}/attempt-2/`,
     ]);
   });
 

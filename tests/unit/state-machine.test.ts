@@ -7,14 +7,27 @@ import { LOAD_DATASET_DEFINITION } from '../../local/runtime.js';
 interface TaskState {
   Type: string;
   Resource?: string;
+  Parameters?: Record<string, unknown>;
   TimeoutSeconds?: number;
+  HeartbeatSeconds?: number;
+  ResultPath?: string | null;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   Next?: string;
 }
-const text = readFileSync(LOAD_DATASET_DEFINITION, 'utf8');
-const definition = JSON.parse(text) as { StartAt: string; States: Record<string, TaskState> };
+const definition = JSON.parse(readFileSync(LOAD_DATASET_DEFINITION, 'utf8')) as {
+  StartAt: string;
+  States: Record<string, TaskState>;
+};
 const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+const emrTasks = tasks.filter(([, s]) => s.Resource === 'arn:aws:states:::elasticmapreduce:addStep.sync');
+const EMR_STEPS = {
+  StageBatch: 'stage',
+  ValidateBatch: 'validate',
+  UpsertSilver: 'upsert',
+  BuildGold: 'gold',
+  QuarantineBatch: 'quarantine',
+} as const;
 
 function error(name: string, message: string): Error {
   const e = new Error(message);
@@ -22,23 +35,41 @@ function error(name: string, message: string): Error {
   return e;
 }
 
-/** Runs a copy of the definition with local handlers per state. */
-function run(def: unknown, handlers: Record<string, (input: unknown) => Promise<unknown>>) {
+const INPUT = {
+  load: { loadId: 'orders-1', dataset: 'orders', attempt: 1 },
+  cluster: { id: 'j-1' },
+  steps: Object.fromEntries(Object.values(EMR_STEPS).map((k) => [k, { name: k, args: [`--${k}`] }])),
+  results: {
+    stage: 's3://a/stage.json',
+    validation: 's3://a/validation.json',
+    upsert: 's3://a/upsert.json',
+    gold: 's3://a/gold.json',
+  },
+  quarantine: { uri: 's3://q/orders/orders-1/attempt-1/' },
+  functions: { dqRouter: 'dq-router' },
+};
+
+type Handler = (input: unknown) => Promise<unknown>;
+
+/** Runs a copy of the definition with local handlers per state; records the states that ran. */
+function run(def: unknown, handlers: Partial<Record<string, Handler>>) {
+  const ran: string[] = [];
+  const all = Object.fromEntries(
+    tasks.map(([name]) => [
+      name,
+      async (input: unknown) => {
+        ran.push(name);
+        return (handlers[name] ?? (async () => (name === 'QualityGate' ? { verdict: 'pass' } : {})))(input);
+      },
+    ]),
+  );
   const machine = new StateMachine(def as never, { validationOptions: { checkArn: false } });
   const retryIntervalOverrides = Object.fromEntries(tasks.map(([n]) => [n, 0]));
-  return machine.run(
-    {
-      cluster: { id: 'j-1' },
-      steps: {
-        stage: { name: 's', args: ['a'] },
-        upsert: { name: 'u', args: ['b'] },
-        gold: { name: 'g', args: ['c'] },
-      },
-    } as never,
-    {
-      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-    },
-  ).result;
+  const result = machine.run(INPUT as never, {
+    context: { Task: { Token: 'token-1' } },
+    overrides: { taskResourceLocalHandlers: all as never, retryIntervalOverrides },
+  }).result;
+  return { result, ran };
 }
 
 describe('statemachines/load-dataset.asl.json', () => {
@@ -48,14 +79,19 @@ describe('statemachines/load-dataset.asl.json', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('runs stage → upsert → gold as EMR addStep.sync steps with timeouts, retries and a catch', () => {
-    expect(tasks.map(([n]) => n)).toEqual(['StageBatch', 'UpsertSilver', 'BuildGold']);
-    for (const [, s] of tasks) {
-      expect(s.Resource).toBe('arn:aws:states:::elasticmapreduce:addStep.sync');
+  it('runs every EMR step as addStep.sync with its planned arguments, a timeout, retries and a catch', () => {
+    expect(emrTasks.map(([n]) => n).sort()).toEqual(Object.keys(EMR_STEPS).sort());
+    for (const [name, s] of emrTasks) {
+      const key = EMR_STEPS[name as keyof typeof EMR_STEPS];
+      expect(s.Parameters).toMatchObject({
+        'ClusterId.$': '$.cluster.id',
+        Step: { 'Name.$': `$.steps.${key}.name`, HadoopJarStep: { 'Args.$': `$.steps.${key}.args` } },
+      });
+      expect(s.ResultPath).toBeNull();
       expect(s.TimeoutSeconds).toBeGreaterThan(0);
       expect(s.Retry?.[0]?.ErrorEquals).toContain('EMR.AmazonElasticMapReduceException');
       expect(s.Retry?.[0]?.BackoffRate).toBeGreaterThan(1);
-      expect(s.Catch?.[0]).toMatchObject({
+      expect(s.Catch?.at(-1)).toMatchObject({
         ErrorEquals: ['States.ALL'],
         Next: 'LoadFailed',
         ResultPath: '$.error',
@@ -63,64 +99,93 @@ describe('statemachines/load-dataset.asl.json', () => {
     }
   });
 
-  it('passes each step its cluster, name and contract-planned arguments', async () => {
-    const seen: unknown[] = [];
-    const ok = async (input: unknown) => {
-      seen.push(input);
-      return {};
-    };
-    await run(definition, { StageBatch: ok, UpsertSilver: ok, BuildGold: ok });
-    expect(seen).toEqual(
-      ['s', 'u', 'g'].map((name, i) => ({
-        ClusterId: 'j-1',
-        Step: {
-          Name: name,
-          ActionOnFailure: 'CONTINUE',
-          HadoopJarStep: { Jar: 'command-runner.jar', Args: [['a', 'b', 'c'][i]] },
-        },
-      })),
-    );
+  it('gates on dq-router with a task token, a heartbeat and a timeout, sending a failed gate to quarantine', () => {
+    const gate = definition.States.QualityGate!;
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.Parameters).toEqual({
+      'FunctionName.$': '$.functions.dqRouter',
+      Payload: {
+        'taskToken.$': '$$.Task.Token',
+        'load.$': '$.load',
+        validation: { 'resultUri.$': '$.results.validation' },
+        'quarantineUri.$': '$.quarantine.uri',
+      },
+    });
+    expect(gate.HeartbeatSeconds).toBeGreaterThan(0);
+    expect(gate.TimeoutSeconds).toBeGreaterThan(gate.HeartbeatSeconds!);
+    expect(gate.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['Lakeplane.QualityGateFailed', 'Lakeplane.QualityResultUnreadable'],
+      Next: 'QuarantineBatch',
+    });
+    expect(definition.States.QuarantineBatch?.Next).toBe('QualityFailed');
   });
 
-  it('retries a transient error, then succeeds', async () => {
+  it('runs stage → validate → gate → upsert → gold, passing the gate its token and the result location', async () => {
+    let payload: unknown;
+    const { result, ran } = run(definition, {
+      QualityGate: async (input) => {
+        payload = input;
+        return { verdict: 'warn' };
+      },
+    });
+    const out = (await result) as { quality: unknown };
+    expect(ran).toEqual(['StageBatch', 'ValidateBatch', 'QualityGate', 'UpsertSilver', 'BuildGold']);
+    expect(payload).toEqual({
+      FunctionName: 'dq-router',
+      Payload: {
+        taskToken: 'token-1',
+        load: INPUT.load,
+        validation: { resultUri: 's3://a/validation.json' },
+        quarantineUri: INPUT.quarantine.uri,
+      },
+    });
+    expect(out.quality).toEqual({ verdict: 'warn' });
+  });
+
+  it("quarantines the batch and fails with the gate's error when the gate fails; Silver is never written", async () => {
+    const { result, ran } = run(definition, {
+      QualityGate: async () => {
+        throw error('Lakeplane.QualityGateFailed', '2 blocking expectations failed');
+      },
+    });
+    await expect(result).rejects.toMatchObject({
+      cause: { name: 'Lakeplane.QualityGateFailed', message: '2 blocking expectations failed' },
+    });
+    expect(ran).toEqual(['StageBatch', 'ValidateBatch', 'QualityGate', 'QuarantineBatch']);
+  });
+
+  it('retries a transient EMR error, then succeeds', async () => {
     let attempts = 0;
-    const out = await run(definition, {
-      StageBatch: async () => ({}),
+    const { result } = run(definition, {
       UpsertSilver: async () => {
         attempts++;
         if (attempts < 3) throw error('EMR.ThrottlingException', 'slow down');
         return {};
       },
-      BuildGold: async () => ({}),
     });
+    await result;
     expect(attempts).toBe(3);
-    expect(out).toMatchObject({ cluster: { id: 'j-1' } });
   });
 
   it('fails the execution with the step error and cause after the retries are spent', async () => {
     let attempts = 0;
-    const failing = run(definition, {
+    const { result, ran } = run(definition, {
       StageBatch: async () => {
         attempts++;
         throw error('States.TaskFailed', '{"Step":{"Name":"s","Status":{"State":"FAILED"}}}');
       },
-      UpsertSilver: async () => ({}),
-      BuildGold: async () => ({}),
     });
-    await expect(failing).rejects.toMatchObject({
+    await expect(result).rejects.toMatchObject({
       cause: { name: 'States.TaskFailed', message: '{"Step":{"Name":"s","Status":{"State":"FAILED"}}}' },
     });
     expect(attempts).toBe(2);
+    expect(ran).not.toContain('UpsertSilver');
   });
 
   it('fails a step that runs past its TimeoutSeconds instead of hanging', async () => {
     const short = structuredClone(definition);
     short.States.UpsertSilver!.TimeoutSeconds = 1;
-    const hanging = run(short, {
-      StageBatch: async () => ({}),
-      UpsertSilver: () => new Promise(() => undefined),
-      BuildGold: async () => ({}),
-    });
-    await expect(hanging).rejects.toMatchObject({ cause: { name: 'States.Timeout' } });
+    const { result } = run(short, { UpsertSilver: () => new Promise(() => undefined) });
+    await expect(result).rejects.toMatchObject({ cause: { name: 'States.Timeout' } });
   });
 });

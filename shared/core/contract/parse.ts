@@ -1,5 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { columnsOf, type ExpectationSpec } from '../quality/expectations.js';
+import { implicitExpectations } from '../quality/implicit.js';
 import { parseColumnType } from './column-type.js';
 import { ContractError, type ContractIssue } from './errors.js';
 import { type ContractDocument, contractDocument } from './schema.js';
@@ -36,8 +38,12 @@ export function parseContract(text: string, file: string): DatasetContract {
  */
 export function contractArtifact(text: string, file: string): ContractDocument {
   const doc = parseContractDocument(text, file);
-  checkContract(doc, file);
-  return doc;
+  const contract = checkContract(doc, file);
+  // The jobs evaluate the effective expectations: the contract's, then the implicit ones.
+  return {
+    ...doc,
+    expectations: contract.expectations.map((e) => ({ ...e, kwargs: { ...e.kwargs } })),
+  } as ContractDocument;
 }
 
 function parseContractDocument(text: string, file: string): ContractDocument {
@@ -139,6 +145,28 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
     }
   });
 
+  doc.expectations.forEach((e, i) => {
+    for (const c of columnsOf(e as ExpectationSpec)) {
+      if (!declared(c) && !mentionsIdentifier(doc.silver.sql, c)) {
+        issues.push({
+          path: `expectations[${i}].kwargs`,
+          message: `column "${c}" is neither a declared column nor selected by silver.sql`,
+        });
+      }
+    }
+    const regex = (e.kwargs as { regex?: string }).regex;
+    if (regex !== undefined) {
+      try {
+        new RegExp(regex);
+      } catch (err) {
+        issues.push({
+          path: `expectations[${i}].kwargs.regex`,
+          message: `not a valid regular expression: ${(err as Error).message}`,
+        });
+      }
+    }
+  });
+
   if (issues.length > 0) throw new ContractError(file, issues);
   return {
     name: doc.name,
@@ -160,6 +188,10 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
       ...(g.description ? { description: g.description } : {}),
     })),
     ...(doc.cdc ? { cdc: { column: doc.cdc.column, deleteValue: doc.cdc.delete_value } } : {}),
+    expectations: [
+      ...(doc.expectations as ExpectationSpec[]),
+      ...implicitExpectations(doc.key, doc.precombine, doc.expectations as ExpectationSpec[]),
+    ],
     drift: doc.drift,
     alerts: doc.alerts.slack_channel !== undefined ? { slackChannel: doc.alerts.slack_channel } : {},
     paused: doc.paused,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expectationSpec } from '../quality/expectations.js';
 
 const identifier = z
   .string()
@@ -59,7 +60,7 @@ export const contractDocument = z.strictObject({
       delete_value: z.string().min(1).default('D'),
     })
     .optional(),
-  expectations: z.array(z.unknown()).default([]),
+  expectations: z.array(expectationSpec).default([]),
   drift: z.strictObject({ policy: z.enum(['evolve', 'alert', 'block']) }).default({ policy: 'alert' }),
   alerts: z.strictObject({ slack_channel: z.string().optional() }).default({}),
   paused: z.boolean().default(false),

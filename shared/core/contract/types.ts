@@ -1,3 +1,5 @@
+import type { ExpectationSpec } from '../quality/expectations.js';
+
 /** Column types a dataset contract may declare; the names Spark, Hive and Glue use. */
 export type ColumnType =
   | { kind: 'string' }
@@ -46,6 +48,8 @@ export interface DatasetContract {
   readonly silver: { readonly sql: string };
   readonly gold: readonly GoldTableSpec[];
   readonly cdc?: { readonly column: string; readonly deleteValue: string };
+  /** Data-quality expectations run on the staged batch before it may reach Silver. */
+  readonly expectations: readonly ExpectationSpec[];
   readonly drift: { readonly policy: DriftPolicy };
   readonly alerts: { readonly slackChannel?: string };
   readonly paused: boolean;
