@@ -95,7 +95,15 @@ describe('lakeplane CLI', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/verdict: FAIL/);
     expect(text.stdout).toMatch(/SendTaskFailure, error Lakeplane\.QualityGateFailed/);
-    const json = lakeplane(home, 'dq', 'route', join(REPO, 'tests', 'fixtures', 'gx', 'gx1-orders-warn.json'), '--dataset', 'orders', '--json');
+    const json = lakeplane(
+      home,
+      'dq',
+      'route',
+      join(REPO, 'tests', 'fixtures', 'gx', 'gx1-orders-warn.json'),
+      '--dataset',
+      'orders',
+      '--json',
+    );
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'warn' });
     const unknown = lakeplane(home, 'dq', 'route', fixture, '--dataset', 'nope');
@@ -139,7 +147,9 @@ describe('lakeplane CLI', () => {
     expect(first.stdout).toMatch(/loads\s+succeeded\s+failed/);
     expect(first.stdout).toContain('did not overwrite it');
     expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-23-export\.ndjson/);
-    expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-24-partner\.ndjson → .*failed the data-quality gate/);
+    expect(first.stdout).toMatch(
+      /Expected failure: orders\/orders-2026-11-24-partner\.ndjson → .*failed the data-quality gate/,
+    );
     expect(first.stdout).toMatch(/FAILED_QUALITY/);
     const tables = lakeplane(home, 'query', '--json', digest).stdout;
     const second = lakeplane(home, 'demo');
