@@ -3,14 +3,16 @@
  * CloudFormation template and function zips. No network, no AWS credentials.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
 import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
 import { lambdaEnvironment, streamEnvironment } from '../../shared/config.js';
+import { dependencyCycles } from './graph.js';
 import {
   actionsOf,
   allowedActions,
@@ -25,11 +27,18 @@ import { readZip, type ZipEntry } from './zip.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const STAGE = 'prod';
 const OSLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
-const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert'];
+const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert', 'dq-router'];
 /** params.prod.streamRetentionHours in serverless.yml. */
 const STREAM_RETENTION_HOURS = 168;
 
-/** Actions that have no resource-level permissions: Resource "*" is the only choice. */
+/**
+ * Actions that have no resource-level permissions: Resource "*" is the only choice.
+ * Not states:SendTaskSuccess / SendTaskFailure, although the Service Authorization Reference
+ * (list_awsstepfunctions) lists no resource type for them: for the task token of a state
+ * machine's task (not an activity's) Step Functions authorizes them against the state machine
+ * ARN (AccessDenied names `...:stateMachine:<name>`; measured in aws/aws-cdk#8486, whose
+ * grantTaskResponse scopes to the state machine), so dq-router is scoped to load-dataset.
+ */
 const STAR_EVERYWHERE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
 /** CloudWatch Logs vended delivery, needed by a state machine's LoggingConfiguration only. */
 const STAR_FOR_STATE_MACHINES = new Set([
@@ -88,6 +97,21 @@ const mappingOf = (name: string): [string, Resource] => {
 };
 const sortBy = <T>(items: readonly T[] | undefined, key: (t: T) => string): T[] =>
   [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
+/** A function's environment as Lambda would see it: intrinsics (Ref, GetAtt) stand for names. */
+const asDeployed = (e: Record<string, Json>): Record<string, string> =>
+  Object.fromEntries(Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]));
+const zipOf = (name: string): Map<string, ZipEntry> => {
+  const key = lambdaByHandler(name)[1].Properties.Code.S3Key;
+  const zip = zips.get(basename(key));
+  if (!zip) throw new Error(`no zip ${basename(key)} for ${name} among ${[...zips.keys()].join(', ')}`);
+  return zip;
+};
+/** The state machine definition the stack deploys (compared with the template below). */
+const ASL_FILE = join(ROOT, 'statemachines/load-dataset.asl.json');
+const aslStates = (): Record<string, Json> => JSON.parse(readFileSync(ASL_FILE, 'utf8')).States;
+/** The identity policy statements of one role (inline policies). */
+const statementsOf = (roleId: string): Json[] =>
+  template.Resources[roleId]!.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lakeplane-package-'));
@@ -165,15 +189,58 @@ describe('functions', () => {
     // Partition keys are `<dataset>/<record key>` (LOCAL_ROUTING of the local runtime).
     expect(e.STREAM_PARTITION_KEY_DELIMITER).toBe('/');
     // What is set parses (e.g. STREAM_MAX_RECORD_BYTES is a positive integer), intrinsics as names.
-    const asDeployed = Object.fromEntries(
-      Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),
-    );
-    const parsed = streamEnvironment.safeParse(asDeployed);
+    const parsed = streamEnvironment.safeParse(asDeployed(e));
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
   it('load-events knows the Slack webhook parameter', () => {
     expect(env('load-events').SLACK_WEBHOOK_PARAMETER).toBe(`/lakeplane/${STAGE}/slack-webhook-url`);
+  });
+
+  it('dq-router alerts through the webhook parameter of load-events', () => {
+    expect(env('dq-router').SLACK_WEBHOOK_PARAMETER).toBe(`/lakeplane/${STAGE}/slack-webhook-url`);
+    expect(env('dq-router').SLACK_WEBHOOK_PARAMETER).toBe(env('load-events').SLACK_WEBHOOK_PARAMETER);
+  });
+
+  it('dq-router starts on its deployed environment and the contracts of its package', () => {
+    const e = env('dq-router');
+    expect(e.POWERTOOLS_SERVICE_NAME).toBe('dq-router');
+    expect(e.STAGE).toBe(STAGE);
+    // functions/dq-router/aws.ts itself decides what it needs: it throws ConfigurationError on
+    // an incomplete environment. Its contracts come from ${LAMBDA_TASK_ROOT}/datasets: the zip's.
+    const taskRoot = join(dir, 'dq-router-task-root');
+    mkdirSync(join(taskRoot, 'datasets'), { recursive: true });
+    for (const [name, entry] of zipOf('dq-router'))
+      if (name.startsWith('datasets/')) writeFileSync(join(taskRoot, name), entry.read());
+    const deps = dqRouterDeps({ ...asDeployed(e), LAMBDA_TASK_ROOT: taskRoot });
+    expect(deps.stage).toBe(STAGE);
+    expect([...deps.contracts.datasets.keys()]).toContain('orders');
+  });
+
+  it('dq-router is the function the state machine is told to invoke, and answers within the task', () => {
+    const [, fn] = lambdaByHandler('dq-router');
+    // object-landed plans each load: $.functions.dqRouter = DQ_ROUTER_FUNCTION (shared/core/plan.ts).
+    expect(fn.Properties.FunctionName).toBe(`lakeplane-${STAGE}-dq-router`);
+    for (const name of FUNCTIONS) expect(env(name).DQ_ROUTER_FUNCTION, name).toBe(fn.Properties.FunctionName);
+    const gate = aslStates().QualityGate;
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.Parameters['FunctionName.$']).toBe('$.functions.dqRouter');
+    expect(fn.Properties.Timeout).toBeLessThan(gate.HeartbeatSeconds);
+    expect(fn.Properties.Timeout).toBeLessThan(gate.TimeoutSeconds);
+    expect(fn.Properties.Timeout).toBeGreaterThanOrEqual(30);
+  });
+
+  it('dq-router is not retried by Lambda nor sends failures anywhere (Step Functions invokes it)', () => {
+    const [id] = lambdaByHandler('dq-router');
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => refId(r.Properties.FunctionName) === id,
+    );
+    expect(configs).toHaveLength(1);
+    const props = configs[0]![1].Properties;
+    expect(props.MaximumRetryAttempts).toBe(0);
+    expect(props.DestinationConfig?.OnFailure).toBeUndefined();
+    expect(ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r).includes(`"${id}"`))).toEqual([]);
+    expect(allowedActions(template, roleOf('dq-router'))).not.toContain('sqs:SendMessage');
   });
 
   it.each(['object-landed', 'load-events'])('%s retries async events and sends failures to SQS', (name) => {
@@ -261,12 +328,15 @@ describe('load-dataset state machine', () => {
     ).toBe(true);
     const deployed = typeof p.DefinitionString === 'string' ? JSON.parse(p.DefinitionString) : p.Definition;
     expect(deployed).toEqual(file);
+    // And the text itself, byte for byte (statemachines/definitions.cjs).
+    expect(p.DefinitionString).toBe(readFileSync(ASL_FILE, 'utf8'));
   });
 
-  it('is the machine both functions point at, and logs to CloudWatch', () => {
+  it('is the machine the functions point at, and logs to CloudWatch', () => {
     const [id, sm] = machine();
     expect(refId(env('object-landed').STATE_MACHINE_ARN)).toBe(id);
     expect(refId(env('load-events').STATE_MACHINE_ARN)).toBe(id);
+    expect(refId(env('dq-router').STATE_MACHINE_ARN)).toBe(id);
     const logGroup = refId(
       sm.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn,
     );
@@ -302,6 +372,39 @@ describe('load-dataset state machine', () => {
     );
     expect(JSON.stringify(resourcesOf(events[0]))).toMatch(
       /:rule\/StepFunctionsGetEventForEMRAddJobFlowStepsRule"/,
+    );
+  });
+
+  it('may invoke exactly dq-router, unqualified, the only function its definition invokes', () => {
+    const role = refId(machine()[1].Properties.RoleArn);
+    // Every Lambda task of the definition invokes the function the planner names: dq-router.
+    const lambdaTasks = Object.entries(aslStates()).filter(([, st]) =>
+      String(st.Resource ?? '').startsWith('arn:aws:states:::lambda:'),
+    );
+    expect(lambdaTasks.map(([name]) => name)).toEqual(['QualityGate']);
+    for (const [name, st] of lambdaTasks)
+      expect(st.Parameters['FunctionName.$'], name).toBe('$.functions.dqRouter');
+    const invoke = statementsOf(role).filter((s: Json) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(1);
+    expect(actionsOf(invoke[0])).toEqual(['lambda:InvokeFunction']);
+    expect(invoke[0].Condition).toBeUndefined();
+    // The function ARN only: the name is unqualified, so no `:*` for versions and aliases. Built
+    // from the name rather than !GetAtt (the function refers to the machine: a cycle).
+    const name = lambdaByHandler('dq-router')[1].Properties.FunctionName;
+    expect(resourcesOf(invoke[0])).toEqual([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}` },
+    ]);
+    expect(allowedActions(template, role)).toEqual(
+      new Set([
+        'elasticmapreduce:AddJobFlowSteps',
+        'elasticmapreduce:DescribeStep',
+        'elasticmapreduce:CancelSteps',
+        'events:PutTargets',
+        'events:PutRule',
+        'events:DescribeRule',
+        'lambda:InvokeFunction',
+        ...STAR_FOR_STATE_MACHINES,
+      ]),
     );
   });
 });
@@ -430,6 +533,7 @@ describe('buckets', () => {
       ArtifactsBucketName: e.ARTIFACTS_BUCKET,
       LedgerTableName: e.LEDGER_TABLE,
       LoadDatasetStateMachineArn: e.STATE_MACHINE_ARN,
+      DqRouterFunctionName: { Ref: lambdaByHandler('dq-router')[0] },
     });
   });
 });
@@ -444,6 +548,10 @@ describe('IAM', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) {
       expect(role.Properties.ManagedPolicyArns, `${id} attaches managed policies`).toBeUndefined();
     }
+  });
+
+  it('has no circular dependency between resources (CloudFormation would refuse the stack)', () => {
+    expect(dependencyCycles(template)).toEqual([]);
   });
 
   it('grants object-landed exactly what it uses', () => {
@@ -527,6 +635,59 @@ describe('IAM', () => {
       expect(grants.get(action), action).toEqual(['*']);
   });
 
+  it('grants dq-router exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('dq-router'))).toEqual(
+      new Set([
+        's3:GetObject',
+        's3:ListBucket',
+        'ssm:GetParameter',
+        'kms:Decrypt',
+        'states:SendTaskSuccess',
+        'states:SendTaskFailure',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('scopes dq-router to run results, the webhook parameter, load-dataset and its log group', () => {
+    const grants = grantsOf(template, roleOf('dq-router'));
+    const artifacts = refId(env('dq-router').ARTIFACTS_BUCKET);
+    expect(template.Resources[artifacts]?.Properties.BucketName['Fn::Sub']).toContain('-artifacts-');
+    expect(grants.get('s3:GetObject')).toEqual([{ 'Fn::Sub': `\${${artifacts}.Arn}/runs/*` }]);
+    // Listing (for a 404 on a missing result) only under runs/.
+    expect(grants.get('s3:ListBucket')).toEqual([
+      { resource: getAtt(artifacts), condition: { StringLike: { 's3:prefix': 'runs/*' } } },
+    ]);
+    const parameter = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${env('dq-router').SLACK_WEBHOOK_PARAMETER}`;
+    expect(grants.get('ssm:GetParameter')).toEqual([{ 'Fn::Sub': parameter }]);
+    expect(grants.get('kms:Decrypt')).toEqual([
+      {
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/*` },
+        condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` },
+            'kms:EncryptionContext:PARAMETER_ARN': { 'Fn::Sub': parameter },
+          },
+        },
+      },
+    ]);
+    const [machineId] = ofType('AWS::StepFunctions::StateMachine')[0]!;
+    for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure'])
+      expect(grants.get(action), action).toEqual([{ Ref: machineId }]);
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const [logGroup, ...more] = grants.get(action) ?? [];
+      expect(more, action).toEqual([]);
+      expect(template.Resources[refId(logGroup)]?.Properties.LogGroupName, action).toBe(
+        `/aws/lambda/lakeplane-${STAGE}-dq-router`,
+      );
+    }
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+      expect(grants.get(action), action).toEqual(['*']);
+  });
+
   it('lets load-events read only run results and the webhook parameter', () => {
     const role = template.Resources[roleOf('load-events')]!;
     const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
@@ -547,14 +708,7 @@ describe('IAM', () => {
 });
 
 describe('function packages', () => {
-  const zipOf = (name: string): Map<string, ZipEntry> => {
-    const key = lambdaByHandler(name)[1].Properties.Code.S3Key;
-    const zip = zips.get(basename(key));
-    if (!zip) throw new Error(`no zip ${basename(key)} for ${name} among ${[...zips.keys()].join(', ')}`);
-    return zip;
-  };
-
-  it.each(['object-landed', 'stream-upsert'])('%s carries every dataset contract', (name) => {
+  it.each(['object-landed', 'stream-upsert', 'dq-router'])('%s carries every dataset contract', (name) => {
     const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
     expect(contracts).toContain('orders.yaml');
     const names = [...zipOf(name).keys()];
@@ -568,6 +722,7 @@ describe('function packages', () => {
     ['object-landed', 'client-dynamodb'],
     ['load-events', 'client-dynamodb'],
     ['stream-upsert', 'client-s3'],
+    ['dq-router', 'client-sfn'],
   ])('%s is one ESM bundle with the AWS SDK left to the runtime (@aws-sdk/%s)', (name, client) => {
     const zip = zipOf(name);
     const entry = zip.get(`functions/${name}/index.mjs`);
