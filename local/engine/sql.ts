@@ -10,7 +10,8 @@ import { gateCheckedColumns } from '../../shared/core/quality/implicit.js';
 
 /**
  * How a Bronze file is compressed, from its object key: the stored version files have no
- * extension of their own, so DuckDB cannot guess it.
+ * extension of their own, so DuckDB cannot guess it. (read_csv spells "none" what read_json
+ * calls "uncompressed".)
  */
 export type Compression = 'gzip' | 'none';
 
@@ -78,7 +79,7 @@ export function fastCheckedSql(contract: DatasetContract, file: string, compress
   return `CREATE OR REPLACE TEMP TABLE checked AS
 SELECT NULL::BIGINT AS __lp_line_no, NULL::VARCHAR AS __lp_line, ${reason} AS __lp_reason,
   ${contract.columns.map((c) => `${value(c)} AS ${ident(c.name)}`).join(', ')}
-FROM read_json(${literal(file)}, format='newline_delimited', columns=${columns}, compression='${compression}')`;
+FROM read_json(${literal(file)}, format='newline_delimited', columns=${columns}, compression='${compression === 'gzip' ? 'gzip' : 'uncompressed'}')`;
 }
 
 /**

@@ -139,9 +139,10 @@ export class Warehouse {
   async stage(
     contract: DatasetContract,
     load: { loadId: string; attempt: number; file: string; displayName: string },
-  ): Promise<{ result: StageResult; bad: BadRecord[] }> {
+  ): Promise<{ result: StageResult; bad: BadRecord[]; reader: 'typed' | 'line-by-line' }> {
     const compression = compressionOf(load.displayName);
     let counts = await this.fastCheck(contract, load.file, compression);
+    const reader = counts ? 'typed' : 'line-by-line';
     if (!counts) {
       try {
         await this.conn.run(checkRecordsSql(contract, readLinesSql(load.file, compression)));
@@ -201,10 +202,11 @@ export class Warehouse {
         duplicatesDropped: good - Number(stagedRows),
       },
       bad,
+      reader,
     };
   }
 
-  /** Tries the typed reader; undefined when the file needs the line-by-line check. */
+  /** Tries the typed reader; undefined when the file's records need the line-by-line check. */
   private async fastCheck(
     contract: DatasetContract,
     file: string,
@@ -212,8 +214,12 @@ export class Warehouse {
   ): Promise<Record<string, unknown> | undefined> {
     try {
       await this.conn.run(fastCheckedSql(contract, file, compression));
-    } catch {
-      return undefined;
+    } catch (e) {
+      // Only the data decides the fallback: a record the typed reader refuses (a JSON or
+      // conversion error) sends the file to the line-by-line check. Anything else is our bug
+      // and must not hide behind the slower path.
+      if (e instanceof Error && /^(Invalid Input|Conversion) Error/.test(e.message)) return undefined;
+      throw e;
     }
     const counts = await this.checkedCounts();
     return Number(counts.bad) === 0 ? counts : undefined;

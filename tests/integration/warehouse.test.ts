@@ -192,6 +192,7 @@ describe('bad input', () => {
       ...good.slice(8),
     ]);
     expect(staged.result).toMatchObject({ rowsIn: 24, rowsQuarantined: 4, rowsStaged: 20 });
+    expect(staged.reader).toBe('line-by-line');
     expect(staged.bad.map((b) => [b.line, b.reason])).toEqual([
       [5, 'field customer_id: missing or null, but the contract says nullable: false'],
       [10, 'field fx_rate: "n/a" is not a double'],
