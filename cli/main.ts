@@ -10,10 +10,12 @@ import { defaultHome, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
+import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { replayLoad } from '../shared/usecases/replay.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
+import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
 import { describeStream, streamFile } from './commands/stream.js';
@@ -210,6 +212,34 @@ dq.command('route')
     const result = routeResultFile(file, raw.dataset, contracts, raw.loadId ? { loadId: raw.loadId } : {});
     out(raw.json ? JSON.stringify(result, null, 2) : formatRoute(result));
     if (result.verdict === 'fail' || result.verdict === 'unreadable') process.exitCode = 1;
+  });
+
+const drift = program.command('drift').description('schema drift');
+drift
+  .command('diff')
+  .description(
+    'classify the change between two Glue table definitions (GetTable or GetTableVersions JSON; file.json#N picks a version)',
+  )
+  .argument('<old.json>')
+  .argument('<new.json>')
+  .option('--dataset <name>', 'compare with this dataset contract too: a change it declares is not drift')
+  .option('--json', 'print JSON')
+  .action((oldFile: string, newFile: string, raw: { dataset?: string; json?: boolean }) => {
+    let contract: DatasetContract | undefined;
+    if (raw.dataset) {
+      const contracts = loadContractsDir(
+        global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR,
+      );
+      contract = contracts.datasets.get(raw.dataset);
+      if (!contract)
+        throw new UsageError(
+          `no dataset named "${raw.dataset}"; known datasets: ${[...contracts.datasets.keys()].join(', ')}`,
+        );
+    }
+    const result = diffTableFiles(oldFile, newFile, contract);
+    out(raw.json ? JSON.stringify(result, null, 2) : formatDriftDiff(result));
+    // A breaking change fails the command, so CI can run it before a source deploys.
+    if (result.summary.breaking) process.exitCode = 1;
   });
 
 const datasets = program.command('datasets').description('dataset contracts');

@@ -18,7 +18,18 @@ describe('lakeplane CLI', () => {
   it('lists its commands in --help', () => {
     const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const cmd of ['load', 'stream', 'loads', 'replay', 'query', 'dq', 'events', 'datasets', 'demo'])
+    for (const cmd of [
+      'load',
+      'stream',
+      'loads',
+      'replay',
+      'query',
+      'dq',
+      'drift',
+      'events',
+      'datasets',
+      'demo',
+    ])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
   });
 
@@ -109,6 +120,31 @@ describe('lakeplane CLI', () => {
     const unknown = lakeplane(home, 'dq', 'route', fixture, '--dataset', 'nope');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no dataset "nope"/);
+  });
+
+  it('classifies two Glue table versions with drift diff and fails on a breaking change', () => {
+    const home = tempDir();
+    const versions = join(REPO, 'tests', 'fixtures', 'glue', 'orders-table-versions.json');
+    const r = lakeplane(
+      home,
+      'drift',
+      'diff',
+      `${versions}#1`,
+      `${versions}#3`,
+      '--dataset',
+      'orders',
+      '--json',
+    );
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { changes: { kind: string; path: string; severity: string }[] };
+    expect(out.changes).toContainEqual(
+      expect.objectContaining({ kind: 'column-added', path: 'coupon_code', severity: 'additive' }),
+    );
+    expect(out.changes).toContainEqual(
+      expect.objectContaining({ kind: 'likely-rename', severity: 'breaking' }),
+    );
+    const same = lakeplane(home, 'drift', 'diff', `${versions}#1`, `${versions}#1`);
+    expect(same.code).toBe(0);
   });
 
   it('answers events test-pattern like aws events test-event-pattern', () => {
