@@ -2,6 +2,7 @@
  * The interfaces the control plane needs from the outside world. AWS adapters live in
  * shared/aws/, the embedded defaults in local/. Handlers and use cases see only these.
  */
+import type { GlueTableVersion } from './core/drift/table.js';
 import type { LoadCause, LoadCounts, LoadRecord, LoadStatus } from './core/load.js';
 import type { SlackMessage } from './core/messages/slack.js';
 
@@ -94,4 +95,57 @@ export interface Notifier {
 export interface TaskCallbacks {
   succeed(taskToken: string, output: unknown): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** Whether a dataset may start Silver loads, and why not. */
+export interface DatasetState {
+  readonly dataset: string;
+  readonly paused: boolean;
+  readonly reason?: string;
+  readonly pausedAt?: string;
+  readonly pausedBy?: string;
+  /** The Bronze table version an engineer accepted on resume (`--accept-schema`). */
+  readonly acceptedSchemaVersion?: string;
+  readonly updatedAt: string;
+}
+
+/**
+ * Pausing and resuming datasets (DynamoDB control table in AWS and locally). A paused dataset
+ * keeps accepting data into Bronze; object-landed holds its loads until it is resumed.
+ */
+export interface DatasetControl {
+  get(dataset: string): Promise<DatasetState | undefined>;
+  pause(dataset: string, reason: string, by: string): Promise<DatasetState>;
+  resume(dataset: string, by: string, acceptedSchemaVersion?: string): Promise<DatasetState>;
+}
+
+/** One detected schema change of a Bronze table version, as recorded (once per version). */
+export interface DriftRecord {
+  readonly dataset: string;
+  readonly database: string;
+  readonly table: string;
+  readonly fromVersion: string;
+  readonly toVersion: string;
+  readonly action: 'none' | 'accept' | 'alert' | 'pause';
+  readonly breaking: boolean;
+  readonly changes: readonly unknown[];
+  readonly detectedAt: string;
+}
+
+/** Recorded drift, idempotent per table version (a conditional write). */
+export interface DriftLog {
+  /** @returns false when this table version was already recorded (nothing written). */
+  record(drift: DriftRecord): Promise<boolean>;
+  list(query: { readonly dataset?: string; readonly limit?: number }): Promise<DriftRecord[]>;
+}
+
+/** The Bronze table versions of the data catalog (Glue GetTableVersions; locally the local catalog). */
+export interface Catalog {
+  /** Newest first, as Glue lists them. */
+  tableVersions(database: string, table: string): Promise<GlueTableVersion[]>;
+}
+
+/** Custom events for other consumers (EventBridge PutEvents; locally the in-process bus). */
+export interface EventPublisher {
+  publish(source: string, detailType: string, detail: Record<string, unknown>): Promise<void>;
 }
