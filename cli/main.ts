@@ -13,6 +13,7 @@ import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { replayLoad } from '../shared/usecases/replay.js';
+import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
@@ -240,6 +241,42 @@ drift
     out(raw.json ? JSON.stringify(result, null, 2) : formatDriftDiff(result));
     // A breaking change fails the command, so CI can run it before a source deploys.
     if (result.summary.breaking) process.exitCode = 1;
+  });
+
+const datasetCmd = program.command('dataset').description("one dataset's state");
+datasetCmd
+  .command('resume')
+  .description('resume a paused dataset and run its held loads in the order they landed')
+  .argument('<dataset>')
+  .option('--accept-schema <version>', 'record this Bronze table version as the accepted schema')
+  .action(async (dataset: string, raw: { acceptSchema?: string }) => {
+    const result = await withRuntime(global(), async (rt) => {
+      if (!rt.contracts.datasets.has(dataset)) {
+        throw new UsageError(
+          `no dataset named "${dataset}"; known datasets: ${[...rt.contracts.datasets.keys()].join(', ')}`,
+        );
+      }
+      const resumed = await resumeDataset(
+        dataset,
+        {
+          contracts: rt.contracts,
+          control: rt.control,
+          ledger: rt.ledger,
+          orchestrator: rt.stepFunctions,
+          layout: LOCAL_LAYOUT,
+        },
+        {
+          by: process.env.USER ?? 'lakeplane-cli',
+          ...(raw.acceptSchema ? { acceptedSchemaVersion: raw.acceptSchema } : {}),
+          afterStart: () => rt.idle(),
+        },
+      );
+      const loads = await Promise.all(resumed.started.map((l) => rt.ledger.get(l.loadId)));
+      return { resumed, loads };
+    });
+    out(`dataset ${dataset} resumed; ${result.loads.length} held loads run in landing order`);
+    for (const l of result.loads) if (l) out(`  ${l.loadId}  ${l.status}  ${l.source.key}`);
+    if (result.loads.some((l) => l?.status !== 'SUCCEEDED')) process.exitCode = 1;
   });
 
 const datasets = program.command('datasets').description('dataset contracts');

@@ -5,6 +5,7 @@ import { createHandler as createDqRouter } from '../functions/dq-router/handler.
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
 import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
 import { createObservability } from '../functions/observability.js';
+import type { DynamoControl } from '../shared/aws/dynamo-control.js';
 import type { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
 import { SlackWebhookNotifier } from '../shared/aws/slack-webhook-notifier.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
@@ -84,6 +85,11 @@ export class LocalRuntime {
     return this.localLedger.ledger;
   }
 
+  /** Dataset pause state and the drift log. */
+  get control(): DynamoControl {
+    return this.localLedger.control;
+  }
+
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const ws = workspaceAt(options.home);
     // Like a function's environment in Lambda: EMF metrics are CloudWatch's business, not the console's.
@@ -138,6 +144,7 @@ export class LocalRuntime {
       orchestrator: stepFunctions,
       layout: LOCAL_LAYOUT,
       now: () => new Date(),
+      control: localLedger.control,
     });
     const loadEvents = createLoadEvents({
       ...createObservability('load-events', { local: true, logLevel }),

@@ -17,6 +17,8 @@ export const lambdaEnvironment = z.object({
   LEDGER_TABLE: name,
   STATE_MACHINE_ARN: name,
   DQ_ROUTER_FUNCTION: name,
+  /** The control table (dataset pause state, drift log); without it no dataset is paused at runtime. */
+  CONTROL_TABLE: z.string().min(1).optional(),
   LAKEPLANE_DATASETS_DIR: z.string().optional(),
   SLACK_WEBHOOK_PARAMETER: z.string().optional(),
 });

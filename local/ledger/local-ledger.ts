@@ -9,21 +9,25 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import dynalite from 'dynalite';
+import { CONTROL_TABLE_SCHEMA, DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { DynamoLedger, LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
 
 /** A running dynalite with the ledger table, and the same DynamoDB adapter as in AWS. */
 export interface LocalLedger {
   readonly ledger: DynamoLedger;
+  /** Dataset pause state and the drift log (the same adapter as in AWS). */
+  readonly control: DynamoControl;
   readonly client: DynamoDBClient;
   readonly endpoint: string;
   close(): Promise<void>;
 }
 
 export const LOCAL_LEDGER_TABLE = 'lakeplane-ledger';
+export const LOCAL_CONTROL_TABLE = 'lakeplane-control';
 
 /**
  * Starts dynalite in this process on a free loopback port, persisting to `path` (LevelDB)
- * or in memory when `path` is undefined, and creates the ledger table if it is missing.
+ * or in memory when `path` is undefined, and creates the ledger and control tables if missing.
  * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
  */
 export async function startLocalLedger(path: string | undefined): Promise<LocalLedger> {
@@ -46,18 +50,21 @@ export async function startLocalLedger(path: string | undefined): Promise<LocalL
     requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
     maxAttempts: 3,
   });
-  try {
-    await client.send(new DescribeTableCommand({ TableName: LOCAL_LEDGER_TABLE }));
-  } catch (e) {
-    if (!(e instanceof ResourceNotFoundException)) throw e;
-    await client.send(new CreateTableCommand({ TableName: LOCAL_LEDGER_TABLE, ...LEDGER_TABLE_SCHEMA }));
-    await waitUntilTableExists(
-      { client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 },
-      { TableName: LOCAL_LEDGER_TABLE },
-    );
+  for (const [TableName, schema] of [
+    [LOCAL_LEDGER_TABLE, LEDGER_TABLE_SCHEMA],
+    [LOCAL_CONTROL_TABLE, CONTROL_TABLE_SCHEMA],
+  ] as const) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName }));
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+      await client.send(new CreateTableCommand({ TableName, ...schema }));
+      await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName });
+    }
   }
   return {
     ledger: new DynamoLedger(client, LOCAL_LEDGER_TABLE),
+    control: new DynamoControl(client, LOCAL_CONTROL_TABLE),
     client,
     endpoint,
     close: async () => {

@@ -3,7 +3,7 @@ import type { ContractSet } from '../core/contract/parse.js';
 import type { ObjectCreatedEvent } from '../core/events.js';
 import { type LoadRecord, loadIdFor, type SourceObject } from '../core/load.js';
 import { type LakeLayout, planLoad } from '../core/plan.js';
-import type { Ledger, Orchestrator } from '../ports.js';
+import type { DatasetControl, Ledger, Orchestrator } from '../ports.js';
 
 export interface ObjectLandedDeps {
   readonly contracts: ContractSet;
@@ -11,6 +11,8 @@ export interface ObjectLandedDeps {
   readonly orchestrator: Orchestrator;
   readonly layout: LakeLayout;
   readonly now: () => Date;
+  /** Paused datasets hold their loads (schema drift on a `block` dataset pauses it). */
+  readonly control?: DatasetControl;
 }
 
 /** What happened to a landed object. */
@@ -63,7 +65,11 @@ export async function onObjectLanded(
   };
   const loadId = loadIdFor(contract.name, source);
   const at = deps.now().toISOString();
-  const held = contract.paused;
+  const state = contract.paused ? undefined : await deps.control?.get(contract.name);
+  const held = contract.paused || state?.paused === true;
+  const heldNote = contract.paused
+    ? 'dataset is paused in its contract'
+    : `dataset is paused: ${state?.reason ?? 'no reason given'}`;
   const record: LoadRecord = {
     loadId,
     dataset: contract.name,
@@ -72,7 +78,7 @@ export async function onObjectLanded(
     executionName: executionName(loadId, 1),
     attempts: 1,
     registeredAt: at,
-    history: [{ status: held ? 'HELD' : 'REGISTERED', at, ...(held ? { note: 'dataset is paused' } : {}) }],
+    history: [{ status: held ? 'HELD' : 'REGISTERED', at, ...(held ? { note: heldNote } : {}) }],
   };
   const registered = await deps.ledger.register(record);
   if (!registered.created) {
@@ -84,7 +90,7 @@ export async function onObjectLanded(
     }
   }
   if (held) {
-    return { outcome: 'held', loadId, dataset: contract.name, reason: `dataset ${contract.name} is paused` };
+    return { outcome: 'held', loadId, dataset: contract.name, reason: heldNote };
   }
   const input = planLoad(contract, { loadId, source, attempt: 1 }, deps.layout);
   const started = await deps.orchestrator.startExecution(record.executionName, input);

@@ -304,12 +304,12 @@ describe('object-landed handler', () => {
       outcome: 'held',
       loadId: LOAD_ID,
       dataset: 'orders',
-      reason: 'dataset orders is paused',
+      reason: 'dataset is paused in its contract',
     });
     const item = docMock.commandCalls(PutCommand)[0]!.args[0].input.Item as LoadRecord;
     expect(item.status).toBe('HELD');
     expect(item.history).toEqual([
-      { status: 'HELD', at: '2024-05-01T10:00:00.000Z', note: 'dataset is paused' },
+      { status: 'HELD', at: '2024-05-01T10:00:00.000Z', note: 'dataset is paused in its contract' },
     ]);
     expect(sfnMock.calls()).toHaveLength(0);
   });
