@@ -215,7 +215,68 @@ dq.command('route')
     if (result.verdict === 'fail' || result.verdict === 'unreadable') process.exitCode = 1;
   });
 
-const drift = program.command('drift').description('schema drift');
+program
+  .command('crawl')
+  .description("crawl a dataset's Bronze files into the local catalog; a new table version runs schema-drift")
+  .argument('<dataset>')
+  .action(async (dataset: string) => {
+    const outcome = await withRuntime(global(), async (rt) => {
+      const crawled = await rt.crawl(dataset);
+      const state = await rt.control.get(dataset);
+      const recorded = crawled.changed ? (await rt.control.list({ dataset, limit: 1 }))[0] : undefined;
+      return { crawled, state, recorded };
+    });
+    const v = outcome.crawled.version;
+    out(
+      v
+        ? `${dataset}: table version ${v.VersionId}${outcome.crawled.changed ? ' (new)' : ' (unchanged)'} with ${outcome.crawled.columns.length} columns from ${outcome.crawled.objects} objects`
+        : `${dataset}: no data files in Bronze yet`,
+    );
+    for (const s of outcome.crawled.skipped) out(`  skipped ${s.key}: ${s.reason}`);
+    if (outcome.recorded) {
+      out(
+        `schema drift ${outcome.recorded.fromVersion} → ${outcome.recorded.toVersion}: ${outcome.recorded.action}${outcome.recorded.breaking ? ' (breaking)' : ''}`,
+      );
+    }
+    if (outcome.state?.paused)
+      out(
+        `dataset ${dataset} is PAUSED: ${outcome.state.reason}\n  resume: npx lakeplane dataset resume ${dataset}`,
+      );
+  });
+
+const drift = program
+  .command('drift')
+  .description('schema drift: recorded changes, and a diff of two table definitions');
+drift
+  .option('--dataset <name>', 'only this dataset')
+  .option('--json', 'print JSON')
+  .action(async (raw: { dataset?: string; json?: boolean }) => {
+    const records = await withLedgerControl((control) =>
+      control.list({ ...(raw.dataset ? { dataset: raw.dataset } : {}) }),
+    );
+    if (raw.json) {
+      out(JSON.stringify(records, null, 2));
+      return;
+    }
+    if (records.length === 0) {
+      out('no schema drift recorded');
+      return;
+    }
+    out(
+      table(
+        ['detected', 'dataset', 'table', 'versions', 'action', 'breaking', 'changes'],
+        records.map((r) => [
+          r.detectedAt,
+          r.dataset,
+          `${r.database}.${r.table}`,
+          `${r.fromVersion} → ${r.toVersion}`,
+          r.action,
+          r.breaking ? 'yes' : 'no',
+          r.changes.length,
+        ]),
+      ),
+    );
+  });
 drift
   .command('diff')
   .description(
@@ -225,7 +286,9 @@ drift
   .argument('<new.json>')
   .option('--dataset <name>', 'compare with this dataset contract too: a change it declares is not drift')
   .option('--json', 'print JSON')
-  .action((oldFile: string, newFile: string, raw: { dataset?: string; json?: boolean }) => {
+  .action((oldFile: string, newFile: string, own: { dataset?: string; json?: boolean }) => {
+    // `drift` takes --dataset and --json too, and commander hands them to it wherever they stand.
+    const raw = { ...(drift.opts() as { dataset?: string; json?: boolean }), ...own };
     let contract: DatasetContract | undefined;
     if (raw.dataset) {
       const contracts = loadContractsDir(
@@ -357,6 +420,18 @@ function showLoad(r: LoadRecord): string {
     );
   }
   return lines.join('\n');
+}
+
+async function withLedgerControl<T>(
+  run: (control: Awaited<ReturnType<typeof startLocalLedger>>['control']) => Promise<T>,
+): Promise<T> {
+  const ws = workspaceAt(defaultHome(global().home));
+  const local = await startLocalLedger(ws.ledger);
+  try {
+    return await run(local.control);
+  } finally {
+    await local.close();
+  }
 }
 
 async function withLedger<T>(

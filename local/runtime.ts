@@ -5,18 +5,23 @@ import { createHandler as createDqRouter } from '../functions/dq-router/handler.
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
 import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
 import { createObservability } from '../functions/observability.js';
+import { createHandler as createSchemaDrift } from '../functions/schema-drift/handler.js';
 import type { DynamoControl } from '../shared/aws/dynamo-control.js';
 import type { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
 import { SlackWebhookNotifier } from '../shared/aws/slack-webhook-notifier.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import { executionStatusPattern, objectCreatedPattern } from '../shared/core/event-patterns.js';
+import { GLUE_DATABASE_STATE_CHANGE, GLUE_TABLE_STATE_CHANGE } from '../shared/core/events-glue.js';
 import { loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
 import type { LandedOutcome } from '../shared/usecases/object-landed.js';
+import { type CrawlResult, crawlDataset } from './catalog/crawler.js';
+import { LocalCatalog } from './catalog/local-catalog.js';
 import { LocalEmr } from './emr/local-emr.js';
 import { Warehouse } from './engine/warehouse.js';
 import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
+import { BusPublisher } from './eventbus/bus-publisher.js';
 import { localContext } from './lambda-context.js';
 import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
 import { FileNotifier } from './notifier/file-notifier.js';
@@ -24,7 +29,13 @@ import { DirObjectStore } from './object-store/dir-object-store.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
 import { LocalTaskTokens } from './orchestrator/task-tokens.js';
 import { type LocalStream, startLocalStream } from './stream/local-stream.js';
-import { LOCAL_LAYOUT, LOCAL_STATE_MACHINE_ARN, type Workspace, workspaceAt } from './workspace.js';
+import {
+  LOCAL_BRONZE_DATABASE,
+  LOCAL_LAYOUT,
+  LOCAL_STATE_MACHINE_ARN,
+  type Workspace,
+  workspaceAt,
+} from './workspace.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
@@ -74,7 +85,27 @@ export class LocalRuntime {
     readonly deliveryFailures: { rule: string; event: BusEvent; error: string }[],
     private readonly landedOutcomes: ReadonlyMap<string, LandedOutcome>,
     private readonly logLevel: LogLevel,
+    readonly catalog: LocalCatalog,
   ) {}
+
+  /**
+   * The local crawler: infers the Bronze schema of a dataset from its files, stores a new table
+   * version in the local catalog when it changed, and emits the Glue event that runs schema-drift.
+   */
+  async crawl(dataset: string): Promise<CrawlResult> {
+    const contract = this.contracts.datasets.get(dataset);
+    if (!contract) throw new UnknownDatasetError(dataset, [...this.contracts.datasets.keys()]);
+    const result = await crawlDataset(contract, {
+      store: this.store,
+      query: async (sql) => (await this.warehouse.query(sql)).rows,
+      catalog: this.catalog,
+      bus: this.bus,
+      database: LOCAL_BRONZE_DATABASE,
+      datasets: this.contracts.datasets.values(),
+    });
+    await this.idle();
+    return result;
+  }
 
   /** What object-landed decided for an object version this runtime put into Bronze. */
   landedOutcome(versionId: string): LandedOutcome | undefined {
@@ -163,6 +194,27 @@ export class LocalRuntime {
       loadEvents(e, localContext('load-events')),
     );
 
+    const catalog = new LocalCatalog(ws.catalog);
+    const schemaDrift = createSchemaDrift({
+      ...createObservability('schema-drift', { local: true, logLevel }),
+      contracts,
+      catalog,
+      control: localLedger.control,
+      driftLog: localLedger.control,
+      notifier,
+      events: new BusPublisher(bus),
+      bronzeDatabase: LOCAL_BRONZE_DATABASE,
+      now: () => new Date(),
+    });
+    bus.addRule(
+      'schema-drift',
+      {
+        source: ['aws.glue'],
+        'detail-type': [GLUE_TABLE_STATE_CHANGE, GLUE_DATABASE_STATE_CHANGE],
+        detail: { databaseName: [LOCAL_BRONZE_DATABASE] },
+      },
+      (e) => schemaDrift(e, localContext('schema-drift')),
+    );
     const failures: { rule: string; event: BusEvent; error: string }[] = [];
     const deadLetters = join(ws.home, 'dead-letters.jsonl');
     bus.onDeliveryFailure((rule, event, error) => {
@@ -209,6 +261,7 @@ export class LocalRuntime {
       failures,
       landedOutcomes,
       logLevel,
+      catalog,
     );
   }
 

@@ -10,6 +10,8 @@ export interface Workspace {
   readonly warehouse: string;
   readonly executions: string;
   readonly notifications: string;
+  /** The local Glue Data Catalog: one JSON file of table versions per table. */
+  readonly catalog: string;
 }
 
 export function workspaceAt(home: string): Workspace {
@@ -22,6 +24,7 @@ export function workspaceAt(home: string): Workspace {
     warehouse: join(root, 'warehouse.duckdb'),
     executions: join(root, 'executions.json'),
     notifications: join(root, 'notifications.jsonl'),
+    catalog: join(root, 'catalog'),
   };
 }
 
@@ -42,6 +45,9 @@ export const LOCAL_LAYOUT: LakeLayout = {
   clusterId: 'local',
   dqRouterFunction: 'arn:aws:lambda:local:000000000000:function:dq-router',
 };
+
+/** The Glue database of the local Bronze tables (one table per dataset, named after it). */
+export const LOCAL_BRONZE_DATABASE = 'lakeplane_bronze';
 
 export const LOCAL_STATE_MACHINE_ARN =
   'arn:aws:states:local:000000000000:stateMachine:lakeplane-load-dataset';

@@ -1,0 +1,71 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { z } from 'zod';
+import { DynamoControl } from '../../shared/aws/dynamo-control.js';
+import { EventBridgePublisher } from '../../shared/aws/eventbridge-publisher.js';
+import { GlueCatalog } from '../../shared/aws/glue-catalog.js';
+import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
+import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
+import { ConfigurationError } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { identityTableDataset, stripTablePrefix } from '../../shared/usecases/schema-drift.js';
+import { createObservability } from '../observability.js';
+import type { SchemaDriftHandlerDeps } from './handler.js';
+
+const name = z.string().min(1);
+
+/** What schema-drift reads (set by serverless.yml). */
+export const schemaDriftEnvironment = z.object({
+  STAGE: name,
+  /** The Glue database of the Bronze tables. */
+  BRONZE_DATABASE: name,
+  /** The control table: dataset pause state and the drift log. */
+  CONTROL_TABLE: name,
+  /** The bus that receives `Schema Drift Detected`. */
+  EVENT_BUS_NAME: name,
+  SLACK_WEBHOOK_PARAMETER: z.string().optional(),
+  LAKEPLANE_DATASETS_DIR: z.string().optional(),
+  /** A prefix the Bronze crawler puts before dataset names (its TablePrefix). */
+  BRONZE_TABLE_PREFIX: z.string().optional(),
+  /** The Glue Data Catalog id, when not the function's account. */
+  GLUE_CATALOG_ID: z.string().optional(),
+});
+export type SchemaDriftEnvironment = z.infer<typeof schemaDriftEnvironment>;
+
+/** @throws ConfigurationError naming every missing variable. */
+export function readSchemaDriftEnvironment(env: NodeJS.ProcessEnv = process.env): SchemaDriftEnvironment {
+  const parsed = schemaDriftEnvironment.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      `schema-drift function environment is incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The function's dependencies in AWS: created once per container. */
+export function awsDeps(): SchemaDriftHandlerDeps {
+  const env = readSchemaDriftEnvironment();
+  const control = new DynamoControl(new DynamoDBClient({}), env.CONTROL_TABLE);
+  return {
+    ...createObservability('schema-drift'),
+    contracts: loadContractsDir(
+      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+    ),
+    catalog: new GlueCatalog(
+      new GlueClient({}),
+      env.GLUE_CATALOG_ID ? { catalogId: env.GLUE_CATALOG_ID } : {},
+    ),
+    control,
+    driftLog: control,
+    notifier: new SlackWebhookNotifier(
+      slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'schema-drift alerts'),
+    ),
+    events: new EventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
+    bronzeDatabase: env.BRONZE_DATABASE,
+    tableDataset: env.BRONZE_TABLE_PREFIX ? stripTablePrefix(env.BRONZE_TABLE_PREFIX) : identityTableDataset,
+    stage: env.STAGE,
+    now: () => new Date(),
+  };
+}
