@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
-import { defaultHome, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
+import { defaultHome, LOCAL_BRONZE_DATABASE, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
@@ -311,14 +311,21 @@ datasetCmd
   .command('resume')
   .description('resume a paused dataset and run its held loads in the order they landed')
   .argument('<dataset>')
-  .option('--accept-schema <version>', 'record this Bronze table version as the accepted schema')
-  .action(async (dataset: string, raw: { acceptSchema?: string }) => {
+  .option(
+    '--accept-schema [version]',
+    'record the Bronze table version (default: the newest in the catalog) as the accepted schema',
+  )
+  .action(async (dataset: string, raw: { acceptSchema?: string | boolean }) => {
     const result = await withRuntime(global(), async (rt) => {
       if (!rt.contracts.datasets.has(dataset)) {
         throw new UsageError(
           `no dataset named "${dataset}"; known datasets: ${[...rt.contracts.datasets.keys()].join(', ')}`,
         );
       }
+      const accepted =
+        raw.acceptSchema === true
+          ? rt.catalog.latest(LOCAL_BRONZE_DATABASE, dataset)?.VersionId
+          : raw.acceptSchema || undefined;
       const resumed = await resumeDataset(
         dataset,
         {
@@ -330,7 +337,7 @@ datasetCmd
         },
         {
           by: process.env.USER ?? 'lakeplane-cli',
-          ...(raw.acceptSchema ? { acceptedSchemaVersion: raw.acceptSchema } : {}),
+          ...(accepted ? { acceptedSchemaVersion: accepted } : {}),
           afterStart: () => rt.idle(),
         },
       );

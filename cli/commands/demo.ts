@@ -77,6 +77,25 @@ export async function runDemo(
   write(
     `Stream: ${streamed.recordsPut} order events put on Kinesis → ${streamed.loads.length} micro-batch loads (${streamed.loads.filter((l) => l.status === 'SUCCEEDED').length} succeeded), ${streamed.quarantined} records quarantined.\n`,
   );
+  // Schema drift: the crawler records each dataset's Bronze schema, new files change it.
+  await rt.crawl('orders');
+  await rt.crawl('order_items');
+  for (const step of [sample.drift.additive, sample.drift.incompatible]) {
+    await landAndWait(rt, step.dataset, [step.path]);
+    await rt.crawl(step.dataset);
+  }
+  const held = await landAndWait(rt, sample.drift.afterPause.dataset, [sample.drift.afterPause.path]);
+  for (const d of await rt.control.list({})) {
+    write(
+      `Schema drift: ${d.dataset} ${d.fromVersion} → ${d.toVersion}: ${d.action}${d.breaking ? ' (breaking)' : ''}, ${d.changes.length} change(s)\n`,
+    );
+  }
+  const paused = await rt.control.get('order_items');
+  if (paused?.paused) {
+    write(
+      `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.load?.status === 'HELD').length} file(s) wait in Bronze. Resume: npx lakeplane dataset resume order_items --accept-schema\n`,
+    );
+  }
   const after =
     (
       await rt.warehouse.query(
@@ -105,6 +124,7 @@ Where to look next:
   npx lakeplane query "SELECT * FROM gold.daily_revenue ORDER BY order_date"
   npx lakeplane query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"
   npx lakeplane stream orders <file.ndjson>             put your own events on the local stream
+  npx lakeplane drift                                   schema changes the crawler found, and what they did
   ${join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket)}   quarantined records with their reasons
   ${rt.workspace.notifications}   alerts as Slack would receive them
 Run \`npm start\` again: every file is recognised as already loaded and the tables stay the same.

@@ -37,6 +37,12 @@ export interface SampleData {
   readonly qualityFailFile: string;
   /** Order events for the Kinesis stream (deliveries of earlier orders, with repeats and two bad records). */
   readonly streamFile: string;
+  /** Schema drift: orders gain a field (additive); order lines start quoting prices (incompatible). */
+  readonly drift: {
+    readonly additive: { readonly dataset: string; readonly path: string };
+    readonly incompatible: { readonly dataset: string; readonly path: string };
+    readonly afterPause: { readonly dataset: string; readonly path: string };
+  };
 }
 
 interface Order {
@@ -255,5 +261,47 @@ export function writeSampleData(dir: string, ordersPerDay = 400): SampleData {
   const streamFile = join(dir, 'stream', 'order-events-2026-11-25.ndjson');
   mkdirSync(join(dir, 'stream'), { recursive: true });
   writeFileSync(streamFile, `${events.join('\n')}\n`);
-  return { files, staleProbe, malformedFile, qualityFailFile, streamFile };
+  // Schema drift the next day. Orders gain a coupon_code field: an additive change the `alert`
+  // policy announces. The order-lines source starts quoting unit prices ("12.50"): the values
+  // still load, but the Bronze type changes from double to string, an incompatible change that
+  // pauses the `block` dataset; the next file lands but waits for an engineer.
+  mkdirSync(join(dir, 'drift'), { recursive: true });
+  const coupons = [...live.values()].slice(0, 20).map((o, i) =>
+    JSON.stringify({
+      ...o,
+      status: o.status,
+      coupon_code: `WINTER${i % 3}`,
+      updated_at: '2026-11-26T09:00:00Z',
+    }),
+  );
+  const additive = join(dir, 'drift', 'orders-2026-11-26-coupons.ndjson');
+  writeFileSync(additive, `${coupons.join('\n')}\n`);
+  const quoted = lineKeys.slice(0, 10).map((k) =>
+    JSON.stringify({
+      Op: 'U',
+      dms_commit_ts: '2026-11-26T01:00:00Z',
+      ...k,
+      unit_price: k.unit_price.toFixed(2),
+      quantity: 2,
+    }),
+  );
+  const incompatible = join(dir, 'drift', 'order_items-004.ndjson');
+  writeFileSync(incompatible, `${quoted.join('\n')}\n`);
+  const later = lineKeys
+    .slice(10, 15)
+    .map((k) => JSON.stringify({ Op: 'U', dms_commit_ts: '2026-11-26T02:00:00Z', ...k, quantity: 3 }));
+  const afterPause = join(dir, 'drift', 'order_items-005.ndjson');
+  writeFileSync(afterPause, `${later.join('\n')}\n`);
+  return {
+    files,
+    staleProbe,
+    malformedFile,
+    qualityFailFile,
+    streamFile,
+    drift: {
+      additive: { dataset: 'orders', path: additive },
+      incompatible: { dataset: 'order_items', path: incompatible },
+      afterPause: { dataset: 'order_items', path: afterPause },
+    },
+  };
 }

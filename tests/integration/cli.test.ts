@@ -192,5 +192,21 @@ describe('lakeplane CLI', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/\n\s+11\s+9\s+2\s+11\s+0\s+0\s+0\s/);
     expect(lakeplane(home, 'query', '--json', digest).stdout).toBe(tables);
+
+    // The demo leaves order_items paused by its incompatible schema change, one file held.
+    expect(first.stdout).toMatch(/order_items is PAUSED \(breaking schema drift .*unit_price/);
+    const drift = JSON.parse(lakeplane(home, 'drift', '--json').stdout) as {
+      dataset: string;
+      action: string;
+    }[];
+    expect(drift.map((d) => [d.dataset, d.action]).sort()).toEqual([
+      ['order_items', 'pause'],
+      ['orders', 'alert'],
+    ]);
+    const resumed = lakeplane(home, 'dataset', 'resume', 'order_items', '--accept-schema');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(
+      /dataset order_items resumed; 1 held loads run in landing order\n\s+order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/,
+    );
   });
 });
