@@ -12,7 +12,7 @@ import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
-import { replayLoad } from '../shared/usecases/replay.js';
+import { replayCandidates, replayLoad } from '../shared/usecases/replay.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
@@ -163,28 +163,81 @@ program
     }
   });
 
+const replayOptions = z.object({
+  dryRun: z.boolean().optional(),
+  dataset: z.string().optional(),
+  status: z.enum(['FAILED', 'FAILED_QUALITY']).optional(),
+  since: z
+    .string()
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date or timestamp, e.g. 2026-11-20')
+    .transform((t) => new Date(t).toISOString())
+    .optional(),
+});
+
 program
   .command('replay')
-  .description('run a FAILED load again on the same Bronze object version, as a new attempt, and wait for it')
-  .argument('<load-id>')
-  .action(async (loadId: string) => {
-    const result = await withRuntime(global(), async (rt) => {
-      const outcome = await replayLoad(loadId, {
+  .description(
+    'run a failed load again on the same Bronze object version, as a new attempt, and wait for it; or every failed load of a dataset (--dataset --status --since), oldest first',
+  )
+  .argument('[load-id]')
+  .option('--dry-run', 'say what would be replayed; change nothing')
+  .option('--dataset <name>', 'replay the failed loads of this dataset')
+  .addOption(
+    new Option('--status <status>', 'with --dataset: which failed loads')
+      .choices(['FAILED', 'FAILED_QUALITY'])
+      .default('FAILED'),
+  )
+  .option('--since <time>', 'with --dataset: loads registered at or after this time')
+  .action(async (loadId: string | undefined, raw: unknown) => {
+    const o = parseOptions(replayOptions, raw);
+    if (!loadId && !o.dataset)
+      throw new UsageError('name a load id, or --dataset (with --status/--since) to replay many');
+    const lines = await withRuntime(global(), async (rt) => {
+      const deps = {
         contracts: rt.contracts,
         ledger: rt.ledger,
         orchestrator: rt.stepFunctions,
         layout: LOCAL_LAYOUT,
-      });
-      if (outcome.outcome === 'refused') return { outcome, load: undefined };
-      await rt.idle();
-      return { outcome, load: await rt.ledger.get(loadId) };
+      };
+      const ids = loadId
+        ? [loadId]
+        : (
+            await replayCandidates(rt.ledger, {
+              dataset: o.dataset!,
+              status: o.status ?? 'FAILED',
+              ...(o.since ? { since: o.since } : {}),
+            })
+          ).map((l) => l.loadId);
+      if (ids.length === 0) return [{ text: 'nothing to replay', ok: true }];
+      const result: { text: string; ok: boolean }[] = [];
+      for (const [i, id] of ids.entries()) {
+        const progress = ids.length > 1 ? `[${i + 1}/${ids.length}] ` : '';
+        const outcome = await replayLoad(id, deps, { dryRun: o.dryRun ?? false });
+        if (outcome.outcome === 'refused') {
+          if (loadId) throw new UsageError(outcome.reason);
+          result.push({ text: `${progress}${outcome.reason}`, ok: false });
+          continue;
+        }
+        if (outcome.outcome === 'would-start') {
+          result.push({
+            text: `${progress}would replay ${id} as attempt ${outcome.attempt} from ${outcome.source}`,
+            ok: true,
+          });
+          continue;
+        }
+        await rt.idle();
+        const load = await rt.ledger.get(id);
+        const cause = load?.status !== 'SUCCEEDED' && load?.cause ? `\n  cause: ${load.cause.message}` : '';
+        result.push({
+          text: `${progress}load ${id} attempt ${load?.attempts}: ${load?.status}${cause}`,
+          ok: load?.status === 'SUCCEEDED',
+        });
+        if (ids.length > 1) process.stderr.write(`${result.at(-1)!.text.split('\n')[0]}\n`);
+      }
+      return result;
     });
-    if (result.outcome.outcome === 'refused') throw new UsageError(result.outcome.reason);
-    const load = result.load;
-    out(
-      `load ${loadId} attempt ${load?.attempts}: ${load?.status}${load?.status === 'FAILED' && load.cause ? `\n  cause: ${load.cause.message}` : ''}`,
-    );
-    if (load?.status !== 'SUCCEEDED') process.exitCode = 1;
+    for (const l of lines) out(l.text);
+    if (lines.some((l) => !l.ok)) process.exitCode = 1;
   });
 
 const events = program.command('events').description('EventBridge helpers');

@@ -13,14 +13,29 @@ export interface ReplayDeps {
 
 export type ReplayOutcome =
   | { readonly outcome: 'started'; readonly load: LoadRecord; readonly executionArn: string }
+  | {
+      readonly outcome: 'would-start';
+      readonly load: LoadRecord;
+      readonly attempt: number;
+      readonly source: string;
+    }
   | { readonly outcome: 'refused'; readonly reason: string };
+
+export interface ReplayOptions {
+  /** Say what would happen; change nothing. */
+  readonly dryRun?: boolean;
+}
 
 /**
  * Runs a failed load again: the same Bronze object version, as a new attempt with its own
  * execution (`<load id>-a<attempt>`). The move from FAILED back to REGISTERED is a
  * conditional write, so of two concurrent replays of one load exactly one starts.
  */
-export async function replayLoad(loadId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
+export async function replayLoad(
+  loadId: string,
+  deps: ReplayDeps,
+  options: ReplayOptions = {},
+): Promise<ReplayOutcome> {
   const load = await deps.ledger.get(loadId);
   if (!load) return { outcome: 'refused', reason: `no load ${loadId}; list loads with \`lakeplane loads\`` };
   if (!REPLAYABLE_STATUSES.includes(load.status)) {
@@ -36,7 +51,22 @@ export async function replayLoad(loadId: string, deps: ReplayDeps): Promise<Repl
       outcome: 'refused',
       reason: `dataset ${load.dataset} of load ${loadId} has no contract any more`,
     };
+  const newer = await supersededBy(load, deps.ledger);
+  if (newer) {
+    return {
+      outcome: 'refused',
+      reason: `load ${loadId} was not replayed: it is superseded by load ${newer.loadId} of the same object key (${newer.source.key}), which succeeded later; replay that one, or land a corrected file`,
+    };
+  }
   const attempt = load.attempts + 1;
+  if (options.dryRun) {
+    return {
+      outcome: 'would-start',
+      load,
+      attempt,
+      source: `s3://${load.source.bucket}/${load.source.key} (version ${load.source.versionId ?? 'current'})`,
+    };
+  }
   const name = executionName(loadId, attempt);
   const moved = await deps.ledger.transition(
     loadId,
@@ -58,4 +88,32 @@ export async function replayLoad(loadId: string, deps: ReplayDeps): Promise<Repl
   const input = planLoad(contract, { loadId, source: load.source, attempt }, deps.layout);
   const started = await deps.orchestrator.startExecution(name, input);
   return { outcome: 'started', load: moved, executionArn: started.executionArn };
+}
+
+/**
+ * A later load of the same object key that succeeded: replaying the older version would bring
+ * back data an engineer already replaced (event-time ordering would keep newer rows, but
+ * deletes and corrections in the newer file would be undone for keys it no longer carries).
+ */
+async function supersededBy(load: LoadRecord, ledger: Ledger): Promise<LoadRecord | undefined> {
+  const later = await ledger.list({ dataset: load.dataset, since: load.registeredAt, limit: 10_000 });
+  return later.find(
+    (l) =>
+      l.loadId !== load.loadId &&
+      l.status === 'SUCCEEDED' &&
+      l.source.bucket === load.source.bucket &&
+      l.source.key === load.source.key &&
+      l.registeredAt > load.registeredAt,
+  );
+}
+
+/** The failed loads a bulk replay takes: oldest first (landing order). */
+export async function replayCandidates(
+  ledger: Ledger,
+  query: { dataset?: string; status: 'FAILED' | 'FAILED_QUALITY'; since?: string },
+): Promise<LoadRecord[]> {
+  const loads = await ledger.list({ ...query, limit: 100_000 });
+  return loads.sort((a, b) =>
+    a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0,
+  );
 }

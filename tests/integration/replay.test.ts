@@ -1,8 +1,10 @@
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.js';
+import { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import { replayLoad } from '../../shared/usecases/replay.js';
-import { ndjson, order, tempDir } from '../helpers/fixtures.js';
+import { DATASETS, ndjson, order, tempDir } from '../helpers/fixtures.js';
 import { executions, startRuntime } from '../helpers/runtime.js';
 
 let rt: LocalRuntime;
@@ -77,5 +79,68 @@ describe('replay of a failed load', () => {
       reason: `load ${landed.loadId} was not replayed: it succeeded; replaying it would change nothing`,
     });
     expect((await replayLoad('orders-nope', deps())).outcome).toBe('refused');
+  });
+});
+
+describe('replay, on-call details', () => {
+  it('says what a dry run would do and changes nothing', async () => {
+    ({ rt } = await startRuntime());
+    const loadId = await failedLoad();
+    const before = await rt.ledger.get(loadId);
+    const dry = await replayLoad(loadId, deps(), { dryRun: true });
+    expect(dry).toMatchObject({ outcome: 'would-start', attempt: 2 });
+    expect(await rt.ledger.get(loadId)).toEqual(before);
+    expect(executions(rt)).toEqual([loadId]);
+  });
+
+  it('refuses to replay a load superseded by a later successful load of the same key', async () => {
+    ({ rt } = await startRuntime());
+    const dir = tempDir();
+    rt.emr.fault = (job) => {
+      if (job === 'silver_to_gold.py') throw new Error('gold cluster unavailable');
+    };
+    const first = await rt.land('orders', ndjson(dir, 'same.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    await rt.idle();
+    rt.emr.fault = undefined;
+    await rt.land(
+      'orders',
+      ndjson(dir, 'same.ndjson', [order('o1', '2026-11-21T10:00:00Z', { status: 'fixed' })]),
+    );
+    await rt.idle();
+    const refused = await replayLoad(first.loadId, deps());
+    expect(refused.outcome).toBe('refused');
+    expect(refused.outcome === 'refused' && refused.reason).toMatch(
+      /superseded by load orders-\w+ of the same object key \(orders\/same\.ndjson\)/,
+    );
+  });
+
+  it('succeeds once the contract is fixed: a quality failure replayed with the new contract', async () => {
+    const home = tempDir();
+    const datasets = tempDir();
+    for (const f of readdirSync(DATASETS)) copyFileSync(join(DATASETS, f), join(datasets, f));
+    rt = await LocalRuntime.start({ home, datasetsDir: datasets, print: () => undefined });
+    const landed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'jpy.ndjson', [order('ord-1', '2026-11-20T10:00:00Z', { currency: 'JPY' })]),
+    );
+    await rt.idle();
+    expect((await rt.ledger.get(landed.loadId))?.status).toBe('FAILED_QUALITY');
+    await rt.close();
+
+    // The team decides JPY is valid: the contract changes, the load is replayed.
+    const file = join(datasets, 'orders.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('value_set: [EUR, USD, GBP]', 'value_set: [EUR, USD, GBP, JPY]'),
+    );
+    rt = await LocalRuntime.start({ home, datasetsDir: datasets, print: () => undefined });
+    const result = await replayLoad(landed.loadId, deps());
+    expect(result.outcome).toBe('started');
+    await rt.idle();
+    expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.warehouse.query('SELECT currency FROM silver.orders')).rows).toEqual([
+      { currency: 'JPY' },
+    ]);
+    expect((await replayLoad(landed.loadId, deps())).outcome).toBe('refused');
   });
 });
