@@ -170,6 +170,15 @@ describe('the load-dataset state machine on the local runtime', () => {
     const text = JSON.stringify(alerts[0]);
     expect(text).toContain(`lakeplane replay ${landed.loadId}`);
     expect(text).toContain('Gold was not rebuilt');
+    const actions = (
+      alerts[0] as unknown as {
+        message: { blocks: { type: string; elements?: { action_id: string; value: string }[] }[] };
+      }
+    ).message.blocks.find((b) => b.type === 'actions');
+    expect(actions?.elements?.map((e) => [e.action_id, JSON.parse(e.value)])).toEqual([
+      ['lakeplane.replay', { loadId: landed.loadId, dataset: 'orders' }],
+      ['lakeplane.rollback_replay', { loadId: landed.loadId, dataset: 'orders' }],
+    ]);
   });
 
   it('fails a malformed file with a clear cause, Silver unchanged and exactly one alert', async () => {

@@ -42,6 +42,7 @@ describe('the quality gate on the local runtime', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.message.text).toContain(bad.loadId);
     expect(JSON.stringify(alerts[0])).toContain(`lakeplane replay ${bad.loadId}`);
+    expect(JSON.stringify(alerts[0])).toContain('"action_id":"lakeplane.replay"');
 
     const quarantined = await rt.store.get(
       LOCAL_LAYOUT.quarantineBucket,

@@ -1,4 +1,5 @@
 import type { LoadRecord } from '../load.js';
+import { failedLoadActions } from '../slack/buttons.js';
 import {
   code,
   context,
@@ -39,6 +40,7 @@ export function loadFailedMessage(
       section(
         `*What to do*\n${load.commitId ? `Silver has this load's commit ${escapeMrkdwn(load.commitId)}; Gold was not rebuilt.` : 'Silver is unchanged by this load.'} Fix the cause, then replay it: ${code(replay)}\nDetails: ${code(show)}`,
       ),
+      failedLoadActions({ loadId: load.loadId, dataset: load.dataset }),
       context(`lakeplane · ${escapeMrkdwn(load.executionName)}`),
     ],
   };

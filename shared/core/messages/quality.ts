@@ -4,6 +4,7 @@
  * expected and observed and a few unexpected values, and what to do. Everything that comes
  * from data is escaped; values of `pii` columns are never shown.
  */
+
 import {
   describeObserved,
   type FailedExpectation,
@@ -14,6 +15,7 @@ import {
   replayCommand,
   sampleValues,
 } from '../quality/verdict.js';
+import { failedLoadActions } from '../slack/buttons.js';
 import {
   type Block,
   code,
@@ -35,7 +37,7 @@ export interface QualityMessageOptions {
 
 const DEFAULT_DETAILED = 10;
 /** header, fields, the summary of the rest, what to do, context. */
-const FIXED_BLOCKS = 5;
+const FIXED_BLOCKS = 6; // incl. the Replay / Roll back buttons of a failed gate
 
 /**
  * Text from data for mrkdwn, at most `max` characters once escaped: `&`, `<`, `>` and channel
@@ -137,6 +139,7 @@ export function qualityGateMessage(
     ...detailed.map(failureSection),
     ...(rest.length > 0 ? [restLine(rest, ctx.resultUri)] : []),
     section(todo),
+    ...(failed ? [failedLoadActions({ loadId: ctx.loadId, dataset: ctx.dataset })] : []),
     context(`lakeplane data-quality gate · validation result ${dataCode(ctx.resultUri, 1000)}`),
   ];
   const fallback = `Data quality ${failed ? 'failed' : 'warning'}: ${ctx.dataset} load ${ctx.loadId}: ${countsText(v)}`;

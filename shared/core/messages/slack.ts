@@ -8,11 +8,14 @@ export interface TextObject {
   readonly text: string;
 }
 
+import type { ActionsBlock } from '../slack/buttons.js';
+
 export type Block =
   | { readonly type: 'header'; readonly text: TextObject }
   | { readonly type: 'section'; readonly text?: TextObject; readonly fields?: readonly TextObject[] }
   | { readonly type: 'context'; readonly elements: readonly TextObject[] }
-  | { readonly type: 'divider' };
+  | { readonly type: 'divider' }
+  | ActionsBlock;
 
 /** An incoming-webhook payload. `text` is the notification fallback. */
 export interface SlackMessage {

@@ -1,0 +1,86 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
+import { ConfigurationError, layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { MemoryReplayGuard } from '../../shared/core/slack/signature.js';
+import { parseAllowedUserIds, type RollbackAndReplay } from '../../shared/usecases/slack-action.js';
+import { createObservability } from '../observability.js';
+import type { SlackActionsHandlerDeps } from './handler.js';
+
+/** What slack-actions reads besides the common function environment. */
+export const slackActionsEnvironment = z.object({
+  /** Name or ARN of the Secrets Manager secret holding the Slack app's signing secret. */
+  SLACK_SIGNING_SECRET_ID: z.string().min(1),
+  /** Comma-separated Slack user ids (U…/W…) allowed to press the buttons; unset or empty: nobody. */
+  SLACK_ALLOWED_USER_IDS: z.string().optional(),
+});
+
+/** Roll back & replay is not wired yet: the button answers in the thread that it did not start. */
+export class RollbackUnavailableError extends Error {
+  override readonly name = 'RollbackUnavailableError';
+}
+
+/** Until the rollback use case exists: every "Roll back & replay" click is answered with this. */
+export const rollbackNotAvailable: RollbackAndReplay = async () => {
+  throw new RollbackUnavailableError(
+    'roll back & replay is not available yet; roll back with the lakeplane CLI, then press Replay',
+  );
+};
+
+/**
+ * The signing secret from Secrets Manager, through Powertools Parameters: cached for the
+ * container for 5 minutes (a rotated secret is picked up within that). The secret may be the
+ * plain string or a JSON object with `signingSecret`. Never logged, never in an error.
+ */
+export function signingSecretFromSecretsManager(secretId: string): () => Promise<string> {
+  return async () => {
+    const value = await getSecret<string>(secretId, { maxAge: 300 });
+    if (typeof value !== 'string' || value === '')
+      throw new ConfigurationError(`secret ${secretId} holds no Slack signing secret`);
+    if (!value.trimStart().startsWith('{')) return value.trim();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ConfigurationError(`secret ${secretId} looks like JSON but does not parse`);
+    }
+    const field =
+      typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'signingSecret') : undefined;
+    if (typeof field !== 'string' || field === '')
+      throw new ConfigurationError(`secret ${secretId} is JSON without a "signingSecret" string`);
+    return field;
+  };
+}
+
+/**
+ * The function's dependencies in AWS: created once per container. The replay guard is in
+ * memory, so it catches a replayed request only within this container; see ReplayGuard for a
+ * shared one.
+ */
+export function awsDeps(): SlackActionsHandlerDeps {
+  const env = readEnvironment();
+  const parsed = slackActionsEnvironment.safeParse(process.env);
+  if (!parsed.success)
+    throw new ConfigurationError(
+      `slack-actions environment is incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
+    );
+  const slack = parsed.data;
+  return {
+    ...createObservability('slack-actions'),
+    contracts: loadContractsDir(
+      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+    ),
+    ledger: new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE),
+    orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
+    layout: layoutFromEnvironment(env),
+    signingSecret: signingSecretFromSecretsManager(slack.SLACK_SIGNING_SECRET_ID),
+    replayGuard: new MemoryReplayGuard(),
+    allowedUserIds: parseAllowedUserIds(slack.SLACK_ALLOWED_USER_IDS),
+    rollbackAndReplay: rollbackNotAvailable,
+    now: () => new Date(),
+  };
+}
