@@ -9,9 +9,17 @@ import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
+import { schemaDriftEnvironment } from '../../functions/schema-drift/aws.js';
 import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
+import { CONTROL_TABLE_SCHEMA } from '../../shared/aws/dynamo-control.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
 import { lambdaEnvironment, streamEnvironment } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
+import {
+  GLUE_DATABASE_STATE_CHANGE,
+  GLUE_TABLE_STATE_CHANGE,
+  TABLE_DEFINITION_CHANGES,
+} from '../../shared/core/events-glue.js';
 import { dependencyCycles } from './graph.js';
 import {
   actionsOf,
@@ -27,9 +35,17 @@ import { readZip, type ZipEntry } from './zip.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const STAGE = 'prod';
 const OSLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
-const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert', 'dq-router'];
+const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert', 'dq-router', 'schema-drift'];
+/** The functions EventBridge rules invoke asynchronously. */
+const EVENTBRIDGE_FUNCTIONS = ['object-landed', 'load-events', 'schema-drift'];
 /** params.prod.streamRetentionHours in serverless.yml. */
 const STREAM_RETENTION_HOURS = 168;
+/** params.default.bronzeDatabase in serverless.yml, for the stage under test. */
+const BRONZE_DATABASE = `lakeplane_${STAGE}_bronze`;
+/** params.prod.bronzeCrawlerSchedule in serverless.yml. */
+const BRONZE_CRAWLER_SCHEDULE = 'cron(15 0/3 * * ? *)';
+/** The dataset contracts the stack is packaged with (read by the application's own loader). */
+const CONTRACTS = [...loadContractsDir(resolve(import.meta.dirname, '../../datasets')).datasets.values()];
 
 /**
  * Actions that have no resource-level permissions: Resource "*" is the only choice.
@@ -95,6 +111,18 @@ const mappingOf = (name: string): [string, Resource] => {
   expect(mappings, `event source mappings of ${name}`).toHaveLength(1);
   return mappings[0]!;
 };
+/** The one Glue database of the stack: the Bronze tables. */
+const bronzeDatabase = (): [string, Resource] => {
+  const databases = ofType('AWS::Glue::Database');
+  expect(databases, 'Glue databases').toHaveLength(1);
+  return databases[0]!;
+};
+/** The Glue crawlers of the stack (scripts/crawlers.cjs: one per dataset contract). */
+const crawlers = (): [string, Resource][] => ofType('AWS::Glue::Crawler');
+/** The Glue ARN `arn:…:glue:<region>:<account>:<suffix>` as the roles write it. */
+const glueArn = (suffix: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:${suffix}`,
+});
 const sortBy = <T>(items: readonly T[] | undefined, key: (t: T) => string): T[] =>
   [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
 /** A function's environment as Lambda would see it: intrinsics (Ref, GetAtt) stand for names. */
@@ -217,6 +245,36 @@ describe('functions', () => {
     expect([...deps.contracts.datasets.keys()]).toContain('orders');
   });
 
+  it('schema-drift starts on its deployed environment (schemaDriftEnvironment)', () => {
+    const e = env('schema-drift');
+    expect(e.POWERTOOLS_SERVICE_NAME).toBe('schema-drift');
+    // What functions/schema-drift/aws.ts parses at cold start, intrinsics standing for names.
+    const parsed = schemaDriftEnvironment.safeParse(asDeployed(e));
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data).toMatchObject({
+      STAGE,
+      BRONZE_DATABASE,
+      EVENT_BUS_NAME: 'default',
+      SLACK_WEBHOOK_PARAMETER: env('load-events').SLACK_WEBHOOK_PARAMETER,
+    });
+    // The database the crawlers write, the table object-landed reads the pause state from.
+    expect(e.BRONZE_DATABASE).toBe(bronzeDatabase()[1].Properties.DatabaseInput.Name);
+    expect(template.Resources[refId(e.CONTROL_TABLE)]?.Type).toBe('AWS::DynamoDB::Table');
+    expect(e.CONTROL_TABLE).toEqual(env('object-landed').CONTROL_TABLE);
+    // Tables are named after their datasets (no crawler TablePrefix), in this account's catalog.
+    expect(e.BRONZE_TABLE_PREFIX).toBeUndefined();
+    expect(e.GLUE_CATALOG_ID).toBeUndefined();
+  });
+
+  it('object-landed knows the control table (a paused dataset holds its loads)', () => {
+    const e = env('object-landed');
+    expect(lambdaEnvironment.shape.CONTROL_TABLE.safeParse(undefined).success, 'optional in config.ts').toBe(
+      true,
+    );
+    expect(template.Resources[refId(e.CONTROL_TABLE)]?.Type).toBe('AWS::DynamoDB::Table');
+    expect(refId(e.CONTROL_TABLE)).not.toBe(refId(e.LEDGER_TABLE));
+  });
+
   it('dq-router is the function the state machine is told to invoke, and answers within the task', () => {
     const [, fn] = lambdaByHandler('dq-router');
     // object-landed plans each load: $.functions.dqRouter = DQ_ROUTER_FUNCTION (shared/core/plan.ts).
@@ -243,7 +301,7 @@ describe('functions', () => {
     expect(allowedActions(template, roleOf('dq-router'))).not.toContain('sqs:SendMessage');
   });
 
-  it.each(['object-landed', 'load-events'])('%s retries async events and sends failures to SQS', (name) => {
+  it.each(EVENTBRIDGE_FUNCTIONS)('%s retries async events and sends failures to SQS', (name) => {
     const [id] = lambdaByHandler(name);
     const configs = ofType('AWS::Lambda::EventInvokeConfig').filter(
       ([, r]) => refId(r.Properties.FunctionName) === id,
@@ -293,11 +351,32 @@ describe('event wiring', () => {
     expectTarget(rule, 'load-events');
   });
 
+  it('Glue Data Catalog table changes of the Bronze database invoke schema-drift', () => {
+    const rule = ruleFor('aws.glue');
+    expect(rule.Properties.Name).toBe(`lakeplane-${STAGE}-schema-drift`);
+    const pattern = rule.Properties.EventPattern;
+    expect(Object.keys(pattern).sort()).toEqual(['detail', 'detail-type', 'source']);
+    expect(pattern.source).toEqual(['aws.glue']);
+    expect(pattern['detail-type']).toEqual([GLUE_TABLE_STATE_CHANGE, GLUE_DATABASE_STATE_CHANGE]);
+    expect(Object.keys(pattern.detail).sort()).toEqual(['databaseName', 'typeOfChange']);
+    expect(pattern.detail.databaseName).toEqual([bronzeDatabase()[1].Properties.DatabaseInput.Name]);
+    expect(pattern.detail.databaseName).toEqual([env('schema-drift').BRONZE_DATABASE]);
+    // Exactly the operations shared/usecases/schema-drift.ts acts on (the rest it would ignore).
+    expect([...pattern.detail.typeOfChange].sort()).toEqual([...TABLE_DEFINITION_CHANGES].sort());
+    expect(pattern.detail.typeOfChange).toEqual([
+      'UpdateTable',
+      'CreateTable',
+      'DeleteTable',
+      'BatchDeleteTable',
+    ]);
+    expectTarget(rule, 'schema-drift');
+  });
+
   it('EventBridge may write to each target DLQ, only from its own rule', () => {
     const policies = ofType('AWS::SQS::QueuePolicy').flatMap(
       ([, r]) => r.Properties.PolicyDocument.Statement,
     );
-    for (const rule of [ruleFor('aws.s3'), ruleFor('aws.states')]) {
+    for (const rule of [ruleFor('aws.s3'), ruleFor('aws.states'), ruleFor('aws.glue')]) {
       const dlq = refId(rule.Properties.Targets[0].DeadLetterConfig.Arn);
       const grant = policies.find((s: Json) => refId(s.Resource) === dlq);
       expect(grant, `queue policy for ${dlq}`).toBeDefined();
@@ -502,6 +581,94 @@ describe('ledger table', () => {
   });
 });
 
+describe('control table', () => {
+  it('matches CONTROL_TABLE_SCHEMA, with point-in-time recovery, and is kept on stack deletion', () => {
+    const id = refId(env('schema-drift').CONTROL_TABLE);
+    const table = template.Resources[id]!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    const p = table.Properties;
+    expect(p.TableName).toBe(`lakeplane-${STAGE}-control`);
+    expect(p.AttributeDefinitions).toEqual(CONTROL_TABLE_SCHEMA.AttributeDefinitions);
+    expect(p.KeySchema).toEqual(CONTROL_TABLE_SCHEMA.KeySchema);
+    expect(p.GlobalSecondaryIndexes).toEqual(CONTROL_TABLE_SCHEMA.GlobalSecondaryIndexes);
+    expect(p.LocalSecondaryIndexes).toEqual(CONTROL_TABLE_SCHEMA.LocalSecondaryIndexes);
+    expect(p.BillingMode).toBe(CONTROL_TABLE_SCHEMA.BillingMode);
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    for (const name of FUNCTIONS) expect(env(name).CONTROL_TABLE, name).toEqual({ Ref: id });
+  });
+});
+
+describe('Bronze catalog', () => {
+  it('is one Glue database named by the stage parameter bronzeDatabase', () => {
+    const [, db] = bronzeDatabase();
+    expect(db.Properties.DatabaseInput.Name).toBe(BRONZE_DATABASE);
+    expect(db.Properties.CatalogId).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
+  it('has one crawler per dataset contract, over its Bronze prefix, into the Bronze database', () => {
+    expect(CONTRACTS.map((c) => c.name)).toContain('orders');
+    const [dbId] = bronzeDatabase();
+    const bronze = refId(env('schema-drift').BRONZE_BUCKET);
+    const byPath = new Map(
+      crawlers().map(([id, c]) => {
+        const targets = c.Properties.Targets;
+        expect(Object.keys(targets), id).toEqual(['S3Targets']);
+        expect(targets.S3Targets, id).toHaveLength(1);
+        return [targets.S3Targets[0].Path['Fn::Sub'], c] as const;
+      }),
+    );
+    expect(byPath.size).toBe(CONTRACTS.length);
+    for (const contract of CONTRACTS) {
+      const crawler = byPath.get(`s3://\${${bronze}}/${contract.bronze.prefix}`);
+      expect(crawler, `crawler of ${contract.name} (s3://<bronze>/${contract.bronze.prefix})`).toBeDefined();
+      const p = crawler!.Properties;
+      expect(p.Name).toBe(`lakeplane-${STAGE}-bronze-${contract.name}`);
+      expect(p.DatabaseName).toEqual({ Ref: dbId });
+      // The table is named after the include path's last folder: the dataset, with no prefix,
+      // which is how schema-drift maps a table to its contract (no BRONZE_TABLE_PREFIX).
+      expect(p.TablePrefix).toBeUndefined();
+      expect(contract.bronze.prefix.split('/').filter(Boolean).pop()).toBe(contract.name);
+    }
+  });
+
+  it('crawlers update the table in place, log deletions, recrawl everything, on the stage schedule', () => {
+    expect(crawlers().length).toBeGreaterThan(0);
+    for (const [id, c] of crawlers()) {
+      const p = c.Properties;
+      expect(p.SchemaChangePolicy, id).toEqual({
+        UpdateBehavior: 'UPDATE_IN_DATABASE',
+        DeleteBehavior: 'LOG',
+      });
+      expect(p.RecrawlPolicy, id).toEqual({ RecrawlBehavior: 'CRAWL_EVERYTHING' });
+      expect(p.Schedule, id).toEqual({ ScheduleExpression: BRONZE_CRAWLER_SCHEDULE });
+      const configuration = JSON.parse(p.Configuration);
+      // One table per include path even when files differ in columns.
+      expect(configuration.Grouping?.TableGroupingPolicy, id).toBe('CombineCompatibleSchemas');
+      // Not "add new columns only": it would keep old column types and never drop a column,
+      // hiding from schema-drift the breaking changes it is there to catch.
+      expect(configuration.CrawlerOutput?.Tables?.AddOrUpdateBehavior, id).toBeUndefined();
+    }
+  });
+
+  it('outputs the control table, the Bronze database and the crawler names', () => {
+    const outputs = Object.fromEntries(Object.entries(template.Outputs).map(([k, v]) => [k, v.Value]));
+    expect(outputs.ControlTableName).toEqual(env('schema-drift').CONTROL_TABLE);
+    expect(outputs.BronzeDatabaseName).toEqual({ Ref: bronzeDatabase()[0] });
+    const ids = crawlers().map(([id]) => id);
+    for (const id of ids) expect(outputs[`${id}Name`], id).toEqual({ Ref: id });
+    const [delimiter, names] = outputs.BronzeCrawlerNames['Fn::Join'];
+    expect(delimiter).toBe(',');
+    expect(names.map(refId).sort()).toEqual(ids.sort());
+    expect(outputs).toMatchObject({
+      SchemaDriftFailedQueueUrl: { Ref: 'SchemaDriftFailedQueue' },
+      SchemaDriftUndeliveredQueueUrl: { Ref: 'SchemaDriftUndeliveredQueue' },
+    });
+  });
+});
+
 describe('buckets', () => {
   const zones = ['BRONZE_BUCKET', 'SILVER_BUCKET', 'GOLD_BUCKET', 'QUARANTINE_BUCKET', 'ARTIFACTS_BUCKET'];
 
@@ -688,6 +855,138 @@ describe('IAM', () => {
       expect(grants.get(action), action).toEqual(['*']);
   });
 
+  it('lets object-landed read the control table, and only read it', () => {
+    const control = refId(env('object-landed').CONTROL_TABLE);
+    const grants = grantsOf(template, roleOf('object-landed'));
+    expect(grants.get('dynamodb:GetItem')).toEqual(
+      expect.arrayContaining([getAtt(refId(env('object-landed').LEDGER_TABLE)), getAtt(control)]),
+    );
+    expect(grants.get('dynamodb:GetItem')).toHaveLength(2);
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])
+      expect(grants.get(action) ?? [], action).not.toContainEqual(getAtt(control));
+  });
+
+  it('grants schema-drift exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('schema-drift'))).toEqual(
+      new Set([
+        'glue:GetTableVersions',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
+        'ssm:GetParameter',
+        'kms:Decrypt',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('scopes schema-drift to the Bronze tables, the control table, the default bus and the webhook', () => {
+    const grants = grantsOf(template, roleOf('schema-drift'));
+    const e = env('schema-drift');
+    expect(grants.get('glue:GetTableVersions')).toEqual([
+      glueArn('catalog'),
+      glueArn(`database/${BRONZE_DATABASE}`),
+      glueArn(`table/${BRONZE_DATABASE}/*`),
+    ]);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+      expect(grants.get(action), action).toEqual([getAtt(refId(e.CONTROL_TABLE))]);
+    expect(e.EVENT_BUS_NAME).toBe('default');
+    expect(grants.get('events:PutEvents')).toEqual([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/default` },
+    ]);
+    // The same parameter, decrypted the same way, as dq-router.
+    const dqRouter = grantsOf(template, roleOf('dq-router'));
+    expect(e.SLACK_WEBHOOK_PARAMETER).toBe(env('dq-router').SLACK_WEBHOOK_PARAMETER);
+    expect(grants.get('ssm:GetParameter')).toEqual(dqRouter.get('ssm:GetParameter'));
+    expect(grants.get('kms:Decrypt')).toEqual(dqRouter.get('kms:Decrypt'));
+    expect(JSON.stringify(grants.get('kms:Decrypt'))).toContain('kms:ViaService');
+    const [, fn] = lambdaByHandler('schema-drift');
+    const [configId] = ofType('AWS::Lambda::EventInvokeConfig').find(
+      ([, r]) => refId(r.Properties.FunctionName) === lambdaByHandler('schema-drift')[0],
+    )!;
+    const failed = template.Resources[configId]!.Properties.DestinationConfig.OnFailure.Destination;
+    expect(grants.get('sqs:SendMessage')).toEqual([failed]);
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const [logGroup, ...more] = grants.get(action) ?? [];
+      expect(more, action).toEqual([]);
+      expect(template.Resources[refId(logGroup)]?.Properties.LogGroupName, action).toBe(
+        `/aws/lambda/${fn.Properties.FunctionName}`,
+      );
+    }
+    expect(fn.Properties.FunctionName).toBe(`lakeplane-${STAGE}-schema-drift`);
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+      expect(grants.get(action), action).toEqual(['*']);
+  });
+
+  it('gives the Bronze crawlers one role: read the dataset prefixes, write the dataset tables', () => {
+    const roles = new Set(crawlers().map(([, c]) => refId(c.Properties.Role)));
+    expect(roles.size).toBe(1);
+    const [role] = roles;
+    expect(crawlers()[0]![1].Properties.Role).toEqual(getAtt(role!));
+    expect(trustedService(role!)).toEqual(['glue.amazonaws.com']);
+    // Inline statements only, no AWSGlueServiceRole (checked for every role above).
+    expect(template.Resources[role!]?.Properties.ManagedPolicyArns).toBeUndefined();
+    const catalogActions = [
+      'glue:GetDatabase',
+      'glue:GetTable',
+      'glue:GetTables',
+      'glue:CreateTable',
+      'glue:UpdateTable',
+      'glue:GetPartition',
+      'glue:GetPartitions',
+      'glue:BatchGetPartition',
+      'glue:CreatePartition',
+      'glue:BatchCreatePartition',
+      'glue:UpdatePartition',
+      'glue:BatchUpdatePartition',
+    ];
+    expect(allowedActions(template, role!)).toEqual(
+      new Set([
+        's3:GetObject',
+        's3:ListBucket',
+        's3:GetBucketLocation',
+        ...catalogActions,
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]),
+    );
+    const grants = grantsOf(template, role!);
+    const bronze = refId(env('schema-drift').BRONZE_BUCKET);
+    const byName = sortBy(CONTRACTS, (c) => c.name);
+    expect(sortBy(grants.get('s3:GetObject') as { 'Fn::Sub': string }[], (r) => r['Fn::Sub'])).toEqual(
+      sortBy(
+        byName.map((c) => ({ 'Fn::Sub': `\${${bronze}.Arn}/${c.bronze.prefix}*` })),
+        (r) => r['Fn::Sub'],
+      ),
+    );
+    for (const action of ['s3:ListBucket', 's3:GetBucketLocation'])
+      expect(grants.get(action), action).toEqual([getAtt(bronze)]);
+    // No DeleteTable/BatchDeleteTable (DeleteBehavior LOG), and no table but the datasets'.
+    for (const action of catalogActions)
+      expect(grants.get(action), action).toEqual([
+        glueArn('catalog'),
+        glueArn(`database/${BRONZE_DATABASE}`),
+        ...byName.map((c) => glueArn(`table/${BRONZE_DATABASE}/${c.name}`)),
+      ]);
+    const logs = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws-glue/crawlers`;
+    expect(grants.get('logs:CreateLogGroup')).toEqual([{ 'Fn::Sub': logs }]);
+    const streams = sortBy(
+      crawlers().map(([, c]) => ({ 'Fn::Sub': `${logs}:log-stream:${c.Properties.Name}` })),
+      (r) => r['Fn::Sub'],
+    );
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
+      expect(
+        sortBy(grants.get(action) as { 'Fn::Sub': string }[], (r) => r['Fn::Sub']),
+        action,
+      ).toEqual(streams);
+  });
+
   it('lets load-events read only run results and the webhook parameter', () => {
     const role = template.Resources[roleOf('load-events')]!;
     const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
@@ -708,21 +1007,25 @@ describe('IAM', () => {
 });
 
 describe('function packages', () => {
-  it.each(['object-landed', 'stream-upsert', 'dq-router'])('%s carries every dataset contract', (name) => {
-    const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
-    expect(contracts).toContain('orders.yaml');
-    const names = [...zipOf(name).keys()];
-    for (const file of contracts) expect(names).toContain(`datasets/${file}`);
-    expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
-      readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
-    );
-  });
+  it.each(['object-landed', 'stream-upsert', 'dq-router', 'schema-drift'])(
+    '%s carries every dataset contract',
+    (name) => {
+      const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
+      expect(contracts).toContain('orders.yaml');
+      const names = [...zipOf(name).keys()];
+      for (const file of contracts) expect(names).toContain(`datasets/${file}`);
+      expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
+        readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
+      );
+    },
+  );
 
   it.each([
     ['object-landed', 'client-dynamodb'],
     ['load-events', 'client-dynamodb'],
     ['stream-upsert', 'client-s3'],
     ['dq-router', 'client-sfn'],
+    ['schema-drift', 'client-glue'],
   ])('%s is one ESM bundle with the AWS SDK left to the runtime (@aws-sdk/%s)', (name, client) => {
     const zip = zipOf(name);
     const entry = zip.get(`functions/${name}/index.mjs`);

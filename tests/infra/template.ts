@@ -9,6 +9,8 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties: Json;
   readonly DependsOn?: Json;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 export interface Template {
