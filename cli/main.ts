@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
@@ -14,6 +15,7 @@ import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { replayCandidates, replayLoad } from '../shared/usecases/replay.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
+import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
@@ -139,17 +141,39 @@ loads
 
 program
   .command('query')
-  .description('run SQL on the local warehouse (tables silver.<dataset>, gold.<name>)')
+  .description('run SQL on the local warehouse (tables silver.<dataset>, gold.<name>, lakeplane.commits)')
   .argument('<sql>')
   .option('--json', 'print rows as JSON')
-  .action(async (sql: string, raw: { json?: boolean }) => {
+  .option(
+    '--as-of <commit|time>',
+    'read silver.<dataset> as it was right after this commit, or at this time (needs --dataset)',
+  )
+  .option('--dataset <name>', 'with --as-of: the Silver table to read as of that point')
+  .action(async (sql: string, raw: { json?: boolean; asOf?: string; dataset?: string }) => {
+    if (raw.asOf && !raw.dataset)
+      throw new UsageError('--as-of needs --dataset: the Silver table to read as of that point');
     const home = workspaceAt(defaultHome(global().home));
     const wh = await Warehouse.open(home.warehouse, {
       readOnly: true,
       onWait: (m) => process.stderr.write(`${m}…\n`),
     });
     try {
-      const result = await wh.query(sql);
+      let result: { columns: readonly string[]; rows: readonly Record<string, unknown>[] };
+      try {
+        if (raw.asOf && raw.dataset) {
+          const r = await wh.queryAsOf(sql, { dataset: raw.dataset, asOf: raw.asOf });
+          process.stderr.write(
+            `silver.${raw.dataset} as of commit ${r.commit.commitId} (load ${r.commit.loadId}, ${r.commit.committedAt})\n`,
+          );
+          result = r;
+        } else {
+          result = await wh.query(sql);
+        }
+      } catch (e) {
+        if (e instanceof TimeTravelError || e instanceof SnapshotExpiredError)
+          throw new UsageError(e.message);
+        throw e;
+      }
       if (raw.json) out(JSON.stringify(result.rows, null, 2));
       else
         out(
@@ -161,6 +185,120 @@ program
     } finally {
       wh.close();
     }
+  });
+
+program
+  .command('commits')
+  .description('the Silver commit timeline of a dataset: loads, rollbacks, counts, what can still be reached')
+  .argument('<dataset>')
+  .option('--json', 'print JSON')
+  .action(async (dataset: string, raw: { json?: boolean }) => {
+    const home = workspaceAt(defaultHome(global().home));
+    const wh = await Warehouse.open(home.warehouse, {
+      readOnly: true,
+      onWait: (m) => process.stderr.write(`${m}…\n`),
+    });
+    try {
+      const entries = await wh.timeline(dataset);
+      if (raw.json) {
+        out(JSON.stringify(entries, null, 2));
+        return;
+      }
+      if (entries.length === 0) {
+        out(`no commits for ${dataset}`);
+        return;
+      }
+      out(
+        table(
+          ['commit', 'load', 'committed', 'ins', 'upd', 'del', 'rows', 'live', 'reachable'],
+          entries.map((e) => [
+            e.commitId,
+            e.rollbackTo ? `rollback to ${e.rollbackTo}` : e.loadId,
+            e.committedAt,
+            e.inserted,
+            e.updated,
+            e.deleted,
+            e.rowsAfter,
+            e.live ? 'yes' : 'no',
+            e.reachable ? 'yes' : 'no',
+          ]),
+        ),
+      );
+    } finally {
+      wh.close();
+    }
+  });
+
+const rollbackOptions = z
+  .object({
+    to: z.string().min(1).optional(),
+    before: z.string().min(1).optional(),
+    replayAfter: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .refine((o) => (o.to === undefined) !== (o.before === undefined), {
+    message: 'give exactly one of --to <commit> and --before <load-id>',
+    path: ['to'],
+  });
+
+program
+  .command('rollback')
+  .description(
+    'return a Silver table to right after a commit, or to right before a bad load; Gold is rebuilt',
+  )
+  .argument('<dataset>')
+  .option('--to <commit>', 'the commit to return to (see `lakeplane commits <dataset>`; `start` = empty)')
+  .option('--before <load-id>', "return to right before this load's commit")
+  .option(
+    '--replay-after',
+    'then re-apply the loads after the restore point (except the bad one), in their original order',
+  )
+  .option('--dry-run', 'say what would change; change nothing')
+  .action(async (dataset: string, raw: unknown) => {
+    const o = parseOptions(rollbackOptions, raw);
+    const outcome = await withRuntime(global(), async (rt) => {
+      await rt.idle();
+      try {
+        return await rollbackDataset(
+          dataset,
+          o.to ? { toCommit: o.to } : { beforeLoad: o.before! },
+          {
+            engine: rt.warehouse,
+            ledger: rt.ledger,
+            contracts: rt.contracts,
+            replayUndone: (l, r) =>
+              replayUndoneLoad(l, r, {
+                contracts: rt.contracts,
+                ledger: rt.ledger,
+                orchestrator: rt.stepFunctions,
+                layout: LOCAL_LAYOUT,
+              }),
+          },
+          { dryRun: o.dryRun ?? false, replayAfter: o.replayAfter ?? false, afterEach: () => rt.idle() },
+        );
+      } catch (e) {
+        if (
+          e instanceof TimeTravelError ||
+          e instanceof SnapshotExpiredError ||
+          e instanceof RollbackRefusedError
+        )
+          throw new UsageError(e.message);
+        throw e;
+      }
+    });
+    const r = outcome.report;
+    out(
+      `${r.dryRun ? 'would roll back' : 'rolled back'} silver.${dataset} to ${r.toCommit === 'start' ? 'before its first commit' : `commit ${r.toCommit}`}: ${r.rowsBefore} → ${r.rowsAfter} rows (${r.restored} restored, ${r.reverted} reverted, ${r.removed} removed)${r.commitId ? `; rollback commit ${r.commitId}` : ''}`,
+    );
+    if (r.undoneLoads.length > 0)
+      out(`undone loads, in commit order: ${r.undoneLoads.map((u) => u.loadId).join(', ')}`);
+    for (const step of outcome.replays) {
+      out(
+        `  ${step.loadId}: ${step.outcome}${'reason' in step ? ` (${step.reason})` : ''}${'status' in step && step.status ? ` → ${step.status}` : ''}`,
+      );
+    }
+    if (outcome.replays.some((s) => s.outcome === 'refused' || s.outcome === 'not-started'))
+      process.exitCode = 1;
   });
 
 const replayOptions = z.object({

@@ -1,7 +1,40 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
+import type { RollbackReport, RollbackTarget, UndoneCommit } from '../../shared/usecases/rollback.js';
 import { validateTable } from './quality.js';
+import {
+  applyDeltaSql,
+  baseTableRefs,
+  captureRollbackUndoSql,
+  captureUpsertUndoSql,
+  DEFAULT_RETAIN_COMMITS,
+  deltaCountsSql,
+  fullCountsSql,
+  indexOfCommit,
+  isRollback,
+  listLiteral,
+  liveCommitIds,
+  liveSets,
+  priorImagesSql,
+  type RestorePlan,
+  ROLLBACK_LOAD_PREFIX,
+  reachableFrom,
+  relationSql,
+  restorePlan,
+  rollbackTargetOf,
+  SNAPSHOTS_DDL,
+  type SnapshotEntry,
+  type SnapshotRow,
+  START,
+  substituteTable,
+  TimeTravelError,
+  targetIndex,
+  type UndoCapture,
+  type UndoKind,
+  undoTable,
+  undoTableName,
+} from './snapshots.js';
 import {
   batchSql,
   type Compression,
@@ -43,6 +76,11 @@ export interface OpenOptions {
   readonly waitMs?: number;
   /** Called once when the file is busy and we start waiting. */
   readonly onWait?: (message: string) => void;
+  /**
+   * How many of a dataset's latest commits keep a snapshot for time travel and rollback
+   * (default 20; 1 keeps none but the current state). See snapshots.ts for the storage cost.
+   */
+  readonly retainCommits?: number;
 }
 
 /** One row of the Silver commit timeline. */
@@ -63,7 +101,28 @@ export interface QueryResult {
   readonly rows: readonly Record<string, unknown>[];
 }
 
-/** Test hook: runs inside the upsert transaction just before COMMIT. */
+/** A point of a dataset's timeline: a commit id, or a time (the last commit at or before it). */
+export type AsOf = string | Date;
+
+/** A query's result as of a point of the timeline, with the commit that point resolved to. */
+export interface AsOfQueryResult extends QueryResult {
+  readonly commit: CommitRow;
+}
+
+/** A commit of the timeline with what time travel and rollback can do with it. */
+export interface TimelineEntry extends CommitRow {
+  /** For a rollback commit: the commit it returned to (`start`: before the first commit). */
+  readonly rollbackTo?: string;
+  /** Its changes are still in Silver (no later rollback took them back). */
+  readonly live: boolean;
+  /** The state right after it can still be queried and rolled back to (within the retention). */
+  readonly reachable: boolean;
+  /** How the commit is undone, and the rows its undo image holds. */
+  readonly undo: UndoKind | 'none';
+  readonly undoRows: number;
+}
+
+/** Test hook: runs inside an upsert (or rollback) transaction just before COMMIT. */
 export type BeforeCommitHook = (dataset: string, loadId: string) => Promise<void> | void;
 
 const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
@@ -75,6 +134,7 @@ const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
  */
 export class Warehouse {
   private beforeCommit: BeforeCommitHook | undefined;
+  private retainCommits = DEFAULT_RETAIN_COMMITS;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -83,6 +143,7 @@ export class Warehouse {
   ) {}
 
   static async open(file: string, options: OpenOptions = {}): Promise<Warehouse> {
+    const retainCommits = retainCommitsOf(options);
     const deadline = Date.now() + (options.waitMs ?? 30_000);
     let warned = false;
     for (;;) {
@@ -95,6 +156,7 @@ export class Warehouse {
         // Timestamps are typed in UTC; TIMESTAMPTZ parsing of offsets needs the (built-in) icu.
         await conn.run(`LOAD icu; SET TimeZone = 'UTC'; SET preserve_insertion_order = true`);
         const wh = new Warehouse(instance, conn, options.readOnly ?? false);
+        wh.retainCommits = retainCommits;
         if (!wh.readOnly) await wh.init();
         return wh;
       } catch (e) {
@@ -123,6 +185,7 @@ export class Warehouse {
         commit_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, load_id VARCHAR NOT NULL, attempt INTEGER NOT NULL,
         committed_at TIMESTAMP NOT NULL, inserted BIGINT NOT NULL, updated BIGINT NOT NULL, deleted BIGINT NOT NULL,
         rows_after BIGINT NOT NULL, UNIQUE (dataset, load_id, attempt));`);
+    await this.conn.run(SNAPSHOTS_DDL);
   }
 
   /** Test hook to fail an upsert between MERGE and COMMIT. */
@@ -267,13 +330,19 @@ export class Warehouse {
       const names = columns.map((c) => c.name);
       const empty = (await this.rows(`SELECT 1 FROM ${target} LIMIT 1`)).length === 0;
       const counts = await this.one(mergeCountsSql(contract, staged, names));
+      const undo = await this.captureUndo(contract, staged, names, load);
       // Into an empty table a MERGE is an INSERT of the non-deletes; DuckDB inserts faster.
       await this.conn.run(empty ? insertSql(contract, staged, names) : mergeSql(contract, staged, names));
-      await this.recordCommit(contract, load, {
-        inserted: Number(counts.inserted),
-        updated: Number(counts.updated),
-        deleted: Number(counts.deleted),
-      });
+      await this.recordCommit(
+        contract,
+        load,
+        {
+          inserted: Number(counts.inserted),
+          updated: Number(counts.updated),
+          deleted: Number(counts.deleted),
+        },
+        undo,
+      );
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK');
@@ -341,21 +410,76 @@ export class Warehouse {
       await this.conn.run(`DELETE FROM ${silverTable(contract.name)} s WHERE ${deleteCondition(contract)}`);
     }
     const inserted = Number((await this.one(`SELECT count(*) AS n FROM ${silverTable(contract.name)}`)).n);
-    await this.recordCommit(contract, load, { inserted, updated: 0, deleted: 0 });
+    await this.recordCommit(
+      contract,
+      load,
+      { inserted, updated: 0, deleted: 0 },
+      { kind: this.retainCommits > 1 ? 'create' : 'pruned' },
+    );
   }
 
-  /** Appends the commit row (inside the caller's transaction) and runs the test hook. */
+  /**
+   * Appends the commit row and its snapshot row (inside the caller's transaction), drops the undo
+   * images that fall out of the retention, and runs the test hook.
+   */
   private async recordCommit(
-    contract: DatasetContract,
+    contract: Pick<DatasetContract, 'name' | 'key'>,
     load: { loadId: string; attempt: number },
     counts: { inserted: number; updated: number; deleted: number },
-  ): Promise<void> {
+    undo: UndoCapture,
+  ): Promise<string> {
     const rowsAfter = Number((await this.one(`SELECT count(*) AS n FROM ${silverTable(contract.name)}`)).n);
     const commitId = await this.nextCommitId();
     await this.conn.run(
       `INSERT INTO lakeplane.commits VALUES (${literal(commitId)}, ${literal(contract.name)}, ${literal(load.loadId)}, ${load.attempt}, now()::TIMESTAMP, ${counts.inserted}, ${counts.updated}, ${counts.deleted}, ${rowsAfter})`,
     );
+    await this.recordSnapshot(contract, commitId, undo);
     await this.beforeCommit?.(contract.name, load.loadId);
+    return commitId;
+  }
+
+  /**
+   * The undo image of an upsert (before its MERGE, in its transaction): the rows it will replace
+   * or delete, and the keys it will insert. Nothing when the retention keeps no snapshots.
+   */
+  private async captureUndo(
+    contract: DatasetContract,
+    staged: string,
+    columns: readonly string[],
+    load: { loadId: string; attempt: number },
+  ): Promise<UndoCapture> {
+    if (this.retainCommits <= 1) return { kind: 'pruned' };
+    const table = undoTableName(contract.name, load.loadId, load.attempt);
+    await this.conn.run(captureUpsertUndoSql(contract, staged, columns, table));
+    const rows = Number((await this.one(`SELECT count(*) AS n FROM ${undoTable(table)}`)).n);
+    return { kind: 'delta', table, rows };
+  }
+
+  /** Writes a commit's snapshot row and applies the retention (inside the commit's transaction). */
+  private async recordSnapshot(
+    contract: Pick<DatasetContract, 'name' | 'key'>,
+    commitId: string,
+    undo: UndoCapture,
+  ): Promise<void> {
+    const columns = (await this.columnsOf(silverTable(contract.name))).map((c) => c.name);
+    const table = 'table' in undo ? literal(undo.table) : 'NULL';
+    const rows = 'rows' in undo ? undo.rows : 0;
+    await this.conn.run(
+      `INSERT INTO lakeplane.snapshots VALUES (${literal(commitId)}, ${literal(contract.name)}, ${literal(undo.kind)}, ${table}, ${rows}, ${listLiteral(columns)}, ${listLiteral(contract.key)})`,
+    );
+    // The states after the last N commits stay reachable: the undo images of the last N - 1.
+    const expired = await this.rows(
+      `SELECT commit_id, undo_table FROM lakeplane.snapshots WHERE dataset = ${literal(contract.name)} AND kind <> 'pruned'
+         AND commit_id NOT IN (SELECT commit_id FROM lakeplane.commits WHERE dataset = ${literal(contract.name)} ORDER BY commit_id DESC LIMIT ${this.retainCommits - 1})`,
+    );
+    for (const e of expired) {
+      if (typeof e.undo_table === 'string') {
+        await this.conn.run(`DROP TABLE IF EXISTS ${undoTable(e.undo_table)}`);
+      }
+      await this.conn.run(
+        `UPDATE lakeplane.snapshots SET kind = 'pruned', undo_table = NULL WHERE commit_id = ${literal(String(e.commit_id))}`,
+      );
+    }
   }
 
   private async tableExists(schema: string, table: string, temporary = false): Promise<boolean> {
@@ -391,6 +515,276 @@ export class Warehouse {
       `SELECT * FROM lakeplane.commits WHERE dataset = ${literal(dataset)} ORDER BY commit_id`,
     ).catch(() => []);
     return rows.map(toCommitRow);
+  }
+
+  /**
+   * The commit timeline of a dataset with its snapshots, oldest first: which commits are still
+   * live in Silver and which states time travel and rollback can reach.
+   */
+  async timeline(dataset: string): Promise<TimelineEntry[]> {
+    const entries = await this.snapshotTimeline(dataset);
+    const live = liveCommitIds(entries.map((e) => e.commit));
+    const oldest = reachableFrom(entries);
+    return entries.map(({ commit, snapshot }, i) => {
+      const rollbackTo = rollbackTargetOf(commit.loadId);
+      return {
+        ...commit,
+        ...(rollbackTo !== undefined ? { rollbackTo } : {}),
+        live: live.has(commit.commitId),
+        reachable: i >= oldest,
+        undo: snapshot?.kind ?? 'none',
+        undoRows: snapshot?.undoRows ?? 0,
+      };
+    });
+  }
+
+  /**
+   * Silver of a dataset as it was right after a commit, or after the last commit at or before a
+   * time, as a SQL relation (a parenthesised subquery) to use in place of `silver.<dataset>`.
+   * @throws SnapshotExpiredError when that state is older than the retained snapshots (the
+   * message names the oldest reachable one); TimeTravelError for an unknown commit or a time
+   * before the first commit.
+   */
+  async asOf(dataset: string, point: AsOf): Promise<string> {
+    return (await this.resolveAsOf(dataset, point)).relation;
+  }
+
+  /**
+   * Runs one SELECT in which `silver.<dataset>` means the table as of `asOf` (every other table
+   * as it is now). The references are found by DuckDB's parser and replaced by the as-of
+   * relation; only a SELECT is accepted, so the query cannot write. Works on a read-only warehouse.
+   */
+  async queryAsOf(
+    sql: string,
+    at: { readonly dataset: string; readonly asOf: AsOf },
+  ): Promise<AsOfQueryResult> {
+    const { relation, commit } = await this.resolveAsOf(at.dataset, at.asOf);
+    const parsed = JSON.parse(
+      String((await this.one(`SELECT json_serialize_sql(${literal(sql)}) AS j`)).j),
+    ) as { error?: boolean; error_message?: string; statements?: unknown[] };
+    if (parsed.error || !parsed.statements) {
+      throw new TimeTravelError(
+        `a query as of a commit must be a single SELECT: ${parsed.error_message ?? 'it could not be parsed'}`,
+      );
+    }
+    if (parsed.statements.length !== 1) {
+      throw new TimeTravelError(
+        `a query as of a commit must be a single SELECT, not ${parsed.statements.length} statements`,
+      );
+    }
+    const catalog = String((await this.one('SELECT current_database() AS db')).db);
+    const rewritten = substituteTable(sql, at.dataset, relation, baseTableRefs(parsed.statements), catalog);
+    return { ...(await this.query(rewritten)), commit };
+  }
+
+  /**
+   * Returns a dataset's Silver table to the state right after `toCommit`, or right before the
+   * load's commit (`beforeLoad`), and rebuilds its Gold tables, in one transaction. The rollback
+   * is itself a commit of the timeline (load id `rollback:<target commit>`, counts of rows
+   * restored/reverted/removed) with its own undo image, so it can be undone like any commit.
+   * Only the keys the undone commits touched are rewritten, unless columns added since must go
+   * again (then the table is rebuilt). A dry run reports the same figures and writes nothing.
+   * @returns what changed, and the commits undone in commit order (their loads can be replayed).
+   */
+  async rollback(
+    contract: DatasetContract,
+    target: RollbackTarget,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<RollbackReport> {
+    const dataset = contract.name;
+    const entries = await this.snapshotTimeline(dataset);
+    if (entries.length === 0) {
+      throw new TimeTravelError(`dataset ${dataset} has no commits yet: there is nothing to roll back`);
+    }
+    const index = targetIndex(dataset, entries, target);
+    const silver = silverTable(dataset);
+    const current = (await this.columnsOf(silver)).map((c) => c.name);
+    const plan = restorePlan(dataset, entries, index, current, contract.key, this.retainCommits);
+    // Undone: the changes in Silver now that were not in it right after the target.
+    const sets = liveSets(entries.map((e) => e.commit));
+    const live = sets.at(-1) ?? new Set<string>();
+    const kept = index < 0 ? new Set<string>() : sets[index]!;
+    const commitsWhere = (test: (id: string) => boolean): UndoneCommit[] =>
+      entries
+        .filter((e) => test(e.commit.commitId))
+        .map(({ commit: c }) => ({
+          commitId: c.commitId,
+          loadId: c.loadId,
+          attempt: c.attempt,
+          committedAt: c.committedAt,
+          rollback: isRollback(c.loadId),
+        }));
+    const undone = commitsWhere((id) => live.has(id) && !kept.has(id));
+    const revived = commitsWhere((id) => kept.has(id) && !live.has(id));
+    const columnsDropped = current.filter((c) => !plan.columns.includes(c));
+    const columnsRestored = plan.columns.filter((c) => !current.includes(c));
+    const full = plan.base.kind !== 'silver' || columnsDropped.length > 0 || columnsRestored.length > 0;
+    const toCommit = index < 0 ? START : entries[index]!.commit.commitId;
+    const rowsBefore = Number((await this.one(`SELECT count(*) AS n FROM ${silver}`)).n);
+    const report = (counts: Record<string, unknown>, rest: Partial<RollbackReport>): RollbackReport => ({
+      dataset,
+      dryRun: options.dryRun ?? false,
+      toCommit,
+      rowsBefore,
+      rowsAfter: rowsBefore + Number(counts.inserted) - Number(counts.deleted),
+      restored: Number(counts.inserted),
+      reverted: Number(counts.updated),
+      removed: Number(counts.deleted),
+      columnsDropped,
+      columnsRestored,
+      undone,
+      undoneLoads: undone.filter((u) => !u.rollback),
+      revived,
+      gold: [],
+      ...rest,
+    });
+    if (options.dryRun) {
+      const counts = full
+        ? await this.one(fullCountsSql(plan, relationSql(plan), silver, current))
+        : await this.one(deltaCountsSql(plan, `(${priorImagesSql(plan)})`, silver));
+      return report(counts, {});
+    }
+
+    const loadId = `${ROLLBACK_LOAD_PREFIX}${toCommit}`;
+    const attempt =
+      Number(
+        (
+          await this.one(
+            `SELECT count(*) AS n FROM lakeplane.commits WHERE dataset = ${literal(dataset)} AND load_id = ${literal(loadId)}`,
+          )
+        ).n,
+      ) + 1;
+    const table = undoTableName(dataset, loadId, attempt);
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const { counts, undo } = full
+        ? await this.replaceSilver(plan, table)
+        : await this.restoreTouchedKeys(plan, table);
+      const gold = await this.rebuildGold(contract);
+      const commitId = await this.recordCommit(
+        { name: dataset, key: plan.key },
+        { loadId, attempt },
+        {
+          inserted: Number(counts.inserted),
+          updated: Number(counts.updated),
+          deleted: Number(counts.deleted),
+        },
+        undo,
+      );
+      await this.conn.run('COMMIT');
+      return report(counts, { commitId, gold });
+    } catch (e) {
+      await this.conn.run('ROLLBACK');
+      throw e;
+    } finally {
+      await this.conn.run('DROP TABLE IF EXISTS temp.main.__lp_prior');
+    }
+  }
+
+  /** A delta rollback: the touched keys get their prior images back, in place. */
+  private async restoreTouchedKeys(
+    plan: RestorePlan,
+    table: string,
+  ): Promise<{ counts: Record<string, unknown>; undo: UndoCapture }> {
+    await this.conn.run(`CREATE OR REPLACE TEMP TABLE __lp_prior AS ${priorImagesSql(plan)}`);
+    const counts = await this.one(deltaCountsSql(plan, '__lp_prior', silverTable(plan.dataset)));
+    await this.conn.run(captureRollbackUndoSql(plan, '__lp_prior', table));
+    await this.conn.run(applyDeltaSql(plan, '__lp_prior'));
+    const rows = Number((await this.one(`SELECT count(*) AS n FROM ${undoTable(table)}`)).n);
+    return { counts, undo: { kind: 'delta', table, rows } };
+  }
+
+  /** A full rollback: the table as it is becomes the undo image, Silver is rebuilt from the plan. */
+  private async replaceSilver(
+    plan: RestorePlan,
+    table: string,
+  ): Promise<{ counts: Record<string, unknown>; undo: UndoCapture }> {
+    const silver = silverTable(plan.dataset);
+    await this.conn.run(`CREATE OR REPLACE TABLE ${undoTable(table)} AS SELECT * FROM ${silver}`);
+    const relation = relationSql(plan, { silver: undoTable(table) });
+    const current = (await this.columnsOf(silver)).map((c) => c.name);
+    const counts = await this.one(fullCountsSql(plan, relation, undoTable(table), current));
+    await this.conn.run(`CREATE OR REPLACE TABLE ${silver} AS SELECT * FROM ${relation}`);
+    const rows = Number((await this.one(`SELECT count(*) AS n FROM ${undoTable(table)}`)).n);
+    return { counts, undo: { kind: 'full', table, rows } };
+  }
+
+  /** Rebuilds the dataset's Gold tables inside the caller's transaction. */
+  private async rebuildGold(contract: DatasetContract): Promise<{ name: string; rows: number }[]> {
+    const tables: { name: string; rows: number }[] = [];
+    for (const g of contract.gold) {
+      await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${g.sql}`);
+      tables.push({
+        name: g.name,
+        rows: Number((await this.one(`SELECT count(*) AS n FROM gold.${ident(g.name)}`)).n),
+      });
+    }
+    return tables;
+  }
+
+  /** The commits of a dataset with their snapshot rows (none on a warehouse older than them). */
+  private async snapshotTimeline(dataset: string): Promise<SnapshotEntry<CommitRow>[]> {
+    const commits = await this.commits(dataset);
+    const rows = await this.rows(
+      `SELECT * FROM lakeplane.snapshots WHERE dataset = ${literal(dataset)}`,
+    ).catch(() => []);
+    const snapshots = new Map<string, SnapshotRow>(
+      rows.map((r) => [
+        String(r.commit_id),
+        {
+          commitId: String(r.commit_id),
+          kind: String(r.kind) as UndoKind,
+          ...(typeof r.undo_table === 'string' ? { undoTable: r.undo_table } : {}),
+          undoRows: Number(r.undo_rows),
+          columns: (r.columns as unknown[]).map(String),
+          key: (r.key_columns as unknown[]).map(String),
+        },
+      ]),
+    );
+    return commits.map((commit) => {
+      const snapshot = snapshots.get(commit.commitId);
+      return snapshot ? { commit, snapshot } : { commit };
+    });
+  }
+
+  private async resolveAsOf(dataset: string, point: AsOf): Promise<{ relation: string; commit: CommitRow }> {
+    const entries = await this.snapshotTimeline(dataset);
+    if (entries.length === 0) throw new TimeTravelError(`dataset ${dataset} has no commits yet`);
+    const index = await this.pointIndex(dataset, entries, point);
+    const current = (await this.columnsOf(silverTable(dataset))).map((c) => c.name);
+    const key = entries[entries.length - 1]!.snapshot?.key ?? [];
+    const plan = restorePlan(dataset, entries, index, current, key, this.retainCommits);
+    return { relation: relationSql(plan), commit: entries[index]!.commit };
+  }
+
+  /** The timeline position of a commit id, or of the last commit at or before a time. */
+  private async pointIndex(
+    dataset: string,
+    entries: readonly SnapshotEntry<CommitRow>[],
+    point: AsOf,
+  ): Promise<number> {
+    if (typeof point === 'string' && /^\d{17,}$/.test(point.trim())) {
+      return indexOfCommit(dataset, entries, point.trim());
+    }
+    const text = point instanceof Date ? point.toISOString() : point.trim();
+    let found: Record<string, unknown>;
+    try {
+      found = await this.one(
+        `SELECT max(commit_id) AS id, timezone('UTC', ${literal(text)}::TIMESTAMPTZ)::VARCHAR AS at FROM lakeplane.commits
+          WHERE dataset = ${literal(dataset)} AND committed_at <= timezone('UTC', ${literal(text)}::TIMESTAMPTZ)`,
+      );
+    } catch {
+      throw new TimeTravelError(
+        `"${text}" is neither a commit id (17 digits, yyyyMMddHHmmssSSS) nor a timestamp (e.g. 2026-11-20T10:00:00Z)`,
+      );
+    }
+    if (typeof found.id !== 'string') {
+      const first = entries[0]!.commit;
+      throw new TimeTravelError(
+        `no commit of ${dataset} at or before ${String(found.at)} UTC; its first commit is ${first.commitId}, committed ${first.committedAt} UTC`,
+      );
+    }
+    return indexOfCommit(dataset, entries, found.id);
   }
 
   /** Runs SQL and returns the rows as JSON-friendly values (BIGINT/DECIMAL as strings). */
@@ -437,6 +831,14 @@ export class Warehouse {
     if (!rows[0]) throw new Error(`query returned no row: ${sql.slice(0, 80)}`);
     return rows[0];
   }
+}
+
+function retainCommitsOf(options: OpenOptions): number {
+  const n = options.retainCommits ?? DEFAULT_RETAIN_COMMITS;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`retainCommits must be a whole number of at least 1, not ${n}`);
+  }
+  return n;
 }
 
 function toCommitRow(r: Record<string, unknown>): CommitRow {

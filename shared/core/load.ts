@@ -13,7 +13,8 @@ export interface SourceObject {
  * The states of a load: REGISTERED → RUNNING → SUCCEEDED | FAILED | FAILED_QUALITY (the batch
  * failed a `fail` expectation: it is in quarantine, Silver untouched). HELD: the dataset was
  * paused when the object landed (it starts when the dataset is resumed). A replay moves a
- * failed load back to REGISTERED as a new attempt.
+ * failed load back to REGISTERED as a new attempt; so does the replay of a succeeded load whose
+ * commit a rollback undid.
  */
 export const LOAD_STATUSES = [
   'REGISTERED',
@@ -32,6 +33,9 @@ export const QUALITY_GATE_ERRORS: ReadonlySet<string> = new Set([
 
 /** Statuses a replay may start from. */
 export const REPLAYABLE_STATUSES: readonly LoadStatus[] = ['FAILED', 'FAILED_QUALITY'];
+
+/** Statuses a replay after a rollback may start from (the load's commit was undone). */
+export const ROLLBACK_REPLAYABLE_STATUSES: readonly LoadStatus[] = ['SUCCEEDED'];
 export type LoadStatus = (typeof LOAD_STATUSES)[number];
 
 /**
@@ -47,8 +51,9 @@ export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
     case 'FAILED_QUALITY':
       return ['REGISTERED', 'RUNNING'];
     case 'REGISTERED':
-      // HELD: the dataset was resumed; a failed load: an engineer replays it.
-      return ['HELD', ...REPLAYABLE_STATUSES];
+      // HELD: the dataset was resumed; a failed load: an engineer replays it; a succeeded load:
+      // its commit was rolled back and it is applied again.
+      return ['HELD', ...REPLAYABLE_STATUSES, ...ROLLBACK_REPLAYABLE_STATUSES];
     case 'HELD':
       return [];
   }

@@ -147,6 +147,61 @@ describe('lakeplane CLI', () => {
     expect(same.code).toBe(0);
   });
 
+  it('rolls back to before a bad load and replays the later ones: Silver equals a clean run', () => {
+    const dir = tempDir();
+    const a = ndjson(dir, 'a.ndjson', [
+      order('ord-1', '2026-11-20T10:00:00Z'),
+      order('ord-2', '2026-11-20T10:00:00Z'),
+    ]);
+    // Bad but valid-looking: every total multiplied by 100.
+    const b = ndjson(dir, 'b.ndjson', [
+      order('ord-1', '2026-11-21T10:00:00Z', { order_total: 1050 }),
+      order('ord-3', '2026-11-21T10:00:00Z', { order_total: 999999 }),
+    ]);
+    const c = ndjson(dir, 'c.ndjson', [
+      order('ord-2', '2026-11-22T10:00:00Z', { status: 'paid' }),
+      order('ord-4', '2026-11-22T10:00:00Z'),
+    ]);
+    const all = 'SELECT order_id, status, order_total, updated_at FROM silver.orders ORDER BY order_id';
+    const home = tempDir();
+    for (const f of [a, b, c]) expect(lakeplane(home, 'load', 'orders', f).code).toBe(0);
+    const loads = JSON.parse(lakeplane(home, 'loads', '--json').stdout) as {
+      loadId: string;
+      source: { key: string };
+    }[];
+    const bad = loads.find((l) => l.source.key === 'orders/b.ndjson')!.loadId;
+    const firstCommit = (
+      JSON.parse(lakeplane(home, 'commits', 'orders', '--json').stdout) as { commitId: string }[]
+    )[0]!.commitId;
+
+    const dry = lakeplane(home, 'rollback', 'orders', '--before', bad, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^would roll back silver\.orders to commit/);
+    const rolled = lakeplane(home, 'rollback', 'orders', '--before', bad, '--replay-after');
+    expect(rolled.stderr).toBe('');
+    expect(rolled.code).toBe(0);
+    expect(rolled.stdout).toMatch(/rolled back silver\.orders/);
+
+    const clean = tempDir();
+    for (const f of [a, c]) expect(lakeplane(clean, 'load', 'orders', f).code).toBe(0);
+    expect(JSON.parse(lakeplane(home, 'query', '--json', all).stdout)).toEqual(
+      JSON.parse(lakeplane(clean, 'query', '--json', all).stdout),
+    );
+
+    const asOf = lakeplane(
+      home,
+      'query',
+      '--json',
+      '--dataset',
+      'orders',
+      '--as-of',
+      firstCommit,
+      'SELECT order_id FROM silver.orders ORDER BY 1',
+    );
+    expect(asOf.code).toBe(0);
+    expect(JSON.parse(asOf.stdout)).toEqual([{ order_id: 'ord-1' }, { order_id: 'ord-2' }]);
+  });
+
   it('answers events test-pattern like aws events test-event-pattern', () => {
     const dir = tempDir();
     const pattern = join(dir, 'pattern.json');

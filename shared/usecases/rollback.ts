@@ -1,0 +1,248 @@
+import type { ContractSet } from '../core/contract/parse.js';
+import type { DatasetContract } from '../core/contract/types.js';
+import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '../core/load.js';
+import { planLoad } from '../core/plan.js';
+import type { Ledger } from '../ports.js';
+import { executionName } from './object-landed.js';
+import type { ReplayDeps, ReplayOutcome } from './replay.js';
+
+/**
+ * Where a rollback returns a dataset's Silver table to: the state right after a commit, or the
+ * state right before a load's commit (= right after the commit preceding it).
+ */
+export type RollbackTarget = { readonly toCommit: string } | { readonly beforeLoad: string };
+
+/** A commit whose changes a rollback takes out of Silver (or, for `revived`, brings back). */
+export interface UndoneCommit {
+  readonly commitId: string;
+  readonly loadId: string;
+  readonly attempt: number;
+  readonly committedAt: string;
+  /** The commit was itself a rollback (it is undone, but there is no load to replay). */
+  readonly rollback: boolean;
+}
+
+/** What a rollback did, or on a dry run what it would do. */
+export interface RollbackReport {
+  readonly dataset: string;
+  readonly dryRun: boolean;
+  /** Silver returns to the state right after this commit (`start`: before the first commit, empty). */
+  readonly toCommit: string;
+  /** The rollback's own commit in the timeline (absent on a dry run). */
+  readonly commitId?: string;
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+  /** Rows that come back (an undone commit had deleted them). */
+  readonly restored: number;
+  /** Rows set back to their earlier values. */
+  readonly reverted: number;
+  /** Rows that go (an undone commit had inserted them). */
+  readonly removed: number;
+  /** Columns an undone commit had added, dropped again. */
+  readonly columnsDropped: readonly string[];
+  /** Columns an undone rollback had dropped, back again. */
+  readonly columnsRestored: readonly string[];
+  /** Commits whose changes are taken out, in commit order. */
+  readonly undone: readonly UndoneCommit[];
+  /** The loads among them, in commit order: what a replay re-applies. */
+  readonly undoneLoads: readonly UndoneCommit[];
+  /**
+   * Commits whose changes come back: a rollback to a point that an earlier rollback had undone
+   * (in commit order; empty in the usual case).
+   */
+  readonly revived: readonly UndoneCommit[];
+  /** Gold tables of the dataset rebuilt in the same transaction (none on a dry run). */
+  readonly gold: readonly { readonly name: string; readonly rows: number }[];
+}
+
+/** The engine side of a rollback (the local DuckDB warehouse; a Hudi restore on EMR). */
+export interface RollbackEngine {
+  rollback(
+    contract: DatasetContract,
+    target: RollbackTarget,
+    options?: { readonly dryRun?: boolean },
+  ): Promise<RollbackReport>;
+}
+
+export interface RollbackDeps {
+  readonly engine: RollbackEngine;
+  readonly ledger: Ledger;
+  readonly contracts: ContractSet;
+  /**
+   * Starts a new attempt of a load whose commit was undone (same Bronze object version); see
+   * {@link replayUndoneLoad} for the implementation over the ledger and the orchestrator.
+   */
+  readonly replayUndone: (load: LoadRecord, report: RollbackReport) => Promise<ReplayOutcome>;
+}
+
+export interface RollbackOptions {
+  readonly dryRun?: boolean;
+  /** Re-apply the undone loads afterwards (except the bad one), in their original commit order. */
+  readonly replayAfter?: boolean;
+  /** Further loads not to replay (the load of a `beforeLoad` target is never replayed). */
+  readonly skip?: readonly string[];
+  /**
+   * Called after each replay is started, in commit order; the local runtime waits there for the
+   * load to finish, so the loads commit again in their original order. When given, a replayed
+   * load that did not succeed stops the replays that follow it.
+   */
+  readonly afterEach?: (load: LoadRecord) => Promise<void>;
+}
+
+/** One undone load and what became of it. */
+export type ReplayStep =
+  | {
+      readonly loadId: string;
+      readonly outcome: 'started';
+      readonly attempt: number;
+      readonly status?: LoadStatus;
+    }
+  | { readonly loadId: string; readonly outcome: 'skipped'; readonly reason: string }
+  | { readonly loadId: string; readonly outcome: 'refused'; readonly reason: string }
+  | { readonly loadId: string; readonly outcome: 'not-started'; readonly reason: string };
+
+export interface RollbackOutcome {
+  readonly report: RollbackReport;
+  /** Each undone load in commit order; on a dry run, what would be replayed or skipped. */
+  readonly replays: readonly ReplayStep[];
+}
+
+/** A rollback cannot start (loads of the dataset in flight, a load of another dataset). */
+export class RollbackRefusedError extends Error {
+  override readonly name = 'RollbackRefusedError';
+}
+
+const IN_FLIGHT: readonly LoadStatus[] = ['REGISTERED', 'RUNNING'];
+
+/**
+ * Rolls a dataset's Silver table back (and rebuilds its Gold) in one engine transaction, then
+ * optionally replays the loads whose commits were undone, except the bad one, oldest first.
+ * Refuses while a load of the dataset is registered or running: its commit could land on
+ * either side of the rollback.
+ */
+export async function rollbackDataset(
+  dataset: string,
+  target: RollbackTarget,
+  deps: RollbackDeps,
+  options: RollbackOptions = {},
+): Promise<RollbackOutcome> {
+  const contract = deps.contracts.datasets.get(dataset);
+  if (!contract) {
+    throw new RollbackRefusedError(
+      `no dataset named "${dataset}"; known datasets: ${[...deps.contracts.datasets.keys()].join(', ')}`,
+    );
+  }
+  const bad = 'beforeLoad' in target ? target.beforeLoad : undefined;
+  if (bad) {
+    const load = await deps.ledger.get(bad);
+    if (load && load.dataset !== dataset) {
+      throw new RollbackRefusedError(`load ${bad} belongs to dataset ${load.dataset}, not ${dataset}`);
+    }
+  }
+  if (!options.dryRun) {
+    const busy: LoadRecord[] = [];
+    for (const status of IN_FLIGHT) busy.push(...(await deps.ledger.list({ dataset, status, limit: 10 })));
+    if (busy.length > 0) {
+      throw new RollbackRefusedError(
+        `${dataset} has loads in flight (${busy.map((l) => `${l.loadId} ${l.status}`).join(', ')}); wait for them to finish, or pause the dataset, and roll back then`,
+      );
+    }
+  }
+  const report = await deps.engine.rollback(contract, target, { dryRun: options.dryRun ?? false });
+  if (!options.replayAfter) return { report, replays: [] };
+
+  const skip = new Set([...(bad ? [bad] : []), ...(options.skip ?? [])]);
+  const replays: ReplayStep[] = [];
+  let stopped: string | undefined;
+  for (const undone of report.undoneLoads) {
+    const loadId = undone.loadId;
+    if (skip.has(loadId)) {
+      replays.push({
+        loadId,
+        outcome: 'skipped',
+        reason: loadId === bad ? 'the load rolled back' : 'asked not to replay it',
+      });
+      continue;
+    }
+    if (replays.some((r) => r.loadId === loadId)) continue;
+    if (stopped) {
+      replays.push({ loadId, outcome: 'not-started', reason: stopped });
+      continue;
+    }
+    if (options.dryRun) {
+      replays.push({ loadId, outcome: 'not-started', reason: 'dry run: would be replayed' });
+      continue;
+    }
+    const load = await deps.ledger.get(loadId);
+    const outcome: ReplayOutcome = load
+      ? await deps.replayUndone(load, report)
+      : { outcome: 'refused', reason: `load ${loadId} is not in the ledger` };
+    if (outcome.outcome === 'refused') {
+      replays.push({ loadId, outcome: 'refused', reason: outcome.reason });
+      stopped = `not replayed: the replay of ${loadId} before it was refused, and loads re-apply in order`;
+      continue;
+    }
+    let status: LoadStatus | undefined;
+    if (options.afterEach) {
+      await options.afterEach(outcome.load);
+      status = (await deps.ledger.get(loadId))?.status;
+      if (status === 'FAILED' || status === 'FAILED_QUALITY') {
+        stopped = `not replayed: the replay of ${loadId} before it ended ${status}, and loads re-apply in order`;
+      }
+    }
+    replays.push({
+      loadId,
+      outcome: 'started',
+      attempt: outcome.load.attempts,
+      ...(status ? { status } : {}),
+    });
+  }
+  return { report, replays };
+}
+
+/**
+ * Replays a load whose commit a rollback undid: the same Bronze object version as a new attempt
+ * with its own execution (`<load id>-a<attempt>`), as `replayLoad` does for a failed load.
+ * The move SUCCEEDED → REGISTERED is a conditional write, so a load is replayed once.
+ */
+export async function replayUndoneLoad(
+  load: LoadRecord,
+  report: Pick<RollbackReport, 'commitId' | 'toCommit'>,
+  deps: ReplayDeps,
+): Promise<ReplayOutcome> {
+  const from = ROLLBACK_REPLAYABLE_STATUSES;
+  const contract = deps.contracts.datasets.get(load.dataset);
+  if (!contract) {
+    return {
+      outcome: 'refused',
+      reason: `dataset ${load.dataset} of load ${load.loadId} has no contract any more`,
+    };
+  }
+  const attempt = load.attempts + 1;
+  const name = executionName(load.loadId, attempt);
+  const moved = await deps.ledger.transition(
+    load.loadId,
+    'REGISTERED',
+    from,
+    {
+      attempts: attempt,
+      executionName: name,
+      cause: null,
+      counts: null,
+      commitId: null,
+      finishedAt: null,
+      durationMs: null,
+    },
+    `replay after the rollback${report.commitId ? ` (commit ${report.commitId})` : ''} to ${report.toCommit}, attempt ${attempt}`,
+  );
+  if (!moved) {
+    const now = await deps.ledger.get(load.loadId);
+    return {
+      outcome: 'refused',
+      reason: `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not SUCCEEDED`,
+    };
+  }
+  const input = planLoad(contract, { loadId: load.loadId, source: load.source, attempt }, deps.layout);
+  const started = await deps.orchestrator.startExecution(name, input);
+  return { outcome: 'started', load: moved, executionArn: started.executionArn };
+}
