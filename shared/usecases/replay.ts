@@ -1,7 +1,7 @@
 import type { ContractSet } from '../core/contract/parse.js';
 import { type LoadRecord, REPLAYABLE_STATUSES } from '../core/load.js';
 import { type LakeLayout, planLoad } from '../core/plan.js';
-import type { Ledger, Orchestrator } from '../ports.js';
+import type { Ledger, LoadUpdate, Orchestrator } from '../ports.js';
 import { executionName } from './object-landed.js';
 
 export interface ReplayDeps {
@@ -72,16 +72,7 @@ export async function replayLoad(
     loadId,
     'REGISTERED',
     REPLAYABLE_STATUSES,
-    {
-      attempts: attempt,
-      executionName: name,
-      // What the failed attempt left behind is in its history and its run artefacts.
-      cause: null,
-      counts: null,
-      commitId: null,
-      finishedAt: null,
-      durationMs: null,
-    },
+    newAttempt(attempt, name),
     `replay, attempt ${attempt}`,
   );
   if (!moved) return { outcome: 'refused', reason: `load ${loadId} is being replayed already` };
@@ -116,4 +107,21 @@ export async function replayCandidates(
   return loads.sort((a, b) =>
     a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0,
   );
+}
+
+/**
+ * The ledger fields of a new attempt of a load: its number and execution name; what the previous
+ * attempt left behind (cause, counts, commit, timing) is cleared — it stays in the history and in
+ * that attempt's run artefacts.
+ */
+export function newAttempt(attempt: number, executionName: string): LoadUpdate {
+  return {
+    attempts: attempt,
+    executionName,
+    cause: null,
+    counts: null,
+    commitId: null,
+    finishedAt: null,
+    durationMs: null,
+  };
 }

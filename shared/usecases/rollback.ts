@@ -4,7 +4,7 @@ import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '
 import { planLoad } from '../core/plan.js';
 import type { Ledger } from '../ports.js';
 import { executionName } from './object-landed.js';
-import type { ReplayDeps, ReplayOutcome } from './replay.js';
+import { newAttempt, type ReplayDeps, type ReplayOutcome } from './replay.js';
 
 /**
  * Where a rollback returns a dataset's Silver table to: the state right after a commit, or the
@@ -224,15 +224,7 @@ export async function replayUndoneLoad(
     load.loadId,
     'REGISTERED',
     from,
-    {
-      attempts: attempt,
-      executionName: name,
-      cause: null,
-      counts: null,
-      commitId: null,
-      finishedAt: null,
-      durationMs: null,
-    },
+    newAttempt(attempt, name),
     `replay after the rollback${report.commitId ? ` (commit ${report.commitId})` : ''} to ${report.toCommit}, attempt ${attempt}`,
   );
   if (!moved) {
