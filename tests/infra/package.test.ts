@@ -7,9 +7,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
 import { schemaDriftEnvironment } from '../../functions/schema-drift/aws.js';
+import { awsDeps as slackActionsDeps, slackActionsEnvironment } from '../../functions/slack-actions/aws.js';
 import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
 import { CONTROL_TABLE_SCHEMA } from '../../shared/aws/dynamo-control.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
@@ -35,7 +36,14 @@ import { readZip, type ZipEntry } from './zip.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const STAGE = 'prod';
 const OSLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
-const FUNCTIONS = ['object-landed', 'load-events', 'stream-upsert', 'dq-router', 'schema-drift'];
+const FUNCTIONS = [
+  'object-landed',
+  'load-events',
+  'stream-upsert',
+  'dq-router',
+  'schema-drift',
+  'slack-actions',
+];
 /** The functions EventBridge rules invoke asynchronously. */
 const EVENTBRIDGE_FUNCTIONS = ['object-landed', 'load-events', 'schema-drift'];
 /** params.prod.streamRetentionHours in serverless.yml. */
@@ -1007,7 +1015,7 @@ describe('IAM', () => {
 });
 
 describe('function packages', () => {
-  it.each(['object-landed', 'stream-upsert', 'dq-router', 'schema-drift'])(
+  it.each(['object-landed', 'stream-upsert', 'dq-router', 'schema-drift', 'slack-actions'])(
     '%s carries every dataset contract',
     (name) => {
       const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
@@ -1026,6 +1034,7 @@ describe('function packages', () => {
     ['stream-upsert', 'client-s3'],
     ['dq-router', 'client-sfn'],
     ['schema-drift', 'client-glue'],
+    ['slack-actions', 'client-sfn'],
   ])('%s is one ESM bundle with the AWS SDK left to the runtime (@aws-sdk/%s)', (name, client) => {
     const zip = zipOf(name);
     const entry = zip.get(`functions/${name}/index.mjs`);
@@ -1044,5 +1053,137 @@ describe('function packages', () => {
 
   it('load-events carries no dataset contracts', () => {
     expect([...zipOf('load-events').keys()].filter((f) => f.startsWith('datasets/'))).toEqual([]);
+  });
+});
+
+describe('slack-actions', () => {
+  /** custom.slackSigningSecretName: a Secrets Manager secret created outside the stack. */
+  const SECRET_NAME = `lakeplane/${STAGE}/slack-signing-secret`;
+  const httpApi = (): [string, Resource] => {
+    const apis = ofType('AWS::ApiGatewayV2::Api');
+    expect(apis, 'HTTP APIs').toHaveLength(1);
+    expect(apis[0]![1].Properties.ProtocolType).toBe('HTTP');
+    return apis[0]!;
+  };
+
+  it('is invoked by the HTTP API route POST /slack/actions, payload format 2.0', () => {
+    const [apiId] = httpApi();
+    const [fnId] = lambdaByHandler('slack-actions');
+    const routes = ofType('AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => r.Properties.RouteKey)).toEqual(['POST /slack/actions']);
+    const [, route] = routes[0]!;
+    expect(route.Properties.ApiId).toEqual({ Ref: apiId });
+    expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    // Target: integrations/<integration id>.
+    const integrationId = refId(route.Properties.Target['Fn::Join'][1][1]);
+    const integration = template.Resources[integrationId]!;
+    expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
+    expect(integration.Properties).toMatchObject({
+      ApiId: { Ref: apiId },
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: getAtt(fnId),
+      PayloadFormatVersion: '2.0',
+    });
+    // API Gateway may invoke the function, from this API only.
+    const permissions = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]![1].Properties.FunctionName).toEqual(getAtt(fnId));
+    expect(JSON.stringify(permissions[0]![1].Properties.SourceArn)).toContain(`{"Ref":"${apiId}"},"/*"`);
+    // One auto-deployed $default stage: the route's URL is the API endpoint plus the path.
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(
+      stages.map(([, st]) => [st.Properties.ApiId, st.Properties.StageName, st.Properties.AutoDeploy]),
+    ).toEqual([[{ Ref: apiId }, '$default', true]]);
+  });
+
+  it('outputs the route URL (the Slack app Interactivity Request URL)', () => {
+    const [apiId] = httpApi();
+    expect(template.Outputs.SlackActionsUrl?.Value).toEqual({
+      'Fn::Sub': `https://\${${apiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/slack/actions`,
+    });
+  });
+
+  it('starts on its deployed environment and the contracts of its package', () => {
+    const e = env('slack-actions');
+    expect(e.POWERTOOLS_SERVICE_NAME).toBe('slack-actions');
+    expect(e.SLACK_SIGNING_SECRET_ID).toBe(SECRET_NAME);
+    // params.default.slackAllowedUserIds: empty, nobody (kept as "", not stripped).
+    expect(e.SLACK_ALLOWED_USER_IDS).toBe('');
+    expect(slackActionsEnvironment.safeParse(asDeployed(e)).error?.issues ?? []).toEqual([]);
+    // The ledger and state machine object-landed uses.
+    expect(e.LEDGER_TABLE).toEqual(env('object-landed').LEDGER_TABLE);
+    expect(e.STATE_MACHINE_ARN).toEqual(env('object-landed').STATE_MACHINE_ARN);
+    // functions/slack-actions/aws.ts decides what it needs (ConfigurationError otherwise); it
+    // reads process.env, and the contracts from ${LAMBDA_TASK_ROOT}/datasets: the zip's.
+    const taskRoot = join(dir, 'slack-actions-task-root');
+    mkdirSync(join(taskRoot, 'datasets'), { recursive: true });
+    for (const [name, entry] of zipOf('slack-actions'))
+      if (name.startsWith('datasets/')) writeFileSync(join(taskRoot, name), entry.read());
+    const deployed = { ...asDeployed(e), LAMBDA_TASK_ROOT: taskRoot };
+    for (const key of [
+      ...Object.keys(lambdaEnvironment.shape),
+      ...Object.keys(slackActionsEnvironment.shape),
+    ])
+      vi.stubEnv(key, undefined);
+    for (const [key, value] of Object.entries(deployed)) vi.stubEnv(key, value);
+    try {
+      const deps = slackActionsDeps();
+      expect(deps.allowedUserIds.size).toBe(0);
+      expect([...deps.contracts.datasets.keys()]).toContain('orders');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('grants exactly what it uses', () => {
+    expect(allowedActions(template, roleOf('slack-actions'))).toEqual(
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'states:StartExecution',
+        'secretsmanager:GetSecretValue',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+  });
+
+  it('scopes it to the ledger and its indexes, load-dataset, the signing secret and its log group', () => {
+    const grants = grantsOf(template, roleOf('slack-actions'));
+    const e = env('slack-actions');
+    const ledger = refId(e.LEDGER_TABLE);
+    expect(template.Resources[ledger]?.Type).toBe('AWS::DynamoDB::Table');
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'])
+      expect(grants.get(action), action).toEqual([
+        getAtt(ledger),
+        { 'Fn::Sub': `\${${ledger}.Arn}/index/*` },
+      ]);
+    expect(grants.get('states:StartExecution')).toEqual([e.STATE_MACHINE_ARN]);
+    // Secrets Manager appends "-" and 6 random characters to the name: "??????" matches exactly those.
+    expect(grants.get('secretsmanager:GetSecretValue')).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${e.SLACK_SIGNING_SECRET_ID}-??????`,
+      },
+    ]);
+    const [fnId, fn] = lambdaByHandler('slack-actions');
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const [logGroup, ...more] = grants.get(action) ?? [];
+      expect(more, action).toEqual([]);
+      expect(template.Resources[refId(logGroup)]?.Properties.LogGroupName, action).toBe(
+        `/aws/lambda/${fn.Properties.FunctionName}`,
+      );
+    }
+    expect(fn.Properties.FunctionName).toBe(`lakeplane-${STAGE}-slack-actions`);
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+      expect(grants.get(action), action).toEqual(['*']);
+    // Invoked synchronously by API Gateway: no async retries, no destination queue.
+    expect(
+      ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => refId(c.Properties.FunctionName) === fnId),
+    ).toEqual([]);
   });
 });
