@@ -125,6 +125,21 @@ class GoldArgs:
     phase: str = "gold"
 
 
+@dataclass(frozen=True)
+class RollbackArgs:
+    dataset: str
+    contract: str
+    load_id: str  # the rollback's id
+    attempt: int
+    result: str
+    silver_path: str
+    database: str
+    to_instant: Optional[str]
+    savepoint: Optional[str]
+    dry_run: bool = False
+    phase: str = "rollback"
+
+
 def _common(p: argparse.ArgumentParser, attempt_required: bool = False) -> None:
     p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
     p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
@@ -208,6 +223,43 @@ def validate_parser() -> argparse.ArgumentParser:
     return p
 
 
+def hudi_instant(value: str) -> str:
+    if not re.match(r"\d{14,17}\Z", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Hudi instant (14 to 17 digits, e.g. 20250102030405678)")
+    return value
+
+
+def rollback_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="rollback_table.py",
+        description="Return the Silver Hudi table of a dataset to an earlier instant (Hudi SQL procedures)",
+    )
+    _common(p, attempt_required=True)
+    p.add_argument("--silver-path", required=True, type=prefix_uri, help="base path of the Hudi table")
+    p.add_argument("--database", required=True, type=database, help="Glue database of the Silver zone")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to-instant", type=hudi_instant, help="commit instant to return to (state right after it)")
+    target.add_argument("--savepoint", type=hudi_instant, help="savepoint instant to restore")
+    p.add_argument("--dry-run", action="store_true", help="say what would be rolled back; change nothing")
+    return p
+
+
+def parse_rollback_table(argv: Sequence[str]) -> RollbackArgs:
+    ns = rollback_parser().parse_args(list(argv))
+    return RollbackArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        attempt=ns.attempt,
+        result=ns.result,
+        silver_path=ns.silver_path,
+        database=ns.database,
+        to_instant=ns.to_instant,
+        savepoint=ns.savepoint,
+        dry_run=ns.dry_run,
+    )
+
+
 def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, QuarantineArgs]:
     argv = list(argv)
     phase = _phase_of(argv)
@@ -283,9 +335,21 @@ def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
     )
 
 
-def job_argv(args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs]) -> List[str]:
+def job_argv(args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs]) -> List[str]:
     """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
     out: List[str] = []
+    if isinstance(args, RollbackArgs):
+        out = [
+            "--dataset", args.dataset,
+            "--contract", args.contract,
+            "--load-id", args.load_id,
+            "--attempt", str(args.attempt),
+            "--result", args.result,
+            "--silver-path", args.silver_path,
+            "--database", args.database,
+        ]
+        out += ["--to-instant", args.to_instant] if args.to_instant is not None else ["--savepoint", str(args.savepoint)]
+        return out + (["--dry-run"] if args.dry_run else [])
     if isinstance(args, QuarantineArgs):
         # The order of planLoad in shared/core/plan.ts.
         return [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Union
 
-from .cli import GoldArgs, QuarantineArgs, StageArgs, UpsertArgs, ValidateArgs, job_argv
+from .cli import GoldArgs, QuarantineArgs, RollbackArgs, StageArgs, UpsertArgs, ValidateArgs, job_argv
 
 ZIP_NAME = "lakeplane_jobs.zip"
 SCRIPTS = {
@@ -16,12 +16,13 @@ SCRIPTS = {
     "quarantine": "bronze_to_silver.py",
     "upsert": "bronze_to_silver.py",
     "gold": "silver_to_gold.py",
+    "rollback": "rollback_table.py",
 }
 
 
 def step_args(
     artifacts_bucket: str,
-    args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs],
+    args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs],
     spark_submit_options: Sequence[str] = (),
 ) -> List[str]:
     """``spark-submit --deploy-mode cluster --py-files <zip> [options] <script> <job args>``.

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict, Union
 
-from .cli import GoldArgs, QuarantineArgs, StageArgs, UpsertArgs, ValidateArgs
+from .cli import GoldArgs, QuarantineArgs, RollbackArgs, StageArgs, UpsertArgs, ValidateArgs
 from .contract import Contract, load_contract_json
 from .errors import ContractError, JobFailure
 from .hudi import HUDI_SPARK_CONF
 from .results import error_result, to_json
 
-Args = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs]
+Args = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs]
 
 
 def session_settings(args: Args) -> Dict[str, Any]:
@@ -58,6 +58,10 @@ def run_job(args: Args) -> int:
                 from .upsert_job import run_upsert
 
                 result = run_upsert(spark, args, contract)
+            elif isinstance(args, RollbackArgs):
+                from .rollback_job import run_rollback
+
+                result = run_rollback(spark, args, contract)
             else:
                 from .gold_job import run_gold
 
