@@ -13,6 +13,7 @@ import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
+import type { Ledger } from '../shared/ports.js';
 import { replayCandidates, replayLoad } from '../shared/usecases/replay.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
@@ -24,6 +25,7 @@ import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
 import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, table } from './output.js';
+import { type StageDeps, stageDeps } from './stage.js';
 
 const program = new Command('lakeplane')
   .description(
@@ -35,9 +37,51 @@ const program = new Command('lakeplane')
     'folder of dataset contracts (default: $LAKEPLANE_DATASETS or the datasets/ of lakeplane)',
   )
   .option('--verbose', "show the functions' structured logs and stack traces")
+  .option(
+    '--stage <stage>',
+    'loads, loads show, replay: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
+  )
+  .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
   .showHelpAfterError();
 
 const global = (): GlobalOptions => parseOptions(globalOptions, program.opts());
+const stageOptions = z.object({
+  stage: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+});
+/** The deployed stage the command works on, or undefined for the local runtime. */
+function deployedStage(): { stage: string; region?: string } | undefined {
+  const o = parseOptions(stageOptions, program.opts());
+  if (!o.stage) {
+    if (o.region) throw new UsageError('--region goes with --stage <stage>');
+    return undefined;
+  }
+  return { stage: o.stage, ...(o.region ? { region: o.region } : {}) };
+}
+
+// Only the on-call commands work on a deployed stage; any other command would silently run locally.
+program.hook('preAction', (_root, action) => {
+  const path = [action.parent?.name(), action.name()].join(' ');
+  const onCall = ['lakeplane loads', 'loads show', 'lakeplane replay'].includes(path);
+  if (!onCall && program.opts().stage !== undefined)
+    throw new UsageError(
+      `--stage works with loads, loads show and replay only; \`${action.name()}\` runs on the local runtime`,
+    );
+});
+
+/** Runs with the AWS adapters of a deployed stage and always releases its clients. */
+async function withStage<T>(
+  target: { stage: string; region?: string },
+  run: (deps: StageDeps) => Promise<T>,
+): Promise<T> {
+  const g = global();
+  const deps = await stageDeps({ ...target, ...(g.datasets ? { datasets: g.datasets } : {}) });
+  try {
+    return await run(deps);
+  } finally {
+    deps.close();
+  }
+}
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
 program
@@ -330,6 +374,13 @@ program
     const o = parseOptions(replayOptions, raw);
     if (!loadId && !o.dataset)
       throw new UsageError('name a load id, or --dataset (with --status/--since) to replay many');
+    const target = deployedStage();
+    if (target) {
+      const lines = await withStage(target, (deps) => replayOnStage(deps, target, loadId, o));
+      for (const l of lines) out(l.text);
+      if (lines.some((l) => !l.ok)) process.exitCode = 1;
+      return;
+    }
     const lines = await withRuntime(global(), async (rt) => {
       const deps = {
         contracts: rt.contracts,
@@ -592,6 +643,45 @@ program
     await withRuntime(g, (rt) => runDemo(rt, out));
   });
 
+/** Replay on a deployed stage: starts each execution and prints its ARN; it does not wait. */
+async function replayOnStage(
+  deps: StageDeps,
+  target: { stage: string; region?: string },
+  loadId: string | undefined,
+  o: z.infer<typeof replayOptions>,
+): Promise<{ text: string; ok: boolean }[]> {
+  const ids = loadId
+    ? [loadId]
+    : (
+        await replayCandidates(deps.ledger, {
+          dataset: o.dataset!,
+          status: o.status ?? 'FAILED',
+          ...(o.since ? { since: o.since } : {}),
+        })
+      ).map((l) => l.loadId);
+  if (ids.length === 0) return [{ text: 'nothing to replay', ok: true }];
+  const result: { text: string; ok: boolean }[] = [];
+  for (const [i, id] of ids.entries()) {
+    const progress = ids.length > 1 ? `[${i + 1}/${ids.length}] ` : '';
+    const outcome = await replayLoad(id, deps, { dryRun: o.dryRun ?? false });
+    if (outcome.outcome === 'refused') {
+      if (loadId) throw new UsageError(outcome.reason);
+      result.push({ text: `${progress}${outcome.reason}`, ok: false });
+    } else if (outcome.outcome === 'would-start') {
+      result.push({
+        text: `${progress}would replay ${id} on ${deps.stackName} as attempt ${outcome.attempt} from ${outcome.source}`,
+        ok: true,
+      });
+    } else {
+      result.push({
+        text: `${progress}replaying ${id} as attempt ${outcome.load.attempts}: execution ${outcome.executionArn}\n  follow it with \`lakeplane --stage ${target.stage}${target.region ? ` --region ${target.region}` : ''} loads show ${id}\``,
+        ok: true,
+      });
+    }
+  }
+  return result;
+}
+
 function showLoad(r: LoadRecord): string {
   const lines = [
     `load       ${r.loadId}`,
@@ -632,9 +722,9 @@ async function withLedgerControl<T>(
   }
 }
 
-async function withLedger<T>(
-  run: (ledger: Awaited<ReturnType<typeof startLocalLedger>>['ledger']) => Promise<T>,
-): Promise<T> {
+async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const target = deployedStage();
+  if (target) return withStage(target, (deps) => run(deps.ledger));
   const ws = workspaceAt(defaultHome(global().home));
   const local = await startLocalLedger(ws.ledger);
   try {

@@ -1,0 +1,213 @@
+/**
+ * The on-call commands against a deployed stage: stageDeps reads the stack outputs and builds the
+ * AWS adapters; the replay use case runs through them. Every SDK client is mocked (the document
+ * client too: DynamoLedger sends through DynamoDBDocumentClient, whose send() is its own), and
+ * each points at a closed loopback port should a call ever get past the mocks.
+ */
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { STAGE_OUTPUT_KEYS, type StageOptions, stageDeps } from '../../cli/stage.js';
+import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
+import { type LoadRecord, loadIdFor } from '../../shared/core/load.js';
+import { planLoad } from '../../shared/core/plan.js';
+import { replayLoad } from '../../shared/usecases/replay.js';
+import { contract, DATASETS } from '../helpers/fixtures.js';
+
+const OFFLINE = {
+  region: 'eu-west-1',
+  endpoint: 'http://127.0.0.1:9',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  maxAttempts: 1,
+};
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-load-dataset';
+const OUTPUTS: Record<string, string> = {
+  LedgerTableName: 'lakeplane-dev-ledger',
+  LoadDatasetStateMachineArn: STATE_MACHINE_ARN,
+  BronzeBucketName: 'lakeplane-dev-bronze',
+  SilverBucketName: 'lakeplane-dev-silver',
+  GoldBucketName: 'lakeplane-dev-gold',
+  QuarantineBucketName: 'lakeplane-dev-quarantine',
+  ArtifactsBucketName: 'lakeplane-dev-artifacts',
+  SilverDatabase: 'lake_silver',
+  GoldDatabase: 'lake_gold',
+  EmrClusterId: 'j-2AXXXXXXGAPLF',
+  DqRouterFunctionName: 'lakeplane-dev-dq-router',
+  StreamName: 'lakeplane-dev-events',
+};
+
+const cfnMock = mockClient(CloudFormationClient);
+const docMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
+
+beforeEach(() => {
+  cfnMock.reset();
+  docMock.reset();
+  sfnMock.reset();
+});
+afterAll(() => {
+  cfnMock.restore();
+  docMock.restore();
+  sfnMock.restore();
+});
+
+function options(): StageOptions {
+  return {
+    stage: 'dev',
+    region: 'eu-west-1',
+    datasets: DATASETS,
+    clients: {
+      cloudFormation: new CloudFormationClient(OFFLINE),
+      dynamodb: new DynamoDBClient(OFFLINE),
+      sfn: new SFNClient(OFFLINE),
+    },
+  };
+}
+
+function stackWith(outputs: Record<string, string>): void {
+  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves({
+    Stacks: [
+      {
+        StackName: 'lakeplane-dev',
+        StackStatus: 'UPDATE_COMPLETE',
+        CreationTime: new Date('2026-11-01T00:00:00Z'),
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+}
+
+describe('stageDeps', () => {
+  it('reads the outputs of lakeplane-<stage> once and builds the layout from them', async () => {
+    stackWith(OUTPUTS);
+    const deps = await stageDeps(options());
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+    expect(deps.stackName).toBe('lakeplane-dev');
+    expect(deps.layout).toEqual({
+      bronzeBucket: 'lakeplane-dev-bronze',
+      silverBucket: 'lakeplane-dev-silver',
+      goldBucket: 'lakeplane-dev-gold',
+      quarantineBucket: 'lakeplane-dev-quarantine',
+      artifactsBucket: 'lakeplane-dev-artifacts',
+      silverDatabase: 'lake_silver',
+      goldDatabase: 'lake_gold',
+      clusterId: 'j-2AXXXXXXGAPLF',
+      dqRouterFunction: 'lakeplane-dev-dq-router',
+    });
+    expect([...deps.contracts.datasets.keys()].sort()).toEqual(['order_items', 'orders']);
+    deps.close();
+  });
+
+  it('names the stack and every missing output', async () => {
+    const { LedgerTableName: _l, EmrClusterId: _e, ...partial } = OUTPUTS;
+    stackWith(partial);
+    await expect(stageDeps(options())).rejects.toThrow(
+      /stack lakeplane-dev in eu-west-1 has no output LedgerTableName, EmrClusterId/,
+    );
+    expect(STAGE_OUTPUT_KEYS).toContain('LedgerTableName');
+  });
+
+  it('says to deploy the stage first when the stack does not exist', async () => {
+    cfnMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        message: 'Stack with id lakeplane-dev does not exist',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    await expect(stageDeps(options())).rejects.toThrow(
+      /stack lakeplane-dev in eu-west-1 does not exist: deploy the stage first/,
+    );
+  });
+
+  it('points at the credentials when access is denied', async () => {
+    cfnMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'User is not authorized to perform: cloudformation:DescribeStacks',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    await expect(stageDeps(options())).rejects.toThrow(
+      /cannot read stack lakeplane-dev.*\n.*AWS credentials/,
+    );
+  });
+});
+
+describe('replay on a deployed stage', () => {
+  const source = {
+    bucket: 'lakeplane-dev-bronze',
+    key: 'orders/2026/11/20/part-0001.ndjson',
+    etag: 'b1946ac92492d2347c6235b4d2611184',
+    size: 1024,
+    versionId: 'IYV3p45BT0ac8hjHg1houSdS1a.Mppz',
+  };
+  const loadId = loadIdFor('orders', source);
+  const failed: LoadRecord = {
+    loadId,
+    dataset: 'orders',
+    status: 'FAILED',
+    source,
+    executionName: loadId,
+    attempts: 1,
+    registeredAt: '2026-11-20T10:00:00.000Z',
+    history: [
+      { status: 'REGISTERED', at: '2026-11-20T10:00:00.000Z' },
+      { status: 'FAILED', at: '2026-11-20T10:05:00.000Z' },
+    ],
+    cause: { error: 'States.TaskFailed', message: 'upsert failed' },
+  };
+
+  it('starts one execution <load id>-a2 with the planned input on the stage state machine', async () => {
+    stackWith(OUTPUTS);
+    docMock.on(GetCommand, { TableName: 'lakeplane-dev-ledger', Key: { loadId } }).resolves({ Item: failed });
+    docMock.on(QueryCommand).resolves({ Items: [failed] });
+    docMock.on(UpdateCommand).resolves({
+      Attributes: { ...failed, status: 'REGISTERED', attempts: 2, executionName: `${loadId}-a2` },
+    });
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: executionArnOf(STATE_MACHINE_ARN, input.name),
+      startDate: new Date(),
+    }));
+
+    const deps = await stageDeps(options());
+    const outcome = await replayLoad(loadId, deps);
+    deps.close();
+
+    expect(outcome).toMatchObject({
+      outcome: 'started',
+      executionArn: executionArnOf(STATE_MACHINE_ARN, `${loadId}-a2`),
+    });
+    const update = docMock.commandCalls(UpdateCommand);
+    expect(update).toHaveLength(1);
+    expect(update[0]!.args[0].input).toMatchObject({ TableName: 'lakeplane-dev-ledger', Key: { loadId } });
+    const starts = sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]!.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(starts[0]!.name).toBe(`${loadId}-a2`);
+    expect(JSON.parse(starts[0]!.input!)).toEqual(
+      planLoad(contract('orders'), { loadId, source, attempt: 2 }, deps.layout),
+    );
+  });
+
+  it('with --dry-run changes nothing and starts nothing', async () => {
+    stackWith(OUTPUTS);
+    docMock.on(GetCommand).resolves({ Item: failed });
+    docMock.on(QueryCommand).resolves({ Items: [failed] });
+    const deps = await stageDeps(options());
+    const outcome = await replayLoad(loadId, deps, { dryRun: true });
+    deps.close();
+    expect(outcome).toMatchObject({ outcome: 'would-start', attempt: 2 });
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
