@@ -14,7 +14,6 @@ import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import type { Ledger } from '../shared/ports.js';
-import { replayCandidates, replayLoad } from '../shared/usecases/replay.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
@@ -22,6 +21,7 @@ import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
+import { replayMany } from './commands/replay.js';
 import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, table } from './output.js';
@@ -374,57 +374,39 @@ program
     const o = parseOptions(replayOptions, raw);
     if (!loadId && !o.dataset)
       throw new UsageError('name a load id, or --dataset (with --status/--since) to replay many');
+    const request = { ...o, ...(loadId ? { loadId } : {}) };
     const target = deployedStage();
-    if (target) {
-      const lines = await withStage(target, (deps) => replayOnStage(deps, target, loadId, o));
-      for (const l of lines) out(l.text);
-      if (lines.some((l) => !l.ok)) process.exitCode = 1;
-      return;
-    }
-    const lines = await withRuntime(global(), async (rt) => {
-      const deps = {
-        contracts: rt.contracts,
-        ledger: rt.ledger,
-        orchestrator: rt.stepFunctions,
-        layout: LOCAL_LAYOUT,
-      };
-      const ids = loadId
-        ? [loadId]
-        : (
-            await replayCandidates(rt.ledger, {
-              dataset: o.dataset!,
-              status: o.status ?? 'FAILED',
-              ...(o.since ? { since: o.since } : {}),
-            })
-          ).map((l) => l.loadId);
-      if (ids.length === 0) return [{ text: 'nothing to replay', ok: true }];
-      const result: { text: string; ok: boolean }[] = [];
-      for (const [i, id] of ids.entries()) {
-        const progress = ids.length > 1 ? `[${i + 1}/${ids.length}] ` : '';
-        const outcome = await replayLoad(id, deps, { dryRun: o.dryRun ?? false });
-        if (outcome.outcome === 'refused') {
-          if (loadId) throw new UsageError(outcome.reason);
-          result.push({ text: `${progress}${outcome.reason}`, ok: false });
-          continue;
-        }
-        if (outcome.outcome === 'would-start') {
-          result.push({
-            text: `${progress}would replay ${id} as attempt ${outcome.attempt} from ${outcome.source}`,
-            ok: true,
-          });
-          continue;
-        }
-        await rt.idle();
-        const load = await rt.ledger.get(id);
-        const cause = load?.status !== 'SUCCEEDED' && load?.cause ? `\n  cause: ${load.cause.message}` : '';
-        result.push({
-          text: `${progress}load ${id} attempt ${load?.attempts}: ${load?.status}${cause}`,
-          ok: load?.status === 'SUCCEEDED',
-        });
-        if (ids.length > 1) process.stderr.write(`${result.at(-1)!.text.split('\n')[0]}\n`);
-      }
-      return result;
-    });
+    const lines = target
+      ? await withStage(target, (deps) =>
+          replayMany(
+            deps,
+            request,
+            async (id, started) =>
+              `replaying ${id} as attempt ${started.load.attempts}: execution ${started.executionArn}\n  follow it with \`lakeplane --stage ${target.stage}${target.region ? ` --region ${target.region}` : ''} loads show ${id}\``,
+            ` on ${deps.stackName}`,
+          ),
+        )
+      : await withRuntime(global(), (rt) =>
+          replayMany(
+            {
+              contracts: rt.contracts,
+              ledger: rt.ledger,
+              orchestrator: rt.stepFunctions,
+              layout: LOCAL_LAYOUT,
+            },
+            request,
+            async (id) => {
+              await rt.idle();
+              const load = await rt.ledger.get(id);
+              const cause =
+                load?.status !== 'SUCCEEDED' && load?.cause ? `\n  cause: ${load.cause.message}` : '';
+              return {
+                text: `load ${id} attempt ${load?.attempts}: ${load?.status}${cause}`,
+                ok: load?.status === 'SUCCEEDED',
+              };
+            },
+          ),
+        );
     for (const l of lines) out(l.text);
     if (lines.some((l) => !l.ok)) process.exitCode = 1;
   });
@@ -642,45 +624,6 @@ program
     if (raw.fresh) wipeWorkspace(workspaceAt(defaultHome(g.home)).home);
     await withRuntime(g, (rt) => runDemo(rt, out));
   });
-
-/** Replay on a deployed stage: starts each execution and prints its ARN; it does not wait. */
-async function replayOnStage(
-  deps: StageDeps,
-  target: { stage: string; region?: string },
-  loadId: string | undefined,
-  o: z.infer<typeof replayOptions>,
-): Promise<{ text: string; ok: boolean }[]> {
-  const ids = loadId
-    ? [loadId]
-    : (
-        await replayCandidates(deps.ledger, {
-          dataset: o.dataset!,
-          status: o.status ?? 'FAILED',
-          ...(o.since ? { since: o.since } : {}),
-        })
-      ).map((l) => l.loadId);
-  if (ids.length === 0) return [{ text: 'nothing to replay', ok: true }];
-  const result: { text: string; ok: boolean }[] = [];
-  for (const [i, id] of ids.entries()) {
-    const progress = ids.length > 1 ? `[${i + 1}/${ids.length}] ` : '';
-    const outcome = await replayLoad(id, deps, { dryRun: o.dryRun ?? false });
-    if (outcome.outcome === 'refused') {
-      if (loadId) throw new UsageError(outcome.reason);
-      result.push({ text: `${progress}${outcome.reason}`, ok: false });
-    } else if (outcome.outcome === 'would-start') {
-      result.push({
-        text: `${progress}would replay ${id} on ${deps.stackName} as attempt ${outcome.attempt} from ${outcome.source}`,
-        ok: true,
-      });
-    } else {
-      result.push({
-        text: `${progress}replaying ${id} as attempt ${outcome.load.attempts}: execution ${outcome.executionArn}\n  follow it with \`lakeplane --stage ${target.stage}${target.region ? ` --region ${target.region}` : ''} loads show ${id}\``,
-        ok: true,
-      });
-    }
-  }
-  return result;
-}
 
 function showLoad(r: LoadRecord): string {
   const lines = [
