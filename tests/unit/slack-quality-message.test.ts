@@ -6,12 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../shared/core/contract/parse.js';
-import {
-  escapeData,
-  qualityGateMessage,
-  qualityResultUnreadableMessage,
-} from '../../shared/core/messages/quality.js';
-import { type Block, SLACK_LIMITS, type SlackMessage } from '../../shared/core/messages/slack.js';
+import { qualityGateMessage, qualityResultUnreadableMessage } from '../../shared/core/messages/quality.js';
+import { type Block, escapeData, SLACK_LIMITS, type SlackMessage } from '../../shared/core/messages/slack.js';
 import {
   type ExpectationOutcome,
   parseGxResult,

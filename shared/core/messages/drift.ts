@@ -8,11 +8,12 @@
  */
 import type { DriftPolicy } from '../contract/types.js';
 import type { ChangeKind, ChangeSeverity, DriftChange } from '../drift/classify.js';
-import { escapeData } from './quality.js';
 import {
   type Block,
   code,
   context,
+  dataCode,
+  escapeData,
   fields,
   header,
   SLACK_LIMITS,
@@ -92,11 +93,6 @@ export function resumeCommand(dataset: string, version?: string, stage?: string)
 export function describeChange(c: DriftChange): string {
   const what = c.kind === 'likely-rename' ? `renamed from ${c.previousPath ?? '?'}` : KIND_WORDS[c.kind];
   return `${c.path}: ${what}, ${c.oldType ?? '—'} → ${c.newType ?? '—'} (${c.severity})`;
-}
-
-/** Text from data as an inline code span on one line (escaped, at most `max` characters inside). */
-function dataCode(text: string, max: number): string {
-  return `\`${escapeData(text.replace(/\s*\n\s*/g, ' '), max)}\``;
 }
 
 function typeCode(type: string | undefined): string {

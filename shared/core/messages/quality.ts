@@ -20,7 +20,8 @@ import {
   type Block,
   code,
   context,
-  escapeMrkdwn,
+  dataCode,
+  escapeData,
   fields,
   header,
   SLACK_LIMITS,
@@ -38,27 +39,6 @@ export interface QualityMessageOptions {
 const DEFAULT_DETAILED = 10;
 /** header, fields, the summary of the rest, what to do, context. */
 const FIXED_BLOCKS = 6; // incl. the Replay / Roll back buttons of a failed gate
-
-/**
- * Text from data for mrkdwn, at most `max` characters once escaped: `&`, `<`, `>` and channel
- * mentions as {@link escapeMrkdwn} does, and backticks replaced by a look-alike (U+02CB), so
- * data can neither ping, link, nor open or close a code span. Never cuts an entity in two.
- */
-export function escapeData(text: string, max: number): string {
-  const escaped = escapeMrkdwn(text).replaceAll('`', '\u02cb');
-  if (escaped.length <= max) return escaped;
-  let cut = Math.max(0, max - 1);
-  const amp = escaped.lastIndexOf('&', cut - 1);
-  if (amp >= 0 && amp > cut - 5 && !escaped.slice(amp, cut).includes(';')) cut = amp;
-  const before = escaped.charCodeAt(cut - 1);
-  if (before >= 0xd800 && before <= 0xdbff) cut--;
-  return `${escaped.slice(0, cut)}…`;
-}
-
-/** Text from data as an inline code span, on one line. */
-function dataCode(text: string, max = 200): string {
-  return `\`${escapeData(text.replace(/\s*\n\s*/g, ' '), max)}\``;
-}
 
 function severityIcon(f: FailedExpectation): string {
   return f.severity === 'fail' ? ':x: *Blocking*' : ':warning: *Warning*';

@@ -52,6 +52,27 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * Text from data for mrkdwn, at most `max` characters once escaped: `&`, `<`, `>` and channel
+ * mentions as {@link escapeMrkdwn} does, and backticks replaced by a look-alike (U+02CB), so
+ * data can neither ping, link, nor open or close a code span. Never cuts an entity in two.
+ */
+export function escapeData(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text).replaceAll('`', '\u02cb');
+  if (escaped.length <= max) return escaped;
+  let cut = Math.max(0, max - 1);
+  const amp = escaped.lastIndexOf('&', cut - 1);
+  if (amp >= 0 && amp > cut - 5 && !escaped.slice(amp, cut).includes(';')) cut = amp;
+  const before = escaped.charCodeAt(cut - 1);
+  if (before >= 0xd800 && before <= 0xdbff) cut--;
+  return `${escaped.slice(0, cut)}…`;
+}
+
+/** Text from data as an inline code span on one line (escaped, at most `max` characters inside). */
+export function dataCode(text: string, max = 200): string {
+  return `\`${escapeData(text.replace(/\s*\n\s*/g, ' '), max)}\``;
+}
+
 /** A header block (plain text, at most 150 characters). */
 export function header(text: string): Block {
   return { type: 'header', text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.headerText) } };
