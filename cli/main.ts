@@ -475,7 +475,7 @@ drift
   .option('--dataset <name>', 'only this dataset')
   .option('--json', 'print JSON')
   .action(async (raw: { dataset?: string; json?: boolean }) => {
-    const records = await withLedgerControl((control) =>
+    const records = await withLocalLedger(({ control }) =>
       control.list({ ...(raw.dataset ? { dataset: raw.dataset } : {}) }),
     );
     if (raw.json) {
@@ -653,28 +653,23 @@ function showLoad(r: LoadRecord): string {
   return lines.join('\n');
 }
 
-async function withLedgerControl<T>(
-  run: (control: Awaited<ReturnType<typeof startLocalLedger>>['control']) => Promise<T>,
+/** Opens the local ledger of `--home` for the length of `run`. */
+async function withLocalLedger<T>(
+  run: (local: Awaited<ReturnType<typeof startLocalLedger>>) => Promise<T>,
 ): Promise<T> {
-  const ws = workspaceAt(defaultHome(global().home));
-  const local = await startLocalLedger(ws.ledger);
+  const local = await startLocalLedger(workspaceAt(defaultHome(global().home)).ledger);
   try {
-    return await run(local.control);
+    return await run(local);
   } finally {
     await local.close();
   }
 }
 
+/** The ledger of the deployed stage when `--stage` is given, else the local one. */
 async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
   const target = deployedStage();
   if (target) return withStage(target, (deps) => run(deps.ledger));
-  const ws = workspaceAt(defaultHome(global().home));
-  const local = await startLocalLedger(ws.ledger);
-  try {
-    return await run(local.ledger);
-  } finally {
-    await local.close();
-  }
+  return withLocalLedger((local) => run(local.ledger));
 }
 
 try {
