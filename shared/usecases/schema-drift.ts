@@ -16,7 +16,11 @@ import {
   TABLE_DEFINITION_CHANGES,
   TABLE_DELETIONS,
 } from '../core/events-glue.js';
-import { bronzeTableDeletedMessage, schemaDriftMessage } from '../core/messages/drift.js';
+import {
+  bronzeTableDeletedMessage,
+  type DriftMessageOptions,
+  schemaDriftMessage,
+} from '../core/messages/drift.js';
 import type { Catalog, DatasetControl, DriftLog, DriftRecord, EventPublisher, Notifier } from '../ports.js';
 
 /** The custom event announcing drift: `source` and `detail-type` of the PutEvents entry. */
@@ -228,6 +232,14 @@ export function pauseReason(
   return `${what} in Bronze table ${database}.${table} version ${fromVersion} → ${toVersion}: ${shown.join('; ')}${more}`;
 }
 
+/** Where a drift alert goes (the contract's Slack channel) and the stage its commands name. */
+function messageOptions(contract: DatasetContract, deps: SchemaDriftDeps): DriftMessageOptions {
+  return {
+    ...(contract.alerts.slackChannel ? { channel: contract.alerts.slackChannel } : {}),
+    ...(deps.stage ? { stage: deps.stage } : {}),
+  };
+}
+
 /** Newest first by numeric version id, whatever order the catalog returned. */
 function newestFirst(versions: readonly GlueTableVersion[]): GlueTableVersion[] {
   return [...versions].sort((a, b) => Number(b.VersionId) - Number(a.VersionId));
@@ -388,10 +400,7 @@ async function onTableDeleted(
         deps.notifier.notify(
           bronzeTableDeletedMessage(
             { dataset: contract.name, database, table, deletedAt: event.time },
-            {
-              ...(contract.alerts.slackChannel ? { channel: contract.alerts.slackChannel } : {}),
-              ...(deps.stage ? { stage: deps.stage } : {}),
-            },
+            messageOptions(contract, deps),
           ),
         ),
       event: () =>
@@ -501,10 +510,7 @@ async function onTableChanged(
               changes: decision.changes,
               declared: summary.declared,
             },
-            {
-              ...(contract.alerts.slackChannel ? { channel: contract.alerts.slackChannel } : {}),
-              ...(deps.stage ? { stage: deps.stage } : {}),
-            },
+            messageOptions(contract, deps),
           ),
         ),
       event: () =>
