@@ -20,7 +20,12 @@
  * `int` for integers that fit 32 bits (its crawler documentation shows `{"A": 1}` crawled as
  * `A:int`) and `bigint` beyond; this mapping keeps DuckDB's `bigint`.
  */
-import { type GlueType, printGlueType, type StructField } from '../../shared/core/drift/glue-type.js';
+import {
+  type GlueType,
+  MAX_NESTING,
+  printGlueType,
+  type StructField,
+} from '../../shared/core/drift/glue-type.js';
 
 /** A DuckDB type string this module cannot read or has no Glue type for. */
 export class DuckDbTypeError extends Error {
@@ -224,9 +229,6 @@ function describe(type: DuckDbType): string {
   }
 }
 
-/** Deeper nesting than this is refused with a DuckDbTypeError rather than a stack overflow. */
-const MAX_NESTING = 1000;
-
 class Parser {
   pos = 0;
   constructor(readonly text: string) {}
@@ -312,6 +314,7 @@ class Parser {
   }
 
   type(depth: number): DuckDbType {
+    // The same bound as the Glue type parser: deeper is refused with a DuckDbTypeError, not a stack overflow.
     if (depth > MAX_NESTING) throw this.fail(`types nested deeper than ${MAX_NESTING} levels`);
     let type = this.baseType(depth);
     // List suffixes: T[] and T[n], any number of them.
