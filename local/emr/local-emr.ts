@@ -130,6 +130,25 @@ export class LocalEmr {
     if (job === 'bronze_to_silver.py' && args.phase === 'upsert') {
       return this.warehouse().upsert(contract, { loadId, attempt });
     }
+    if (job === 'savepoint_table.py') {
+      // The warehouse keeps the snapshots of its last commits itself (retainCommits); the step
+      // only checks that the upsert it follows left a commit, as the EMR job does.
+      const uri = required(args, 'upsert-result');
+      const { bucket, key } = parseS3Uri(uri);
+      const body = await this.store.get(bucket, key);
+      const upsert = body ? (JSON.parse(Buffer.from(body).toString('utf8')) as { commitId?: unknown }) : {};
+      if (typeof upsert.commitId !== 'string')
+        throw new Error(`${uri} names no commitId: the upsert left no commit to savepoint`);
+      return {
+        phase: 'savepoint',
+        loadId,
+        dataset: contract.name,
+        commitId: upsert.commitId,
+        created: true,
+        deleted: [],
+        keep: Number(required(args, 'keep')),
+      };
+    }
     if (job === 'silver_to_gold.py') {
       return this.warehouse().buildGold(contract, loadId);
     }

@@ -4,6 +4,14 @@ import type { SourceObject } from './load.js';
 /** Path of the Hudi Spark bundle on EMR nodes (EMR 7.x with the Hudi application). */
 export const HUDI_BUNDLE = '/usr/lib/hudi/hudi-spark-bundle.jar';
 
+/**
+ * Silver savepoints kept per dataset: the savepoint step after each upsert savepoints its commit
+ * and deletes older ones past this window, so a rollback on EMR can return to any of the last
+ * this-many commits in one restore. The same depth as the local warehouse's retained snapshots
+ * (DEFAULT_RETAIN_COMMITS); each savepoint pins its commit's files against the Hudi cleaner.
+ */
+export const SILVER_SAVEPOINTS_KEPT = 20;
+
 /** Where the lake lives: the deployment's buckets, databases and cluster. */
 export interface LakeLayout {
   readonly bronzeBucket: string;
@@ -38,12 +46,14 @@ export interface LoadExecutionInput {
     readonly validate: StepPlan;
     readonly quarantine: StepPlan;
     readonly upsert: StepPlan;
+    readonly savepoint: StepPlan;
     readonly gold: StepPlan;
   };
   readonly results: {
     readonly stage: string;
     readonly validation: string;
     readonly upsert: string;
+    readonly savepoint: string;
     readonly gold: string;
   };
   /** Where this attempt's bad records and, after a failed gate, its staged batch go. */
@@ -57,7 +67,7 @@ export function runUri(layout: LakeLayout, loadId: string, attempt: number, name
 }
 
 /**
- * Plans the three EMR steps of one load from the dataset contract. The Spark jobs read the
+ * Plans the EMR steps of one load from the dataset contract. The Spark jobs read the
  * contract itself from the artifacts bucket; the arguments say which data, where to and
  * where to write the result.
  */
@@ -92,6 +102,7 @@ export function planLoad(
     stage: runUri(layout, load.loadId, load.attempt, 'stage.json'),
     validation: runUri(layout, load.loadId, load.attempt, 'validation.json'),
     upsert: runUri(layout, load.loadId, load.attempt, 'upsert.json'),
+    savepoint: runUri(layout, load.loadId, load.attempt, 'savepoint.json'),
     gold: runUri(layout, load.loadId, load.attempt, 'gold.json'),
   };
   const staging = runUri(layout, load.loadId, load.attempt, 'staging/');
@@ -161,6 +172,21 @@ export function planLoad(
           `s3://${layout.silverBucket}/${contract.name}/`,
           '--database',
           layout.silverDatabase,
+        ],
+      },
+      savepoint: {
+        name: stepName('savepoint'),
+        args: [
+          ...spark('savepoint_table.py'),
+          ...common,
+          '--result',
+          results.savepoint,
+          '--upsert-result',
+          results.upsert,
+          '--database',
+          layout.silverDatabase,
+          '--keep',
+          String(SILVER_SAVEPOINTS_KEPT),
         ],
       },
       gold: {

@@ -140,6 +140,19 @@ class RollbackArgs:
     phase: str = "rollback"
 
 
+@dataclass(frozen=True)
+class SavepointArgs:
+    dataset: str
+    contract: str
+    load_id: str
+    attempt: int
+    result: str
+    upsert_result: str
+    database: str
+    keep: int
+    phase: str = "savepoint"
+
+
 def _common(p: argparse.ArgumentParser, attempt_required: bool = False) -> None:
     p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
     p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
@@ -260,6 +273,42 @@ def parse_rollback_table(argv: Sequence[str]) -> RollbackArgs:
     )
 
 
+def keep_count(value: str) -> int:
+    try:
+        n = int(value, 10)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of savepoints to keep (1 or more)")
+    return n
+
+
+def savepoint_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="savepoint_table.py",
+        description="Savepoint the Silver commit of a load; keep the newest --keep savepoints",
+    )
+    _common(p, attempt_required=True)
+    p.add_argument("--upsert-result", required=True, type=object_uri, help="URI of the upsert step's result JSON")
+    p.add_argument("--database", required=True, type=database, help="Glue database of the Silver zone")
+    p.add_argument("--keep", required=True, type=keep_count, help="savepoints to keep (older ones are deleted)")
+    return p
+
+
+def parse_savepoint_table(argv: Sequence[str]) -> SavepointArgs:
+    ns = savepoint_parser().parse_args(list(argv))
+    return SavepointArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        attempt=ns.attempt,
+        result=ns.result,
+        upsert_result=ns.upsert_result,
+        database=ns.database,
+        keep=ns.keep,
+    )
+
+
 def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, QuarantineArgs]:
     argv = list(argv)
     phase = _phase_of(argv)
@@ -335,9 +384,24 @@ def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
     )
 
 
-def job_argv(args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs]) -> List[str]:
+JobArgs = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs, SavepointArgs]
+
+
+def job_argv(args: JobArgs) -> List[str]:
     """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
     out: List[str] = []
+    if isinstance(args, SavepointArgs):
+        # The order of planLoad in shared/core/plan.ts.
+        return [
+            "--dataset", args.dataset,
+            "--contract", args.contract,
+            "--load-id", args.load_id,
+            "--attempt", str(args.attempt),
+            "--result", args.result,
+            "--upsert-result", args.upsert_result,
+            "--database", args.database,
+            "--keep", str(args.keep),
+        ]
     if isinstance(args, RollbackArgs):
         out = [
             "--dataset", args.dataset,

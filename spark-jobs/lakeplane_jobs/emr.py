@@ -5,9 +5,9 @@ This mirrors ``planLoad`` in shared/core/plan.ts, which is what the state machin
 
 from __future__ import annotations
 
-from typing import List, Sequence, Union
+from typing import List, Sequence
 
-from .cli import GoldArgs, QuarantineArgs, RollbackArgs, StageArgs, UpsertArgs, ValidateArgs, job_argv
+from .cli import JobArgs, job_argv
 
 ZIP_NAME = "lakeplane_jobs.zip"
 SCRIPTS = {
@@ -17,12 +17,13 @@ SCRIPTS = {
     "upsert": "bronze_to_silver.py",
     "gold": "silver_to_gold.py",
     "rollback": "rollback_table.py",
+    "savepoint": "savepoint_table.py",
 }
 
 
 def step_args(
     artifacts_bucket: str,
-    args: Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs],
+    args: JobArgs,
     spark_submit_options: Sequence[str] = (),
 ) -> List[str]:
     """``spark-submit --deploy-mode cluster --py-files <zip> [options] <script> <job args>``.

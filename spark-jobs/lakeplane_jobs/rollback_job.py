@@ -13,7 +13,10 @@ from .contract import Contract
 from .errors import JobFailure
 from .hudi import TIMELINE_DIRS, completed_writes, hudi_missing_message
 from .paths import join_uri
+from .savepoint import delete_savepoint_sql
 from .rollback import (
+    change_counts,
+    change_counts_sql,
     plan_rollback,
     procedure_succeeded,
     rollback_result,
@@ -42,9 +45,16 @@ def run_rollback(spark: Any, args: RollbackArgs, contract: Contract) -> Dict[str
     commits = _column(spark.sql(show_commits_sql(table)).collect(), "commit_time")
     savepoints = _column(spark.sql(show_savepoints_sql(table)).collect(), "savepoint_time")
     plan = plan_rollback(table, commits, savepoints, to_instant=args.to_instant, savepoint=args.savepoint)
-    if args.dry_run or plan.sql is None:
+    if plan.sql is None:
         return rollback_result(args.load_id, contract.name, plan, args.dry_run)
+    # What the rollback changes, counted before it runs (the dry run's answer too).
+    counts = change_counts(spark.sql(change_counts_sql(table, plan.to_instant)).collect()[0])
+    if args.dry_run:
+        return rollback_result(args.load_id, contract.name, plan, args.dry_run, counts)
 
+    for stale in plan.stale_savepoints:
+        if not procedure_succeeded(spark.sql(delete_savepoint_sql(table, stale)).collect()):
+            raise JobFailure(f"{table}: delete_savepoint of {stale} (after the target) returned false; the rollback did not run")
     rows = spark.sql(plan.sql).collect()
     if not procedure_succeeded(rows):
         raise JobFailure(f"{table}: {plan.procedure} returned false (Hudi refused; see the driver log): {plan.sql}")
@@ -55,4 +65,4 @@ def run_rollback(spark: Any, args: RollbackArgs, contract: Contract) -> Dict[str
             f"{table}: {plan.procedure} reported success but {', '.join(left)} still on the timeline at "
             f"{args.silver_path} (is the Glue table {table} at another location?)"
         )
-    return rollback_result(args.load_id, contract.name, plan, args.dry_run)
+    return rollback_result(args.load_id, contract.name, plan, args.dry_run, counts)

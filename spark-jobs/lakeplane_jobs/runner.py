@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, Union
+from typing import Any, Dict
 
-from .cli import GoldArgs, QuarantineArgs, RollbackArgs, StageArgs, UpsertArgs, ValidateArgs
+from .cli import GoldArgs, JobArgs, QuarantineArgs, RollbackArgs, SavepointArgs, StageArgs, UpsertArgs, ValidateArgs
 from .contract import Contract, load_contract_json
 from .errors import ContractError, JobFailure
 from .hudi import HUDI_SPARK_CONF
 from .results import error_result, to_json
 
-Args = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs]
+Args = JobArgs
 
 
 def session_settings(args: Args) -> Dict[str, Any]:
@@ -62,6 +62,10 @@ def run_job(args: Args) -> int:
                 from .rollback_job import run_rollback
 
                 result = run_rollback(spark, args, contract)
+            elif isinstance(args, SavepointArgs):
+                from .savepoint_job import run_savepoint
+
+                result = run_savepoint(spark, args, contract)
             else:
                 from .gold_job import run_gold
 

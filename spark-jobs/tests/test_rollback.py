@@ -9,6 +9,7 @@ from lakeplane_jobs.cli import RollbackArgs, job_argv, parse_rollback_table
 from lakeplane_jobs.emr import step_args
 from lakeplane_jobs.errors import JobArgumentError, JobFailure
 from lakeplane_jobs.rollback import (
+    change_counts_sql,
     check_instant,
     plan_rollback,
     procedure_succeeded,
@@ -37,6 +38,15 @@ ROLLBACK = [
 
 
 class Sql(unittest.TestCase):
+    def test_change_counts_reads_the_table_as_of_the_target(self):
+        sql = change_counts_sql(T, C1)
+        self.assertIn(f"FROM {T}) c FULL OUTER JOIN", sql)
+        self.assertIn(f"FROM {T} TIMESTAMP AS OF '{C1}') t ON c.k = t.k AND c.p = t.p", sql)
+        self.assertIn("count_if(c.k IS NOT NULL AND t.k IS NOT NULL AND c.v <> t.v) AS reverted", sql)
+        for bad in (("lake_silver.orders'--", C1), (T, "1; drop")):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                change_counts_sql(*bad)
+
     def test_procedures(self):
         self.assertEqual(show_commits_sql(T), "CALL show_commits(table => 'lake_silver.orders', limit => 100000)")
         self.assertEqual(show_savepoints_sql(T), "CALL show_savepoints(table => 'lake_silver.orders')")
@@ -127,7 +137,7 @@ class Choice(unittest.TestCase):
         self.assertEqual(
             rollback_result("rb-1", "orders", plan, True),
             {"phase": "rollback", "loadId": "rb-1", "dataset": "orders", "toInstant": C1, "savepoint": C1,
-             "dryRun": True, "commitsRolledBack": [C2]},
+             "dryRun": True, "commitsRolledBack": [C2], "savepointsDeleted": []},
         )
         self.assertTrue(procedure_succeeded([(True,)]))
         for rows in ([(False,)], [], [(True,), (True,)], [()]):
@@ -162,6 +172,9 @@ class Args(unittest.TestCase):
         self.assertIn("--attempt", error([a for a in ROLLBACK if a not in ("--attempt", "1")] + ["--to-instant", C2]))
 
 
+COUNTS = {"rows_before": 10, "rows_after": 8, "removed": 3, "restored": 1, "reverted": 2}
+
+
 class FakeSpark:
     def __init__(self, commits, savepoints, answer=True, on_call=None):
         self.commits, self.savepoints, self.answer, self.on_call = commits, savepoints, answer, on_call
@@ -173,6 +186,10 @@ class FakeSpark:
             rows = [{"commit_time": c} for c in sorted(self.commits, reverse=True)]
         elif text.startswith("CALL show_savepoints"):
             rows = [{"savepoint_time": s} for s in self.savepoints]
+        elif text.startswith("SELECT count("):
+            rows = [dict(COUNTS)]
+        elif text.startswith("CALL delete_savepoint") and self.answer:
+            rows = [(True,)]
         else:
             if self.on_call:
                 self.on_call(text)
@@ -196,10 +213,33 @@ class Job(unittest.TestCase):
         self.assertFalse(result["dryRun"])
 
     def test_dry_run_changes_nothing(self):
-        spark = FakeSpark([C1, C2, C3], [], on_call=lambda t: self.fail(t))
+        spark = FakeSpark([C1, C2, C3], [C2, C3], on_call=lambda t: self.fail(t))
         result = self.run_job(spark, ["--to-instant", C2, "--dry-run"])
-        self.assertEqual(len(spark.statements), 2)
-        self.assertEqual((result["savepoint"], result["commitsRolledBack"], result["dryRun"]), (None, [C3], True))
+        self.assertEqual(len(spark.statements), 3)
+        self.assertEqual(spark.statements[2], change_counts_sql(T, C2))
+        self.assertEqual((result["savepoint"], result["commitsRolledBack"], result["dryRun"]), (C2, [C3], True))
+        self.assertEqual((result["rowsBefore"], result["rowsAfter"], result["removed"], result["restored"],
+                          result["reverted"], result["savepointsDeleted"]), (10, 8, 3, 1, 2, []))
+
+    def test_newer_savepoints_go_before_the_restore(self):
+        # Every upsert commit has a savepoint: the ones after the target are deleted first (Hudi
+        # refuses to roll back a savepointed commit; HUDI-3062 for restores past newer ones).
+        spark = FakeSpark([C1, C2, C3, C4], [C1, C2, C3, C4])
+        result = self.run_job(spark, ["--to-instant", C2], timeline=[f"{C2}_{C2}.commit"])
+        self.assertEqual(spark.statements[3:], [
+            f"CALL delete_savepoint(table => '{T}', instant_time => '{C3}')",
+            f"CALL delete_savepoint(table => '{T}', instant_time => '{C4}')",
+            rollback_to_savepoint_sql(T, C2),
+        ])
+        self.assertEqual((result["commitsRolledBack"], result["savepointsDeleted"], result["rowsAfter"]),
+                         ([C3, C4], [C3, C4], 8))
+        # The latest commit alone goes with rollback_to_instant, its savepoint deleted first.
+        spark = FakeSpark([C1, C2], [C2])
+        self.run_job(spark, ["--to-instant", C1])
+        self.assertEqual(spark.statements[3:], [
+            f"CALL delete_savepoint(table => '{T}', instant_time => '{C2}')", rollback_to_instant_sql(T, C2)])
+        with self.assertRaisesRegex(JobFailure, f"delete_savepoint of {C2} .*did not run"):
+            self.run_job(FakeSpark([C1, C2], [C2], answer=False), ["--to-instant", C1])
 
     def test_a_refusing_procedure_or_a_leftover_commit_fails(self):
         with self.assertRaisesRegex(JobFailure, "returned false"):

@@ -138,6 +138,7 @@ describe('the load-dataset state machine on the local runtime', () => {
       'validate_batch.py:',
       'bronze_to_silver.py:upsert',
       'bronze_to_silver.py:upsert',
+      'savepoint_table.py:',
       'silver_to_gold.py:',
     ]);
     expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');

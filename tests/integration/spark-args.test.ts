@@ -19,7 +19,12 @@ const layout = {
 
 /** Parses job arguments with the Spark jobs' own parser (pure Python, no PySpark needed). */
 function pythonParse(job: string, argv: readonly string[]): Record<string, unknown> {
-  const fn = job === 'silver_to_gold.py' ? 'parse_silver_to_gold' : 'parse_bronze_to_silver';
+  const fn =
+    job === 'silver_to_gold.py'
+      ? 'parse_silver_to_gold'
+      : job === 'savepoint_table.py'
+        ? 'parse_savepoint_table'
+        : 'parse_bronze_to_silver';
   const code = `import sys, json, dataclasses\nfrom lakeplane_jobs.cli import ${fn}\nprint(json.dumps(dataclasses.asdict(${fn}(json.loads(sys.argv[1])))))`;
   const r = spawnSync('python3', ['-c', code, JSON.stringify(argv)], {
     cwd: join(REPO, 'spark-jobs'),
@@ -86,8 +91,27 @@ describe('EMR step arguments planned in TypeScript are what the Spark jobs parse
     });
   });
 
+  it('savepoint', () => {
+    const { job, args } = parseSparkSubmit(plan.steps.savepoint.args);
+    expect(job).toBe('savepoint_table.py');
+    const parsed = pythonParse(
+      job,
+      plan.steps.savepoint.args.slice(
+        plan.steps.savepoint.args.indexOf(`s3://artifacts/spark-jobs/${job}`) + 1,
+      ),
+    );
+    expect(parsed).toMatchObject({
+      phase: 'savepoint',
+      attempt: 2,
+      upsert_result: plan.results.upsert,
+      result: args.result,
+      database: 'lake_silver',
+      keep: 20,
+    });
+  });
+
   it('puts the Hudi bundle on the classpath of every step', () => {
-    for (const step of [plan.steps.stage, plan.steps.upsert, plan.steps.gold]) {
+    for (const step of [plan.steps.stage, plan.steps.upsert, plan.steps.savepoint, plan.steps.gold]) {
       expect(step.args.slice(0, 6)).toEqual([
         'spark-submit',
         '--deploy-mode',

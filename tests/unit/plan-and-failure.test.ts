@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSparkSubmit } from '../../local/emr/local-emr.js';
+import { DEFAULT_RETAIN_COMMITS } from '../../local/engine/snapshots.js';
 import { parseContract } from '../../shared/core/contract/index.js';
 import { describeFailure } from '../../shared/core/failure.js';
 import type { SourceObject } from '../../shared/core/load.js';
-import { HUDI_BUNDLE, planLoad, runUri } from '../../shared/core/plan.js';
+import { HUDI_BUNDLE, planLoad, runUri, SILVER_SAVEPOINTS_KEPT } from '../../shared/core/plan.js';
 import { TEST_LAYOUT } from '../helpers/fixtures.js';
 
 const orders = parseContract(
@@ -56,6 +57,7 @@ describe('planLoad', () => {
       stage: `${RUN}/stage.json`,
       validation: `${RUN}/validation.json`,
       upsert: `${RUN}/upsert.json`,
+      savepoint: `${RUN}/savepoint.json`,
       gold: `${RUN}/gold.json`,
     });
     expect(plan.quarantine).toEqual({ uri: `s3://lake-quarantine/orders/${LOAD_ID}/attempt-2/` });
@@ -147,6 +149,24 @@ describe('planLoad', () => {
       '--database',
       'lake_silver',
     ]);
+  });
+
+  it('savepoint keeps the commit the upsert wrote (read from its result) within the window', () => {
+    expect(plan.steps.savepoint.name).toBe(`orders savepoint ${LOAD_ID}#2`);
+    expect(plan.steps.savepoint.args).toEqual([
+      ...SPARK,
+      `${JOBS}/savepoint_table.py`,
+      ...COMMON,
+      '--result',
+      `${RUN}/savepoint.json`,
+      '--upsert-result',
+      `${RUN}/upsert.json`,
+      '--database',
+      'lake_silver',
+      '--keep',
+      String(SILVER_SAVEPOINTS_KEPT),
+    ]);
+    expect(SILVER_SAVEPOINTS_KEPT).toBe(DEFAULT_RETAIN_COMMITS);
   });
 
   it('gold rebuilds Gold from the Silver database', () => {

@@ -25,6 +25,7 @@ const EMR_STEPS = {
   StageBatch: 'stage',
   ValidateBatch: 'validate',
   UpsertSilver: 'upsert',
+  SavepointSilver: 'savepoint',
   BuildGold: 'gold',
   QuarantineBatch: 'quarantine',
 } as const;
@@ -43,6 +44,7 @@ const INPUT = {
     stage: 's3://a/stage.json',
     validation: 's3://a/validation.json',
     upsert: 's3://a/upsert.json',
+    savepoint: 's3://a/savepoint.json',
     gold: 's3://a/gold.json',
   },
   quarantine: { uri: 's3://q/orders/orders-1/attempt-1/' },
@@ -91,12 +93,36 @@ describe('statemachines/load-dataset.asl.json', () => {
       expect(s.TimeoutSeconds).toBeGreaterThan(0);
       expect(s.Retry?.[0]?.ErrorEquals).toContain('EMR.AmazonElasticMapReduceException');
       expect(s.Retry?.[0]?.BackoffRate).toBeGreaterThan(1);
-      expect(s.Catch?.at(-1)).toMatchObject({
-        ErrorEquals: ['States.ALL'],
-        Next: 'LoadFailed',
-        ResultPath: '$.error',
-      });
+      // The savepoint follows a commit that is already in Silver: its failure must not fail the load.
+      expect(s.Catch?.at(-1)).toMatchObject(
+        name === 'SavepointSilver'
+          ? { ErrorEquals: ['States.ALL'], Next: 'BuildGold', ResultPath: '$.savepointError' }
+          : { ErrorEquals: ['States.ALL'], Next: 'LoadFailed', ResultPath: '$.error' },
+      );
     }
+  });
+
+  it('savepoints each upsert commit; a failed savepoint is recorded and the load still builds Gold', async () => {
+    const { result, ran } = run(definition, {
+      SavepointSilver: async () => {
+        throw error('States.TaskFailed', 'create_savepoint returned false');
+      },
+    });
+    const out = (await result) as { savepointError?: { Error: string; Cause: string } };
+    expect(ran).toEqual([
+      'StageBatch',
+      'ValidateBatch',
+      'QualityGate',
+      'UpsertSilver',
+      'SavepointSilver',
+      // A failed step is tried once more, like every EMR step.
+      'SavepointSilver',
+      'BuildGold',
+    ]);
+    expect(out.savepointError).toEqual({
+      Error: 'States.TaskFailed',
+      Cause: 'create_savepoint returned false',
+    });
   });
 
   it('gates on dq-router with a task token, a heartbeat and a timeout, sending a failed gate to quarantine', () => {
@@ -120,7 +146,7 @@ describe('statemachines/load-dataset.asl.json', () => {
     expect(definition.States.QuarantineBatch?.Next).toBe('QualityFailed');
   });
 
-  it('runs stage → validate → gate → upsert → gold, passing the gate its token and the result location', async () => {
+  it('runs stage → validate → gate → upsert → savepoint → gold, passing the gate its token and the result location', async () => {
     let payload: unknown;
     const { result, ran } = run(definition, {
       QualityGate: async (input) => {
@@ -129,7 +155,14 @@ describe('statemachines/load-dataset.asl.json', () => {
       },
     });
     const out = (await result) as { quality: unknown };
-    expect(ran).toEqual(['StageBatch', 'ValidateBatch', 'QualityGate', 'UpsertSilver', 'BuildGold']);
+    expect(ran).toEqual([
+      'StageBatch',
+      'ValidateBatch',
+      'QualityGate',
+      'UpsertSilver',
+      'SavepointSilver',
+      'BuildGold',
+    ]);
     expect(payload).toEqual({
       FunctionName: 'dq-router',
       Payload: {
