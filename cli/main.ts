@@ -22,6 +22,7 @@ import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
 import { replayMany } from './commands/replay.js';
+import { commitRows, describeRollback, rollbackOnStage, stageRollbackEngine } from './commands/rollback.js';
 import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, table } from './output.js';
@@ -39,7 +40,7 @@ const program = new Command('lakeplane')
   .option('--verbose', "show the functions' structured logs and stack traces")
   .option(
     '--stage <stage>',
-    'loads, loads show, replay: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
+    'loads, loads show, replay, rollback, commits: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
   )
   .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
   .showHelpAfterError();
@@ -59,13 +60,20 @@ function deployedStage(): { stage: string; region?: string } | undefined {
   return { stage: o.stage, ...(o.region ? { region: o.region } : {}) };
 }
 
+const STAGE_COMMANDS = [
+  'lakeplane loads',
+  'loads show',
+  'lakeplane replay',
+  'lakeplane rollback',
+  'lakeplane commits',
+];
 // Only the on-call commands work on a deployed stage; any other command would silently run locally.
 program.hook('preAction', (_root, action) => {
   const path = [action.parent?.name(), action.name()].join(' ');
-  const onCall = ['lakeplane loads', 'loads show', 'lakeplane replay'].includes(path);
+  const onCall = STAGE_COMMANDS.includes(path);
   if (!onCall && program.opts().stage !== undefined)
     throw new UsageError(
-      `--stage works with loads, loads show and replay only; \`${action.name()}\` runs on the local runtime`,
+      `--stage works with loads, loads show, replay, rollback and commits only; \`${action.name()}\` runs on the local runtime`,
     );
 });
 
@@ -237,6 +245,14 @@ program
   .argument('<dataset>')
   .option('--json', 'print JSON')
   .action(async (dataset: string, raw: { json?: boolean }) => {
+    const target = deployedStage();
+    if (target) {
+      const commits = await withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset));
+      if (raw.json) out(JSON.stringify(commits, null, 2));
+      else if (commits.length === 0) out(`no commits of ${dataset} in the ledger`);
+      else out(table(['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'], commitRows(commits)));
+      return;
+    }
     const home = workspaceAt(defaultHome(global().home));
     const wh = await Warehouse.open(home.warehouse, {
       readOnly: true,
@@ -300,50 +316,54 @@ program
   .option('--dry-run', 'say what would change; change nothing')
   .action(async (dataset: string, raw: unknown) => {
     const o = parseOptions(rollbackOptions, raw);
-    const outcome = await withRuntime(global(), async (rt) => {
-      await rt.idle();
-      try {
-        return await rollbackDataset(
-          dataset,
-          o.to ? { toCommit: o.to } : { beforeLoad: o.before! },
-          {
-            engine: rt.warehouse,
-            ledger: rt.ledger,
-            contracts: rt.contracts,
-            replayUndone: (l, r) =>
-              replayUndoneLoad(l, r, {
-                contracts: rt.contracts,
+    const target = o.to ? { toCommit: o.to } : { beforeLoad: o.before! };
+    const options = { dryRun: o.dryRun ?? false, replayAfter: o.replayAfter ?? false };
+    const stage = deployedStage();
+    const outcome = await refusalsAsUsage(() =>
+      stage
+        ? withStage(stage, (deps) =>
+            rollbackOnStage(deps, dataset, target, options, (line) => process.stderr.write(`${line}\n`)),
+          )
+        : withRuntime(global(), async (rt) => {
+            await rt.idle();
+            return rollbackDataset(
+              dataset,
+              target,
+              {
+                engine: rt.warehouse,
                 ledger: rt.ledger,
-                orchestrator: rt.stepFunctions,
-                layout: LOCAL_LAYOUT,
-              }),
-          },
-          { dryRun: o.dryRun ?? false, replayAfter: o.replayAfter ?? false, afterEach: () => rt.idle() },
-        );
-      } catch (e) {
-        if (
-          e instanceof TimeTravelError ||
-          e instanceof SnapshotExpiredError ||
-          e instanceof RollbackRefusedError
-        )
-          throw new UsageError(e.message);
-        throw e;
-      }
-    });
-    const r = outcome.report;
-    out(
-      `${r.dryRun ? 'would roll back' : 'rolled back'} silver.${dataset} to ${r.toCommit === 'start' ? 'before its first commit' : `commit ${r.toCommit}`}: ${r.rowsBefore} → ${r.rowsAfter} rows (${r.restored} restored, ${r.reverted} reverted, ${r.removed} removed)${r.commitId ? `; rollback commit ${r.commitId}` : ''}`,
+                contracts: rt.contracts,
+                replayUndone: (l, r) =>
+                  replayUndoneLoad(l, r, {
+                    contracts: rt.contracts,
+                    ledger: rt.ledger,
+                    orchestrator: rt.stepFunctions,
+                    layout: LOCAL_LAYOUT,
+                  }),
+              },
+              { ...options, afterEach: () => rt.idle() },
+            );
+          }),
     );
-    if (r.undoneLoads.length > 0)
-      out(`undone loads, in commit order: ${r.undoneLoads.map((u) => u.loadId).join(', ')}`);
-    for (const step of outcome.replays) {
-      out(
-        `  ${step.loadId}: ${step.outcome}${'reason' in step ? ` (${step.reason})` : ''}${'status' in step && step.status ? ` → ${step.status}` : ''}`,
-      );
-    }
-    if (outcome.replays.some((s) => s.outcome === 'refused' || s.outcome === 'not-started'))
-      process.exitCode = 1;
+    const { lines, ok } = describeRollback(dataset, outcome);
+    for (const line of lines) out(line);
+    if (!ok) process.exitCode = 1;
   });
+
+/** A rollback that cannot start, or a target out of reach, is a usage error (exit 2) with its reason. */
+async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (
+      e instanceof TimeTravelError ||
+      e instanceof SnapshotExpiredError ||
+      e instanceof RollbackRefusedError
+    )
+      throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 const replayOptions = z.object({
   dryRun: z.boolean().optional(),

@@ -1,20 +1,23 @@
 /** The on-call commands against a deployed stage: resource names from the stack's outputs, AWS adapters. */
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
 import { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
-import { StepFunctionsOrchestrator } from '../shared/aws/sfn-orchestrator.js';
+import { S3ObjectStore } from '../shared/aws/s3-object-store.js';
+import { StepFunctionsExecutionRunner } from '../shared/aws/sfn-orchestrator.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import type { LakeLayout } from '../shared/core/plan.js';
-import type { Ledger, Orchestrator } from '../shared/ports.js';
+import type { ExecutionRunner, Ledger, ObjectStore } from '../shared/ports.js';
 import { UsageError } from './context.js';
 
 /** The stack outputs (serverless.yml `Outputs`) the on-call commands need. */
 export const STAGE_OUTPUT_KEYS = [
   'LedgerTableName',
   'LoadDatasetStateMachineArn',
+  'RollbackDatasetStateMachineArn',
   'BronzeBucketName',
   'SilverBucketName',
   'GoldBucketName',
@@ -39,14 +42,22 @@ export interface StageOptions {
     readonly cloudFormation?: CloudFormationClient;
     readonly dynamodb?: DynamoDBClient;
     readonly sfn?: SFNClient;
+    readonly s3?: S3Client;
   };
+  /** How often a wait for an execution polls it (default 10 s). */
+  readonly pollMs?: number;
 }
 
 export interface StageDeps {
   readonly stackName: string;
   readonly outputs: StageOutputs;
   readonly ledger: Ledger;
-  readonly orchestrator: Orchestrator;
+  /** Load-dataset executions (start, and wait for one: replays after a rollback go in order). */
+  readonly orchestrator: ExecutionRunner;
+  /** Rollback-dataset executions. */
+  readonly rollbacks: ExecutionRunner;
+  /** The stage's buckets (the steps' results in the artifacts bucket). */
+  readonly store: ObjectStore;
   readonly layout: LakeLayout;
   readonly contracts: ContractSet;
   /** Releases the SDK clients' sockets. */
@@ -134,13 +145,16 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
   const cloudFormation = options.clients?.cloudFormation ?? new CloudFormationClient(config);
   const dynamodb = options.clients?.dynamodb ?? new DynamoDBClient(config);
   const sfn = options.clients?.sfn ?? new SFNClient(config);
+  const s3 = options.clients?.s3 ?? new S3Client(config);
   const close = () => {
+    if (!options.clients?.s3) s3.destroy();
     if (!options.clients?.cloudFormation) cloudFormation.destroy();
     if (!options.clients?.dynamodb) dynamodb.destroy();
     if (!options.clients?.sfn) sfn.destroy();
   };
   try {
     const outputs = await readStageOutputs(cloudFormation, options.stage, options.region);
+    const poll = options.pollMs !== undefined ? { pollMs: options.pollMs } : {};
     const contracts = loadContractsDir(
       options.datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR,
     );
@@ -148,7 +162,9 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
       stackName: stackNameOf(options.stage),
       outputs,
       ledger: new DynamoLedger(dynamodb, outputs.LedgerTableName),
-      orchestrator: new StepFunctionsOrchestrator(sfn, outputs.LoadDatasetStateMachineArn),
+      orchestrator: new StepFunctionsExecutionRunner(sfn, outputs.LoadDatasetStateMachineArn, poll),
+      rollbacks: new StepFunctionsExecutionRunner(sfn, outputs.RollbackDatasetStateMachineArn, poll),
+      store: new S3ObjectStore(s3),
       layout: layoutFromOutputs(outputs),
       contracts,
       close,

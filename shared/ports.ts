@@ -81,6 +81,20 @@ export interface Orchestrator {
   startExecution(name: string, input: unknown): Promise<StartedExecution>;
 }
 
+/** How an execution ended. */
+export interface FinishedExecution {
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** Starts executions of one state machine and waits for their end (on-call commands on a stage). */
+export interface ExecutionRunner extends Orchestrator {
+  /** Resolves when the execution has ended, whatever way. */
+  waitFor(executionArn: string): Promise<FinishedExecution>;
+}
+
 /** Sends alerts to people (Slack incoming webhook; locally a JSONL file and the console). */
 export interface Notifier {
   notify(message: SlackMessage): Promise<void>;

@@ -1,5 +1,10 @@
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Orchestrator, StartedExecution } from '../ports.js';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ExecutionRunner, FinishedExecution, Orchestrator, StartedExecution } from '../ports.js';
 
 /** The ARN of the execution `name` of a state machine. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
@@ -37,6 +42,40 @@ export class StepFunctionsOrchestrator implements Orchestrator {
         return { executionArn: executionArnOf(this.stateMachineArn, name), alreadyStarted: true };
       }
       throw e;
+    }
+  }
+}
+
+/** Step Functions execution statuses that are not an end. */
+const RUNNING = new Set(['RUNNING', 'PENDING_REDRIVE']);
+
+/**
+ * An orchestrator that can also wait for an execution's end (DescribeExecution every `pollMs`):
+ * the CLI's rollback on a stage, and the replays after it, which must commit in order.
+ */
+export class StepFunctionsExecutionRunner extends StepFunctionsOrchestrator implements ExecutionRunner {
+  constructor(
+    private readonly sfn: SFNClient,
+    stateMachineArn: string,
+    private readonly options: { readonly pollMs?: number; readonly onPoll?: (status: string) => void } = {},
+  ) {
+    super(sfn, stateMachineArn);
+  }
+
+  async waitFor(executionArn: string): Promise<FinishedExecution> {
+    for (;;) {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const status = out.status ?? 'RUNNING';
+      if (!RUNNING.has(status)) {
+        return {
+          executionArn,
+          status: status as FinishedExecution['status'],
+          ...(out.error ? { error: out.error } : {}),
+          ...(out.cause ? { cause: out.cause } : {}),
+        };
+      }
+      this.options.onPoll?.(status);
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 10_000));
     }
   }
 }

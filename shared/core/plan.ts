@@ -66,18 +66,10 @@ export function runUri(layout: LakeLayout, loadId: string, attempt: number, name
   return `s3://${layout.artifactsBucket}/runs/${loadId}/attempt-${attempt}/${name}`;
 }
 
-/**
- * Plans the EMR steps of one load from the dataset contract. The Spark jobs read the
- * contract itself from the artifacts bucket; the arguments say which data, where to and
- * where to write the result.
- */
-export function planLoad(
-  contract: DatasetContract,
-  load: { loadId: string; source: SourceObject; attempt: number },
-  layout: LakeLayout,
-): LoadExecutionInput {
+/** `spark-submit` of one of spark-jobs/ with the Hudi bundle and the jobs' package (step Args). */
+function sparkSubmit(layout: LakeLayout, job: string): string[] {
   const scripts = `s3://${layout.artifactsBucket}/spark-jobs`;
-  const spark = (job: string) => [
+  return [
     'spark-submit',
     '--deploy-mode',
     'cluster',
@@ -88,16 +80,34 @@ export function planLoad(
     `${scripts}/lakeplane_jobs.zip`,
     `${scripts}/${job}`,
   ];
-  const common = [
+}
+
+/** The arguments every job takes: dataset, its contract (JSON in the artifacts bucket), run id, attempt. */
+function jobArgs(contract: DatasetContract, layout: LakeLayout, id: string, attempt: number): string[] {
+  return [
     '--dataset',
     contract.name,
     '--contract',
     `s3://${layout.artifactsBucket}/contracts/${contract.name}.json`,
     '--load-id',
-    load.loadId,
+    id,
     '--attempt',
-    String(load.attempt),
+    String(attempt),
   ];
+}
+
+/**
+ * Plans the EMR steps of one load from the dataset contract. The Spark jobs read the
+ * contract itself from the artifacts bucket; the arguments say which data, where to and
+ * where to write the result.
+ */
+export function planLoad(
+  contract: DatasetContract,
+  load: { loadId: string; source: SourceObject; attempt: number },
+  layout: LakeLayout,
+): LoadExecutionInput {
+  const spark = (job: string) => sparkSubmit(layout, job);
+  const common = jobArgs(contract, layout, load.loadId, load.attempt);
   const results = {
     stage: runUri(layout, load.loadId, load.attempt, 'stage.json'),
     validation: runUri(layout, load.loadId, load.attempt, 'validation.json'),
@@ -189,24 +199,83 @@ export function planLoad(
           String(SILVER_SAVEPOINTS_KEPT),
         ],
       },
-      gold: {
-        name: stepName('gold'),
-        args: [
-          ...spark('silver_to_gold.py'),
-          ...common,
-          '--result',
-          results.gold,
-          '--gold-path',
-          `s3://${layout.goldBucket}/`,
-          '--silver-database',
-          layout.silverDatabase,
-          '--gold-database',
-          layout.goldDatabase,
-        ],
-      },
+      gold: { name: stepName('gold'), args: goldArgs(layout, common, results.gold) },
     },
     results,
     quarantine: { uri: quarantine },
     functions: { dqRouter: layout.dqRouterFunction },
   };
+}
+
+/** The input of one rollback-dataset execution (statemachines/rollback-dataset.asl.json). */
+export interface RollbackExecutionInput {
+  readonly rollback: {
+    readonly rollbackId: string;
+    readonly dataset: string;
+    /** The Silver commit (Hudi instant) the table returns to: the state right after it. */
+    readonly toInstant: string;
+    readonly dryRun: boolean;
+  };
+  readonly cluster: { readonly id: string };
+  readonly steps: { readonly rollback: StepPlan; readonly gold: StepPlan };
+  readonly results: { readonly rollback: string; readonly gold: string };
+}
+
+/**
+ * Plans a Silver rollback on EMR: rollback_table.py returns the Hudi table to the state right
+ * after `toInstant` (restoring its savepoint), then silver_to_gold.py rebuilds the Gold tables.
+ * Its run artefacts live under `runs/<rollback id>/attempt-1/`, like a load's.
+ */
+export function planRollback(
+  contract: DatasetContract,
+  rollback: { rollbackId: string; toInstant: string; dryRun: boolean },
+  layout: LakeLayout,
+): RollbackExecutionInput {
+  const common = jobArgs(contract, layout, rollback.rollbackId, 1);
+  const results = {
+    rollback: runUri(layout, rollback.rollbackId, 1, 'rollback.json'),
+    gold: runUri(layout, rollback.rollbackId, 1, 'gold.json'),
+  };
+  return {
+    rollback: { ...rollback, dataset: contract.name },
+    cluster: { id: layout.clusterId },
+    steps: {
+      rollback: {
+        name: `${contract.name} rollback ${rollback.rollbackId}`,
+        args: [
+          ...sparkSubmit(layout, 'rollback_table.py'),
+          ...common,
+          '--result',
+          results.rollback,
+          '--silver-path',
+          `s3://${layout.silverBucket}/${contract.name}/`,
+          '--database',
+          layout.silverDatabase,
+          '--to-instant',
+          rollback.toInstant,
+          ...(rollback.dryRun ? ['--dry-run'] : []),
+        ],
+      },
+      gold: {
+        name: `${contract.name} gold ${rollback.rollbackId}`,
+        args: goldArgs(layout, common, results.gold),
+      },
+    },
+    results,
+  };
+}
+
+function goldArgs(layout: LakeLayout, common: readonly string[], result: string): string[] {
+  return [
+    ...sparkSubmit(layout, 'silver_to_gold.py'),
+    ...common,
+    '--result',
+    result,
+    '--gold-path',
+    `s3://${layout.goldBucket}/`,
+    '--silver-database',
+    layout.silverDatabase,
+    '--gold-database',
+    layout.goldDatabase,
+  ];
 }

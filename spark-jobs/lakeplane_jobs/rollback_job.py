@@ -45,11 +45,9 @@ def run_rollback(spark: Any, args: RollbackArgs, contract: Contract) -> Dict[str
     commits = _column(spark.sql(show_commits_sql(table)).collect(), "commit_time")
     savepoints = _column(spark.sql(show_savepoints_sql(table)).collect(), "savepoint_time")
     plan = plan_rollback(table, commits, savepoints, to_instant=args.to_instant, savepoint=args.savepoint)
-    if plan.sql is None:
-        return rollback_result(args.load_id, contract.name, plan, args.dry_run)
     # What the rollback changes, counted before it runs (the dry run's answer too).
     counts = change_counts(spark.sql(change_counts_sql(table, plan.to_instant)).collect()[0])
-    if args.dry_run:
+    if args.dry_run or plan.sql is None:
         return rollback_result(args.load_id, contract.name, plan, args.dry_run, counts)
 
     for stale in plan.stale_savepoints:

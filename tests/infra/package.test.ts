@@ -400,8 +400,11 @@ describe('event wiring', () => {
 describe('load-dataset state machine', () => {
   const machine = (): [string, Resource] => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(1);
-    return machines[0]!;
+    expect(machines.map(([id]) => id).sort()).toEqual([
+      'LoadDatasetStateMachine',
+      'RollbackDatasetStateMachine',
+    ]);
+    return machines.find(([id]) => id === 'LoadDatasetStateMachine')!;
   };
 
   it('deploys statemachines/load-dataset.asl.json as it is', () => {
@@ -493,6 +496,55 @@ describe('load-dataset state machine', () => {
         ...STAR_FOR_STATE_MACHINES,
       ]),
     );
+  });
+});
+
+describe('rollback-dataset state machine', () => {
+  const machine = (): [string, Resource] => {
+    const found = ofType('AWS::StepFunctions::StateMachine').find(
+      ([n]) => n === 'RollbackDatasetStateMachine',
+    );
+    expect(found).toBeDefined();
+    return found!;
+  };
+
+  it('deploys statemachines/rollback-dataset.asl.json byte for byte, logging to CloudWatch', () => {
+    const [id, sm] = machine();
+    expect(sm.Properties.DefinitionString).toBe(
+      readFileSync(join(ROOT, 'statemachines/rollback-dataset.asl.json'), 'utf8'),
+    );
+    const logGroup = refId(
+      sm.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn,
+    );
+    expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+    expect(refId(template.Outputs.RollbackDatasetStateMachineArn.Value)).toBe(id);
+  });
+
+  it('has its own role: EMR steps on the stage cluster and the .sync rule, nothing else', () => {
+    const [, sm] = machine();
+    const role = refId(sm.Properties.RoleArn);
+    expect(role).not.toBe(refId(template.Resources.LoadDatasetStateMachine!.Properties.RoleArn));
+    expect(trustedService(role)).toEqual(['states.amazonaws.com']);
+    expect(allowedActions(template, role)).toEqual(
+      new Set([
+        'elasticmapreduce:AddJobFlowSteps',
+        'elasticmapreduce:DescribeStep',
+        'elasticmapreduce:CancelSteps',
+        'events:PutTargets',
+        'events:PutRule',
+        'events:DescribeRule',
+        ...STAR_FOR_STATE_MACHINES,
+      ]),
+    );
+    const cluster = env('object-landed').EMR_CLUSTER_ID;
+    const emr = statementsOf(role).filter((s: Json) =>
+      actionsOf(s).some((a) => a.startsWith('elasticmapreduce:')),
+    );
+    expect(resourcesOf(emr[0])).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:elasticmapreduce:\${AWS::Region}:\${AWS::AccountId}:cluster/${cluster}`,
+      },
+    ]);
   });
 });
 

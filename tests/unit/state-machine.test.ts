@@ -222,3 +222,85 @@ describe('statemachines/load-dataset.asl.json', () => {
     await expect(result).rejects.toMatchObject({ cause: { name: 'States.Timeout' } });
   });
 });
+
+describe('statemachines/rollback-dataset.asl.json', () => {
+  const rollbackDef = JSON.parse(
+    readFileSync(new URL('../../statemachines/rollback-dataset.asl.json', import.meta.url), 'utf8'),
+  ) as { States: Record<string, TaskState> };
+  const rollbackInput = (dryRun: boolean) => ({
+    rollback: { rollbackId: 'rb-orders-1', dataset: 'orders', toInstant: '20261120100500123', dryRun },
+    cluster: { id: 'j-1' },
+    steps: { rollback: { name: 'rollback', args: ['--rollback'] }, gold: { name: 'gold', args: ['--gold'] } },
+    results: { rollback: 's3://a/rollback.json', gold: 's3://a/gold.json' },
+  });
+  function runRollback(dryRun: boolean, failing?: string) {
+    const steps: unknown[] = [];
+    const handler = (name: string) => async (input: unknown) => {
+      steps.push(input);
+      if (name === failing) throw error('States.TaskFailed', `${name} failed`);
+      return {};
+    };
+    const machine = new StateMachine(rollbackDef as never, { validationOptions: { checkArn: false } });
+    const result = machine.run(rollbackInput(dryRun) as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          RollbackSilver: handler('RollbackSilver'),
+          RebuildGold: handler('RebuildGold'),
+        } as never,
+        retryIntervalOverrides: { RollbackSilver: 0, RebuildGold: 0 },
+      },
+    }).result;
+    return { result, steps };
+  }
+
+  it('is valid Amazon States Language, each EMR step with its planned arguments, a timeout and a catch', () => {
+    expect(aslValidator(rollbackDef).errors).toEqual([]);
+    for (const [name, key] of [
+      ['RollbackSilver', 'rollback'],
+      ['RebuildGold', 'gold'],
+    ] as const) {
+      const s = rollbackDef.States[name]!;
+      expect(s.Resource).toBe('arn:aws:states:::elasticmapreduce:addStep.sync');
+      expect(s.Parameters).toMatchObject({
+        'ClusterId.$': '$.cluster.id',
+        Step: { 'Name.$': `$.steps.${key}.name`, HadoopJarStep: { 'Args.$': `$.steps.${key}.args` } },
+      });
+      expect(s.TimeoutSeconds).toBeGreaterThan(0);
+      expect(s.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'RollbackFailed' });
+    }
+  });
+
+  it('restores, then rebuilds Gold; a dry run stops after the figures', async () => {
+    const real = runRollback(false);
+    await real.result;
+    expect(real.steps).toEqual([
+      {
+        ClusterId: 'j-1',
+        Step: {
+          Name: 'rollback',
+          ActionOnFailure: 'CONTINUE',
+          HadoopJarStep: { Jar: 'command-runner.jar', Args: ['--rollback'] },
+        },
+      },
+      {
+        ClusterId: 'j-1',
+        Step: {
+          Name: 'gold',
+          ActionOnFailure: 'CONTINUE',
+          HadoopJarStep: { Jar: 'command-runner.jar', Args: ['--gold'] },
+        },
+      },
+    ]);
+    const dry = runRollback(true);
+    await dry.result;
+    expect(dry.steps).toHaveLength(1);
+  });
+
+  it("fails with the step's error, Gold untouched, after one more try", async () => {
+    const { result, steps } = runRollback(false, 'RollbackSilver');
+    await expect(result).rejects.toMatchObject({
+      cause: { name: 'States.TaskFailed', message: 'RollbackSilver failed' },
+    });
+    expect(steps).toHaveLength(2);
+  });
+});

@@ -1,0 +1,352 @@
+/**
+ * `lakeplane --stage <s> rollback` and `commits`: the target from the ledger's commit timeline,
+ * a rollback-dataset execution with the planned EMR steps, the figures from the step's result in
+ * S3, then the undone loads replayed one at a time. Every SDK client is mocked.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { commitRows, rollbackOnStage, stageRollbackEngine } from '../../cli/commands/rollback.js';
+import { type StageOptions, stageDeps } from '../../cli/stage.js';
+import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
+import { instantOrder, ledgerCommits, rollbackInstant } from '../../shared/core/commit-timeline.js';
+import type { LoadRecord } from '../../shared/core/load.js';
+import { planLoad, type RollbackExecutionInput } from '../../shared/core/plan.js';
+import { RollbackRefusedError } from '../../shared/usecases/rollback.js';
+import { RollbackFailedError, rollbackIdOf } from '../../shared/usecases/rollback-on-emr.js';
+import { contract, DATASETS } from '../helpers/fixtures.js';
+
+const OFFLINE = {
+  region: 'eu-west-1',
+  endpoint: 'http://127.0.0.1:9',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  maxAttempts: 1,
+};
+const LOAD_SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-load-dataset';
+const ROLLBACK_SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-rollback-dataset';
+const OUTPUTS: Record<string, string> = {
+  LedgerTableName: 'lakeplane-dev-ledger',
+  LoadDatasetStateMachineArn: LOAD_SM,
+  RollbackDatasetStateMachineArn: ROLLBACK_SM,
+  BronzeBucketName: 'lakeplane-dev-bronze',
+  SilverBucketName: 'lakeplane-dev-silver',
+  GoldBucketName: 'lakeplane-dev-gold',
+  QuarantineBucketName: 'lakeplane-dev-quarantine',
+  ArtifactsBucketName: 'lakeplane-dev-artifacts',
+  SilverDatabase: 'lake_silver',
+  GoldDatabase: 'lake_gold',
+  EmrClusterId: 'j-2AXXXXXXGAPLF',
+  DqRouterFunctionName: 'lakeplane-dev-dq-router',
+};
+
+const cfnMock = mockClient(CloudFormationClient);
+const docMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
+beforeEach(() => {
+  for (const m of [cfnMock, docMock, sfnMock, s3Mock]) m.reset();
+  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves({
+    Stacks: [
+      {
+        StackName: 'lakeplane-dev',
+        StackStatus: 'UPDATE_COMPLETE',
+        CreationTime: new Date('2026-11-01T00:00:00Z'),
+        Outputs: Object.entries(OUTPUTS).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+});
+afterAll(() => {
+  for (const m of [cfnMock, docMock, sfnMock, s3Mock]) m.restore();
+});
+
+const options = (): StageOptions => ({
+  stage: 'dev',
+  region: 'eu-west-1',
+  datasets: DATASETS,
+  pollMs: 1,
+  clients: {
+    cloudFormation: new CloudFormationClient(OFFLINE),
+    dynamodb: new DynamoDBClient(OFFLINE),
+    sfn: new SFNClient(OFFLINE),
+    s3: new S3Client(OFFLINE),
+  },
+});
+
+const C1 = '20261120100500123';
+const C2 = '20261120110500456';
+const C3 = '20261120120500789';
+function succeeded(n: number, commitId: string): LoadRecord {
+  const loadId = `orders-${n}`;
+  return {
+    loadId,
+    dataset: 'orders',
+    status: 'SUCCEEDED',
+    source: {
+      bucket: 'lakeplane-dev-bronze',
+      key: `orders/part-${n}.ndjson`,
+      etag: `e${n}`,
+      size: 10,
+      versionId: `v${n}`,
+    },
+    executionName: loadId,
+    attempts: 1,
+    registeredAt: `2026-11-20T1${n - 1}:00:00.000Z`,
+    finishedAt: `2026-11-20T1${n - 1}:06:00.000Z`,
+    commitId,
+    counts: {
+      rowsIn: 5,
+      rowsQuarantined: 0,
+      rowsStaged: 5,
+      duplicatesDropped: 0,
+      inserted: n,
+      updated: 1,
+      deleted: 0,
+    },
+    history: [{ status: 'SUCCEEDED', at: `2026-11-20T1${n - 1}:06:00.000Z` }],
+  };
+}
+// Listed newest first, as the ledger does; the timeline sorts by instant.
+const LOADS = [succeeded(3, C3), succeeded(2, C2), succeeded(1, C1)];
+
+function ledgerWith(loads: readonly LoadRecord[]): void {
+  docMock.on(QueryCommand).resolves({ Items: [...loads] });
+  for (const l of loads) docMock.on(GetCommand, { Key: { loadId: l.loadId } }).resolves({ Item: l });
+  docMock.on(UpdateCommand).callsFake((input: { Key: { loadId: string } }) => {
+    const l = loads.find((x) => x.loadId === input.Key.loadId)!;
+    return { Attributes: { ...l, status: 'REGISTERED', attempts: 2, executionName: `${l.loadId}-a2` } };
+  });
+}
+
+/** Step Functions: every execution starts and, when described, has ended with `status`. */
+function executions(status: 'SUCCEEDED' | 'FAILED', failure?: { error: string; cause: string }) {
+  const started: { stateMachineArn: string; name: string; input: unknown }[] = [];
+  const described: string[] = [];
+  sfnMock
+    .on(StartExecutionCommand)
+    .callsFake((i: { stateMachineArn: string; name: string; input: string }) => {
+      started.push({ stateMachineArn: i.stateMachineArn, name: i.name, input: JSON.parse(i.input) });
+      return { executionArn: executionArnOf(i.stateMachineArn, i.name), startDate: new Date() };
+    });
+  let polls = 0;
+  sfnMock.on(DescribeExecutionCommand).callsFake((i: { executionArn: string }) => {
+    described.push(i.executionArn);
+    // The first poll of each execution still sees it running.
+    polls++;
+    if (polls % 2 === 1) return { executionArn: i.executionArn, status: 'RUNNING' };
+    return { executionArn: i.executionArn, status, ...(failure ?? {}) };
+  });
+  return { started, described };
+}
+
+/** S3: the rollback step's result (and Gold's), keyed by the run path of the rollback id. */
+function results(rollback: (toInstant: string, dryRun: boolean) => unknown, gold = true) {
+  s3Mock.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+    const m = /^runs\/([^/]+)\/attempt-1\/(rollback|gold)\.json$/.exec(i.Key);
+    if (i.Bucket !== 'lakeplane-dev-artifacts' || !m) throw new NoSuchKey({ message: 'no', $metadata: {} });
+    const id = m[1]!;
+    const toInstant = /-(\d{17})-\d{14}$/.exec(id)![1]!;
+    const doc =
+      m[2] === 'rollback'
+        ? rollback(toInstant, false)
+        : gold
+          ? { phase: 'gold', loadId: id, dataset: 'orders', tables: [{ name: 'daily_revenue', rows: 7 }] }
+          : undefined;
+    if (doc === undefined) throw new NoSuchKey({ message: 'no', $metadata: {} });
+    const bytes = new TextEncoder().encode(JSON.stringify(doc));
+    return { Body: { transformToByteArray: async () => bytes } };
+  });
+}
+
+const stepResult = (toInstant: string, commitsRolledBack: string[], dryRun = false) => ({
+  phase: 'rollback',
+  loadId: 'rb',
+  dataset: 'orders',
+  toInstant,
+  savepoint: toInstant,
+  dryRun,
+  commitsRolledBack,
+  savepointsDeleted: dryRun ? [] : commitsRolledBack,
+  rowsBefore: 12,
+  rowsAfter: 9,
+  removed: 3,
+  restored: 0,
+  reverted: 2,
+});
+
+describe('the Silver commit timeline from the ledger', () => {
+  it('lists the SUCCEEDED loads with a commit, in Hudi instant order', () => {
+    const failed = { ...succeeded(4, '20261120130000000'), status: 'FAILED' as const };
+    const commits = ledgerCommits([...LOADS, failed]);
+    expect(commits.map((c) => [c.commitId, c.loadId, c.inserted])).toEqual([
+      [C1, 'orders-1', 1],
+      [C2, 'orders-2', 2],
+      [C3, 'orders-3', 3],
+    ]);
+    // A 14-digit instant is its second's last millisecond, as Hudi orders them.
+    expect(instantOrder('20261120100500') > instantOrder('20261120100500998')).toBe(true);
+    expect(commitRows(commits)[0]).toEqual([C1, 'orders-1', 1, '2026-11-20T10:06:00.000Z', 1, 1, 0]);
+  });
+
+  it('resolves --before to the commit before the load, and refuses what Hudi cannot restore', () => {
+    const commits = ledgerCommits(LOADS);
+    expect(rollbackInstant('orders', commits, { beforeLoad: 'orders-3' })).toBe(C2);
+    expect(rollbackInstant('orders', commits, { toCommit: C1 })).toBe(C1);
+    expect(() => rollbackInstant('orders', commits, { beforeLoad: 'orders-1' })).toThrow(
+      /Hudi keeps no state before the first commit of silver.orders \(20261120100500123, load orders-1\)/,
+    );
+    expect(() => rollbackInstant('orders', commits, { toCommit: 'start' })).toThrow(/no state before/);
+    expect(() => rollbackInstant('orders', commits, { beforeLoad: 'orders-9' }, 'FAILED')).toThrow(
+      'load orders-9 has no commit in silver.orders (it is FAILED): there is nothing of it to roll back',
+    );
+    expect(() => rollbackInstant('orders', commits, { toCommit: 'c-0001' })).toThrow(
+      /is not a Silver commit .*recent commits of orders: 20261120100500123, 20261120110500456, 20261120120500789/,
+    );
+  });
+
+  it('names a rollback after its dataset, target and start time, within Step Functions limits', () => {
+    const id = rollbackIdOf('order_items', C1, new Date('2026-11-27T14:05:06.789Z'));
+    expect(id).toBe(`rb-order-items-${C1}-20261127140506`);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+});
+
+describe('rollback on a deployed stage', () => {
+  it('restores the commit before the bad load, rebuilds Gold, then replays the later loads in order', async () => {
+    ledgerWith(LOADS);
+    const sfn = executions('SUCCEEDED');
+    results((to) => stepResult(to, [C2, C3]));
+    const progress: string[] = [];
+    const deps = await stageDeps(options());
+    const outcome = await rollbackOnStage(
+      deps,
+      'orders',
+      { beforeLoad: 'orders-2' },
+      { replayAfter: true },
+      (l) => progress.push(l),
+    );
+    deps.close();
+
+    const [rollback, replay, ...more] = sfn.started;
+    expect(more).toEqual([]);
+    expect(rollback!.stateMachineArn).toBe(ROLLBACK_SM);
+    const input = rollback!.input as RollbackExecutionInput;
+    expect(input.rollback).toMatchObject({ dataset: 'orders', toInstant: C1, dryRun: false });
+    expect(rollback!.name).toBe(input.rollback.rollbackId);
+    const args = input.steps.rollback.args;
+    expect(args.slice(args.indexOf('--to-instant'))).toEqual(['--to-instant', C1]);
+    expect(args).toContain('s3://lakeplane-dev-artifacts/spark-jobs/rollback_table.py');
+    expect(args[args.indexOf('--silver-path') + 1]).toBe('s3://lakeplane-dev-silver/orders/');
+    expect(input.steps.gold.args).toContain('s3://lakeplane-dev-artifacts/spark-jobs/silver_to_gold.py');
+
+    expect(outcome.report).toMatchObject({
+      toCommit: C1,
+      commitId: input.rollback.rollbackId,
+      rowsBefore: 12,
+      rowsAfter: 9,
+      removed: 3,
+      reverted: 2,
+      gold: [{ name: 'daily_revenue', rows: 7 }],
+    });
+    expect(outcome.report.undoneLoads.map((u) => u.loadId)).toEqual(['orders-2', 'orders-3']);
+    expect(outcome.replays).toEqual([
+      { loadId: 'orders-2', outcome: 'skipped', reason: 'the load rolled back' },
+      { loadId: 'orders-3', outcome: 'started', attempt: 2, status: 'SUCCEEDED' },
+    ]);
+    // orders-3 again: the same Bronze object version, a new attempt on the load state machine.
+    expect(replay).toMatchObject({ stateMachineArn: LOAD_SM, name: 'orders-3-a2' });
+    expect(replay!.input).toEqual(
+      planLoad(contract('orders'), { loadId: 'orders-3', source: LOADS[0]!.source, attempt: 2 }, deps.layout),
+    );
+    // The rollback ended before the replay started, and the replay was waited for.
+    const rollbackArn = executionArnOf(ROLLBACK_SM, rollback!.name);
+    const replayArn = executionArnOf(LOAD_SM, 'orders-3-a2');
+    expect([...new Set(sfn.described)]).toEqual([rollbackArn, replayArn]);
+    expect(progress).toEqual([
+      `rollback execution ${rollbackArn} started; waiting for it`,
+      `replaying orders-3 (attempt 2): waiting for ${replayArn}`,
+    ]);
+  });
+
+  it('--dry-run asks the step for the figures only: no Gold, no ledger change, no replay', async () => {
+    ledgerWith(LOADS);
+    const sfn = executions('SUCCEEDED');
+    results((to) => stepResult(to, [C3], true), false);
+    const deps = await stageDeps(options());
+    const outcome = await rollbackOnStage(
+      deps,
+      'orders',
+      { toCommit: C2 },
+      { dryRun: true, replayAfter: true },
+      () => {},
+    );
+    deps.close();
+    expect(sfn.started).toHaveLength(1);
+    const input = sfn.started[0]!.input as RollbackExecutionInput;
+    expect(input.rollback.dryRun).toBe(true);
+    expect(input.steps.rollback.args.at(-1)).toBe('--dry-run');
+    expect(outcome.report).toMatchObject({ dryRun: true, toCommit: C2, gold: [], rowsAfter: 9 });
+    expect(outcome.report.commitId).toBeUndefined();
+    expect(outcome.replays).toEqual([
+      { loadId: 'orders-3', outcome: 'not-started', reason: 'dry run: would be replayed' },
+    ]);
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('says Silver is unchanged when the rollback step failed, with the reason the step wrote', async () => {
+    ledgerWith(LOADS);
+    executions('FAILED', { error: 'States.TaskFailed', cause: '{"Step":{}}' });
+    results(() => ({
+      phase: 'rollback',
+      loadId: 'rb',
+      dataset: 'orders',
+      error: 'lake_silver.orders: create_savepoint returned false',
+    }));
+    const deps = await stageDeps(options());
+    const run = rollbackOnStage(deps, 'orders', { toCommit: C2 }, { replayAfter: true }, () => {});
+    await expect(run).rejects.toThrow(RollbackFailedError);
+    await expect(run).rejects.toThrow(
+      /the rollback of silver.orders to 20261120110500456 failed, Silver is as it was: lake_silver.orders: create_savepoint returned false \(execution .*rollback-dataset:rb-orders-20261120110500456-\d{14} ended FAILED\)/,
+    );
+    deps.close();
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('says Gold was not rebuilt when only the Gold step failed', async () => {
+    ledgerWith(LOADS);
+    executions('FAILED', { error: 'States.TaskFailed', cause: 'gold step failed' });
+    results((to) => stepResult(to, [C3]), false);
+    const deps = await stageDeps(options());
+    await expect(rollbackOnStage(deps, 'orders', { toCommit: C2 }, {}, () => {})).rejects.toThrow(
+      /silver.orders was rolled back to 20261120110500456, but its Gold tables were not rebuilt: States.TaskFailed gold step failed/,
+    );
+    deps.close();
+  });
+
+  it('refuses the first commit and loads in flight before starting anything', async () => {
+    ledgerWith(LOADS);
+    const sfn = executions('SUCCEEDED');
+    const deps = await stageDeps(options());
+    await expect(rollbackOnStage(deps, 'orders', { beforeLoad: 'orders-1' }, {}, () => {})).rejects.toThrow(
+      RollbackRefusedError,
+    );
+    ledgerWith([...LOADS, { ...succeeded(4, 'x'), status: 'RUNNING' }]);
+    await expect(rollbackOnStage(deps, 'orders', { toCommit: C2 }, {}, () => {})).rejects.toThrow(
+      /orders has loads in flight \(orders-4 RUNNING\)/,
+    );
+    deps.close();
+    expect(sfn.started).toEqual([]);
+  });
+
+  it('lists the commits of a dataset (commits --stage)', async () => {
+    ledgerWith(LOADS);
+    const deps = await stageDeps(options());
+    const commits = await stageRollbackEngine(deps).commits('orders');
+    deps.close();
+    expect(commits.map((c) => c.commitId)).toEqual([C1, C2, C3]);
+  });
+});
