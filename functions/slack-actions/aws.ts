@@ -3,10 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { DynamoReplayGuard } from '../../shared/aws/dynamo-replay-guard.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { ConfigurationError, layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
-import { MemoryReplayGuard } from '../../shared/core/slack/signature.js';
 import { parseAllowedUserIds, type RollbackAndReplay } from '../../shared/usecases/slack-action.js';
 import { createObservability } from '../observability.js';
 import type { SlackActionsHandlerDeps } from './handler.js';
@@ -57,9 +57,9 @@ export function signingSecretFromSecretsManager(secretId: string): () => Promise
 }
 
 /**
- * The function's dependencies in AWS: created once per container. The replay guard is in
- * memory, so it catches a replayed request only within this container; see ReplayGuard for a
- * shared one.
+ * The function's dependencies in AWS: created once per container. The replay guard is a
+ * conditional write on the control table, so a replayed request is refused whichever container
+ * it reaches.
  */
 export function awsDeps(): SlackActionsHandlerDeps {
   const env = readEnvironment();
@@ -69,16 +69,20 @@ export function awsDeps(): SlackActionsHandlerDeps {
       `slack-actions environment is incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
     );
   const slack = parsed.data;
+  if (!env.CONTROL_TABLE)
+    throw new ConfigurationError('slack-actions needs CONTROL_TABLE (its replay guard lives there)');
+  const controlTable = env.CONTROL_TABLE;
+  const dynamodb = new DynamoDBClient({});
   return {
     ...createObservability('slack-actions'),
     contracts: loadContractsDir(
       env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
     ),
-    ledger: new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE),
+    ledger: new DynamoLedger(dynamodb, env.LEDGER_TABLE),
     orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
     layout: layoutFromEnvironment(env),
     signingSecret: signingSecretFromSecretsManager(slack.SLACK_SIGNING_SECRET_ID),
-    replayGuard: new MemoryReplayGuard(),
+    replayGuard: new DynamoReplayGuard(dynamodb, controlTable),
     allowedUserIds: parseAllowedUserIds(slack.SLACK_ALLOWED_USER_IDS),
     rollbackAndReplay: rollbackNotAvailable,
     now: () => new Date(),

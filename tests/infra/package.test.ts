@@ -14,6 +14,7 @@ import { awsDeps as slackActionsDeps, slackActionsEnvironment } from '../../func
 import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
 import { CONTROL_TABLE_SCHEMA } from '../../shared/aws/dynamo-control.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
+import { SLACK_REQUEST_PREFIX } from '../../shared/aws/dynamo-replay-guard.js';
 import { lambdaEnvironment, streamEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import {
@@ -1195,6 +1196,7 @@ describe('slack-actions', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:Query',
+        'dynamodb:PutItem',
         'states:StartExecution',
         'secretsmanager:GetSecretValue',
         'logs:CreateLogStream',
@@ -1203,6 +1205,25 @@ describe('slack-actions', () => {
         'xray:PutTelemetryRecords',
       ]),
     );
+  });
+
+  it('keeps its replay guard on the control table: PutItem of slack-request# keys only, expired by TTL', () => {
+    const e = env('slack-actions');
+    const control = refId(e.CONTROL_TABLE);
+    expect(control).toBe('ControlTable');
+    const put = statementsOf(roleOf('slack-actions')).filter((s: Json) =>
+      actionsOf(s).includes('dynamodb:PutItem'),
+    );
+    expect(put).toHaveLength(1);
+    expect(actionsOf(put[0])).toEqual(['dynamodb:PutItem']);
+    expect(resourcesOf(put[0])).toEqual([getAtt(control)]);
+    expect(put[0].Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SLACK_REQUEST_PREFIX}*`] },
+    });
+    expect(template.Resources[control]!.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'ttl',
+      Enabled: true,
+    });
   });
 
   it('scopes it to the ledger and its indexes, load-dataset, the signing secret and its log group', () => {

@@ -48,10 +48,8 @@ export interface SignedRequest {
 
 /**
  * Remembers verified requests so each is accepted once. In-memory ({@link MemoryReplayGuard})
- * it protects one process only: a Lambda container, or the local server. A guard shared by all
- * containers is a conditional write, e.g. a DynamoDB put with
- * `attribute_not_exists(pk) OR expiresAt < :now` (TTL deletion is lazy, so the condition must
- * also accept expired items).
+ * it protects one process only (the local server). In AWS it is shared by all containers:
+ * DynamoReplayGuard (shared/aws/dynamo-replay-guard.ts), a conditional put on the control table.
  */
 export interface ReplayGuard {
   /**
