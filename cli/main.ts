@@ -14,6 +14,7 @@ import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import type { Ledger } from '../shared/ports.js';
+import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
@@ -40,7 +41,7 @@ const program = new Command('lakeplane')
   .option('--verbose', "show the functions' structured logs and stack traces")
   .option(
     '--stage <stage>',
-    'loads, loads show, replay, rollback, commits: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
+    'loads, loads show, replay, rollback, commits, query --as-of: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
   )
   .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
   .showHelpAfterError();
@@ -66,6 +67,7 @@ const STAGE_COMMANDS = [
   'lakeplane replay',
   'lakeplane rollback',
   'lakeplane commits',
+  'lakeplane query',
 ];
 // Only the on-call commands work on a deployed stage; any other command would silently run locally.
 program.hook('preAction', (_root, action) => {
@@ -73,7 +75,7 @@ program.hook('preAction', (_root, action) => {
   const onCall = STAGE_COMMANDS.includes(path);
   if (!onCall && program.opts().stage !== undefined)
     throw new UsageError(
-      `--stage works with loads, loads show, replay, rollback and commits only; \`${action.name()}\` runs on the local runtime`,
+      `--stage works with loads, loads show, replay, rollback, commits and query --as-of only; \`${action.name()}\` runs on the local runtime`,
     );
 });
 
@@ -193,7 +195,9 @@ loads
 
 program
   .command('query')
-  .description('run SQL on the local warehouse (tables silver.<dataset>, gold.<name>, lakeplane.commits)')
+  .description(
+    'run SQL on the local warehouse (tables silver.<dataset>, gold.<name>, lakeplane.commits); with --stage, one SELECT on EMR as of a commit',
+  )
   .argument('<sql>')
   .option('--json', 'print rows as JSON')
   .option(
@@ -204,6 +208,38 @@ program
   .action(async (sql: string, raw: { json?: boolean; asOf?: string; dataset?: string }) => {
     if (raw.asOf && !raw.dataset)
       throw new UsageError('--as-of needs --dataset: the Silver table to read as of that point');
+    const stage = deployedStage();
+    if (stage) {
+      if (!raw.asOf || !raw.dataset)
+        throw new UsageError(
+          'on a stage, query reads a Silver table as of a commit: give --dataset <d> --as-of <commit|time>',
+        );
+      const at = { dataset: raw.dataset, asOf: raw.asOf };
+      const r = await withStage(stage, async (deps) => {
+        try {
+          return await queryAsOfOnEmr(sql, at, {
+            contracts: deps.contracts,
+            executions: deps.queries,
+            store: deps.store,
+            layout: deps.layout,
+            onStarted: (arn) => process.stderr.write(`query execution ${arn} started; waiting for it\n`),
+          });
+        } catch (e) {
+          if (e instanceof QueryAsOfError) throw new UsageError(e.message);
+          throw e;
+        }
+      });
+      process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf}\n`);
+      if (raw.json) out(JSON.stringify(r.rows, null, 2));
+      else
+        out(
+          `${table(
+            r.columns,
+            r.rows.map((row) => r.columns.map((c) => row[c])),
+          )}\n(${r.rows.length} rows${r.truncated ? `, cut at ${STAGE_QUERY_LIMIT}` : ''})`,
+        );
+      return;
+    }
     const home = workspaceAt(defaultHome(global().home));
     const wh = await Warehouse.open(home.warehouse, {
       readOnly: true,

@@ -18,6 +18,7 @@ export const STAGE_OUTPUT_KEYS = [
   'LedgerTableName',
   'LoadDatasetStateMachineArn',
   'RollbackDatasetStateMachineArn',
+  'QueryDatasetStateMachineArn',
   'BronzeBucketName',
   'SilverBucketName',
   'GoldBucketName',
@@ -56,6 +57,8 @@ export interface StageDeps {
   readonly orchestrator: ExecutionRunner;
   /** Rollback-dataset executions. */
   readonly rollbacks: ExecutionRunner;
+  /** Query-dataset executions (`query --as-of`). */
+  readonly queries: ExecutionRunner;
   /** The stage's buckets (the steps' results in the artifacts bucket). */
   readonly store: ObjectStore;
   readonly layout: LakeLayout;
@@ -164,6 +167,7 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
       ledger: new DynamoLedger(dynamodb, outputs.LedgerTableName),
       orchestrator: new StepFunctionsExecutionRunner(sfn, outputs.LoadDatasetStateMachineArn, poll),
       rollbacks: new StepFunctionsExecutionRunner(sfn, outputs.RollbackDatasetStateMachineArn, poll),
+      queries: new StepFunctionsExecutionRunner(sfn, outputs.QueryDatasetStateMachineArn, poll),
       store: new S3ObjectStore(s3),
       layout: layoutFromOutputs(outputs),
       contracts,

@@ -168,18 +168,28 @@ export class LocalEmr {
   }
 }
 
+/** The jobs' flags that take no value (spark-jobs/lakeplane_jobs/cli.py). */
+const JOB_SWITCHES: ReadonlySet<string> = new Set(['--dry-run']);
+
 /** Splits `spark-submit [options] <script> --k v ...` into the script name and its arguments. */
 export function parseSparkSubmit(argv: readonly string[]): { job: string; args: Record<string, string> } {
   const scriptAt = argv.findIndex((a) => a.endsWith('.py'));
   if (argv[0] !== 'spark-submit' || scriptAt < 0)
     throw new Error(`not a spark-submit of a .py job: ${argv.join(' ')}`);
   const args: Record<string, string> = {};
-  for (let i = scriptAt + 1; i < argv.length; i += 2) {
+  for (let i = scriptAt + 1; i < argv.length; ) {
     const flag = argv[i]!;
+    if (!flag.startsWith('--')) throw new Error(`malformed job arguments near "${flag}"`);
+    // A switch takes no value; any other flag's value may itself start with "--" (a SQL comment).
+    if (JOB_SWITCHES.has(flag)) {
+      args[flag.slice(2)] = 'true';
+      i += 1;
+      continue;
+    }
     const value = argv[i + 1];
-    if (!flag.startsWith('--') || value === undefined)
-      throw new Error(`malformed job arguments near "${flag}"`);
+    if (value === undefined) throw new Error(`malformed job arguments near "${flag}"`);
     args[flag.slice(2)] = value;
+    i += 2;
   }
   return { job: basename(argv[scriptAt]!), args };
 }

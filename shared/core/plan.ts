@@ -279,3 +279,49 @@ function goldArgs(layout: LakeLayout, common: readonly string[], result: string)
     layout.goldDatabase,
   ];
 }
+
+/** The input of one query-dataset execution (statemachines/query-dataset.asl.json). */
+export interface QueryExecutionInput {
+  readonly query: { readonly queryId: string; readonly dataset: string; readonly asOf: string };
+  readonly cluster: { readonly id: string };
+  readonly steps: { readonly query: StepPlan };
+  readonly results: { readonly query: string };
+}
+
+/**
+ * Plans `query --as-of` on EMR: query_table.py reads `silver.<dataset>` as of the instant (Hudi
+ * time travel) in one read-only SELECT and writes at most `limit` rows to its result.
+ */
+export function planQuery(
+  contract: DatasetContract,
+  query: { queryId: string; asOf: string; sql: string; limit: number },
+  layout: LakeLayout,
+): QueryExecutionInput {
+  const result = runUri(layout, query.queryId, 1, 'query.json');
+  return {
+    query: { queryId: query.queryId, dataset: contract.name, asOf: query.asOf },
+    cluster: { id: layout.clusterId },
+    steps: {
+      query: {
+        name: `${contract.name} query ${query.queryId}`,
+        args: [
+          ...sparkSubmit(layout, 'query_table.py'),
+          ...jobArgs(contract, layout, query.queryId, 1),
+          '--result',
+          result,
+          '--database',
+          layout.silverDatabase,
+          '--gold-database',
+          layout.goldDatabase,
+          '--as-of',
+          query.asOf,
+          '--sql',
+          query.sql,
+          '--limit',
+          String(query.limit),
+        ],
+      },
+    },
+    results: { query: result },
+  };
+}

@@ -153,6 +153,21 @@ class SavepointArgs:
     phase: str = "savepoint"
 
 
+@dataclass(frozen=True)
+class QueryArgs:
+    dataset: str
+    contract: str
+    load_id: str  # the query's id
+    attempt: int
+    result: str
+    database: str
+    gold_database: str
+    as_of: str
+    sql: str
+    limit: int
+    phase: str = "query"
+
+
 def _common(p: argparse.ArgumentParser, attempt_required: bool = False) -> None:
     p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
     p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
@@ -279,7 +294,7 @@ def keep_count(value: str) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of savepoints to keep (1 or more)")
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive count")
     return n
 
 
@@ -306,6 +321,33 @@ def parse_savepoint_table(argv: Sequence[str]) -> SavepointArgs:
         upsert_result=ns.upsert_result,
         database=ns.database,
         keep=ns.keep,
+    )
+
+
+def query_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="query_table.py", description="One SELECT over a Silver table as of a commit (time travel)")
+    _common(p, attempt_required=True)
+    p.add_argument("--database", required=True, type=database, help="Glue database of the Silver zone")
+    p.add_argument("--gold-database", required=True, type=database, help="Glue database of the Gold zone")
+    p.add_argument("--as-of", required=True, type=hudi_instant, help="the commit instant to read the table at")
+    p.add_argument("--sql", required=True, help="the SELECT; silver.<dataset> reads the table as of --as-of")
+    p.add_argument("--limit", required=True, type=keep_count, help="most rows returned")
+    return p
+
+
+def parse_query_table(argv: Sequence[str]) -> QueryArgs:
+    ns = query_parser().parse_args(list(argv))
+    return QueryArgs(
+        dataset=ns.dataset,
+        contract=ns.contract,
+        load_id=ns.load_id,
+        attempt=ns.attempt,
+        result=ns.result,
+        database=ns.database,
+        gold_database=ns.gold_database,
+        as_of=ns.as_of,
+        sql=ns.sql,
+        limit=ns.limit,
     )
 
 
@@ -384,12 +426,25 @@ def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
     )
 
 
-JobArgs = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs, SavepointArgs]
+JobArgs = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs, SavepointArgs, QueryArgs]
 
 
 def job_argv(args: JobArgs) -> List[str]:
     """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
     out: List[str] = []
+    if isinstance(args, QueryArgs):
+        return [
+            "--dataset", args.dataset,
+            "--contract", args.contract,
+            "--load-id", args.load_id,
+            "--attempt", str(args.attempt),
+            "--result", args.result,
+            "--database", args.database,
+            "--gold-database", args.gold_database,
+            "--as-of", args.as_of,
+            "--sql", args.sql,
+            "--limit", str(args.limit),
+        ]
     if isinstance(args, SavepointArgs):
         # The order of planLoad in shared/core/plan.ts.
         return [

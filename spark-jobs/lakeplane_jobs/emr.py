@@ -18,6 +18,7 @@ SCRIPTS = {
     "gold": "silver_to_gold.py",
     "rollback": "rollback_table.py",
     "savepoint": "savepoint_table.py",
+    "query": "query_table.py",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict
 
-from .cli import GoldArgs, JobArgs, QuarantineArgs, RollbackArgs, SavepointArgs, StageArgs, UpsertArgs, ValidateArgs
+from .cli import GoldArgs, JobArgs, QuarantineArgs, QueryArgs, RollbackArgs, SavepointArgs, StageArgs, UpsertArgs, ValidateArgs
 from .contract import Contract, load_contract_json
 from .errors import ContractError, JobFailure
 from .hudi import HUDI_SPARK_CONF
@@ -62,6 +62,10 @@ def run_job(args: Args) -> int:
                 from .rollback_job import run_rollback
 
                 result = run_rollback(spark, args, contract)
+            elif isinstance(args, QueryArgs):
+                from .query_job import run_query
+
+                result = run_query(spark, args, contract)
             elif isinstance(args, SavepointArgs):
                 from .savepoint_job import run_savepoint
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 _REF = re.compile(r"(silver|gold)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9_$]")
@@ -51,11 +51,14 @@ def _skip_quoted(sql: str, i: int, quote: str) -> int:
     return n
 
 
-def rewrite_table_refs(sql: str, databases: Dict[str, str]) -> Tuple[str, List[TableRef]]:
+def rewrite_table_refs(
+    sql: str, databases: Dict[str, str], tables: Optional[Dict[Tuple[str, str], str]] = None
+) -> Tuple[str, List[TableRef]]:
     """Rewrites zone references to ``<database>.<table>``.
 
     ``databases`` maps a zone ("silver", "gold") to its database; references to a zone not in
-    the map are left as written. Returns the SQL and every reference found, in order.
+    the map are left as written. ``tables`` maps one (zone, lower-case table) to an identifier
+    written instead (e.g. a temporary view). Returns the SQL and every reference found, in order.
     """
     out: List[str] = []
     refs: List[TableRef] = []
@@ -84,7 +87,9 @@ def rewrite_table_refs(sql: str, databases: Dict[str, str]) -> Tuple[str, List[T
             if m and (m.end() == n or not _WORD.match(sql[m.end()])):
                 zone, table = m.group(1).lower(), m.group(2)
                 refs.append(TableRef(zone, table))
-                if zone in databases:
+                if tables and (zone, table.lower()) in tables:
+                    out.append(tables[(zone, table.lower())])
+                elif zone in databases:
                     out.append(f"{quote_identifier(databases[zone])}.{table}")
                 else:
                     out.append(m.group(0))

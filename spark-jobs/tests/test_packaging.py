@@ -14,7 +14,7 @@ import lakeplane_jobs
 from .helpers import SPARK_JOBS
 
 PACKAGE_DIR = os.path.dirname(lakeplane_jobs.__file__)
-JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "validate_batch.py", "rollback_table.py", "savepoint_table.py", "build_zip.py")
+JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "validate_batch.py", "rollback_table.py", "savepoint_table.py", "query_table.py", "build_zip.py")
 
 
 def sources():
@@ -38,7 +38,7 @@ class Imports(unittest.TestCase):
         code = (
             "import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module('lakeplane_jobs.' + m)\n"
-            "import bronze_to_silver, silver_to_gold, validate_batch, rollback_table, savepoint_table\n"
+            "import bronze_to_silver, silver_to_gold, validate_batch, rollback_table, savepoint_table, query_table\n"
             "print(sorted(k for k in sys.modules if k.split('.')[0] in\n"
             "             ('pyspark', 'py4j', 'boto3', 'great_expectations')))\n"
         )

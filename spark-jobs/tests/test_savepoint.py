@@ -77,7 +77,7 @@ class Args(unittest.TestCase):
                                              "lake_silver", 3))
         self.assertEqual(job_argv(args), ARGV)
         self.assertEqual(step_args("art", args)[5], "s3://art/spark-jobs/savepoint_table.py")
-        with self.assertRaisesRegex(JobArgumentError, "not a number of savepoints to keep"):
+        with self.assertRaisesRegex(JobArgumentError, "not a positive count"):
             parse_savepoint_table(ARGV[:-1] + ["0"])
 
 

@@ -403,6 +403,7 @@ describe('load-dataset state machine', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(machines.map(([id]) => id).sort()).toEqual([
       'LoadDatasetStateMachine',
+      'QueryDatasetStateMachine',
       'RollbackDatasetStateMachine',
     ]);
     return machines.find(([id]) => id === 'LoadDatasetStateMachine')!;
@@ -500,25 +501,26 @@ describe('load-dataset state machine', () => {
   });
 });
 
-describe('rollback-dataset state machine', () => {
+describe.each([
+  ['rollback-dataset', 'RollbackDatasetStateMachine'],
+  ['query-dataset', 'QueryDatasetStateMachine'],
+])('%s state machine', (file, logicalId) => {
   const machine = (): [string, Resource] => {
-    const found = ofType('AWS::StepFunctions::StateMachine').find(
-      ([n]) => n === 'RollbackDatasetStateMachine',
-    );
+    const found = ofType('AWS::StepFunctions::StateMachine').find(([n]) => n === logicalId);
     expect(found).toBeDefined();
     return found!;
   };
 
-  it('deploys statemachines/rollback-dataset.asl.json byte for byte, logging to CloudWatch', () => {
+  it('deploys its statemachines/*.asl.json byte for byte, logging to CloudWatch', () => {
     const [id, sm] = machine();
     expect(sm.Properties.DefinitionString).toBe(
-      readFileSync(join(ROOT, 'statemachines/rollback-dataset.asl.json'), 'utf8'),
+      readFileSync(join(ROOT, `statemachines/${file}.asl.json`), 'utf8'),
     );
     const logGroup = refId(
       sm.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn,
     );
     expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
-    expect(refId(template.Outputs.RollbackDatasetStateMachineArn.Value)).toBe(id);
+    expect(refId(template.Outputs[`${logicalId}Arn`].Value)).toBe(id);
   });
 
   it('has its own role: EMR steps on the stage cluster and the .sync rule, nothing else', () => {

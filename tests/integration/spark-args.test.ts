@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSparkSubmit } from '../../local/emr/local-emr.js';
-import { planLoad } from '../../shared/core/plan.js';
+import { planLoad, planQuery, planRollback } from '../../shared/core/plan.js';
 import { contract, REPO } from '../helpers/fixtures.js';
 
 const layout = {
@@ -24,7 +24,11 @@ function pythonParse(job: string, argv: readonly string[]): Record<string, unkno
       ? 'parse_silver_to_gold'
       : job === 'savepoint_table.py'
         ? 'parse_savepoint_table'
-        : 'parse_bronze_to_silver';
+        : job === 'query_table.py'
+          ? 'parse_query_table'
+          : job === 'rollback_table.py'
+            ? 'parse_rollback_table'
+            : 'parse_bronze_to_silver';
   const code = `import sys, json, dataclasses\nfrom lakeplane_jobs.cli import ${fn}\nprint(json.dumps(dataclasses.asdict(${fn}(json.loads(sys.argv[1])))))`;
   const r = spawnSync('python3', ['-c', code, JSON.stringify(argv)], {
     cwd: join(REPO, 'spark-jobs'),
@@ -107,6 +111,53 @@ describe('EMR step arguments planned in TypeScript are what the Spark jobs parse
       result: args.result,
       database: 'lake_silver',
       keep: 20,
+    });
+  });
+
+  it('rollback and query (the on-call state machines)', () => {
+    const rollback = planRollback(
+      contract('orders'),
+      { rollbackId: 'rb-1', toInstant: '20261120100500123', dryRun: true },
+      layout,
+    );
+    const r = parseSparkSubmit(rollback.steps.rollback.args);
+    expect(
+      pythonParse(
+        r.job,
+        rollback.steps.rollback.args.slice(
+          rollback.steps.rollback.args.indexOf(`s3://artifacts/spark-jobs/${r.job}`) + 1,
+        ),
+      ),
+    ).toMatchObject({
+      phase: 'rollback',
+      load_id: 'rb-1',
+      to_instant: '20261120100500123',
+      savepoint: null,
+      dry_run: true,
+      silver_path: 's3://silver/orders/',
+      result: rollback.results.rollback,
+    });
+    const sql = "SELECT * FROM silver.orders WHERE status = 'NEW'";
+    const query = planQuery(
+      contract('orders'),
+      { queryId: 'q-1', asOf: '20261120100500123', sql, limit: 1000 },
+      layout,
+    );
+    const q = parseSparkSubmit(query.steps.query.args);
+    expect(
+      pythonParse(
+        q.job,
+        query.steps.query.args.slice(
+          query.steps.query.args.indexOf(`s3://artifacts/spark-jobs/${q.job}`) + 1,
+        ),
+      ),
+    ).toMatchObject({
+      phase: 'query',
+      sql,
+      as_of: '20261120100500123',
+      limit: 1000,
+      gold_database: 'lake_gold',
+      result: query.results.query,
     });
   });
 

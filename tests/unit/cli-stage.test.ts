@@ -31,6 +31,8 @@ const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:la
 const OUTPUTS: Record<string, string> = {
   LedgerTableName: 'lakeplane-dev-ledger',
   LoadDatasetStateMachineArn: STATE_MACHINE_ARN,
+  QueryDatasetStateMachineArn:
+    'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-query-dataset',
   RollbackDatasetStateMachineArn:
     'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-rollback-dataset',
   BronzeBucketName: 'lakeplane-dev-bronze',

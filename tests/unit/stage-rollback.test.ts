@@ -15,7 +15,8 @@ import { type StageOptions, stageDeps } from '../../cli/stage.js';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import { instantOrder, ledgerCommits, rollbackInstant } from '../../shared/core/commit-timeline.js';
 import type { LoadRecord } from '../../shared/core/load.js';
-import { planLoad, type RollbackExecutionInput } from '../../shared/core/plan.js';
+import { planLoad, type QueryExecutionInput, type RollbackExecutionInput } from '../../shared/core/plan.js';
+import { asOfInstant, QueryAsOfError, queryAsOfOnEmr } from '../../shared/usecases/query-on-emr.js';
 import { RollbackRefusedError } from '../../shared/usecases/rollback.js';
 import { RollbackFailedError, rollbackIdOf } from '../../shared/usecases/rollback-on-emr.js';
 import { contract, DATASETS } from '../helpers/fixtures.js';
@@ -31,6 +32,8 @@ const ROLLBACK_SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplan
 const OUTPUTS: Record<string, string> = {
   LedgerTableName: 'lakeplane-dev-ledger',
   LoadDatasetStateMachineArn: LOAD_SM,
+  QueryDatasetStateMachineArn:
+    'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-query-dataset',
   RollbackDatasetStateMachineArn: ROLLBACK_SM,
   BronzeBucketName: 'lakeplane-dev-bronze',
   SilverBucketName: 'lakeplane-dev-silver',
@@ -348,5 +351,87 @@ describe('rollback on a deployed stage', () => {
     const commits = await stageRollbackEngine(deps).commits('orders');
     deps.close();
     expect(commits.map((c) => c.commitId)).toEqual([C1, C2, C3]);
+  });
+});
+
+describe('query --as-of on a deployed stage', () => {
+  function queryResult(doc: (key: string) => unknown) {
+    s3Mock.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+      if (
+        i.Bucket !== 'lakeplane-dev-artifacts' ||
+        !/^runs\/q-orders-\d{17}\/attempt-1\/query\.json$/.test(i.Key)
+      )
+        throw new NoSuchKey({ message: 'no', $metadata: {} });
+      const bytes = new TextEncoder().encode(JSON.stringify(doc(i.Key)));
+      return { Body: { transformToByteArray: async () => bytes } };
+    });
+  }
+
+  it('runs one query-dataset execution with the SELECT and the instant, and returns its rows', async () => {
+    const sfn = executions('SUCCEEDED');
+    queryResult(() => ({
+      phase: 'query',
+      loadId: 'q',
+      dataset: 'orders',
+      asOf: C2,
+      columns: ['status', 'n'],
+      rows: [{ status: 'NEW', n: 3 }],
+      truncated: false,
+    }));
+    const deps = await stageDeps(options());
+    const sql = 'SELECT status, count(*) AS n FROM silver.orders GROUP BY status';
+    const r = await queryAsOfOnEmr(
+      sql,
+      { dataset: 'orders', asOf: C2 },
+      { contracts: deps.contracts, executions: deps.queries, store: deps.store, layout: deps.layout },
+    );
+    deps.close();
+    expect(r.rows).toEqual([{ status: 'NEW', n: 3 }]);
+    expect(sfn.started).toHaveLength(1);
+    expect(sfn.started[0]!.stateMachineArn).toBe(OUTPUTS.QueryDatasetStateMachineArn);
+    const input = sfn.started[0]!.input as QueryExecutionInput;
+    const args = input.steps.query.args;
+    expect(args).toContain('s3://lakeplane-dev-artifacts/spark-jobs/query_table.py');
+    expect(args.slice(args.indexOf('--as-of'), args.indexOf('--as-of') + 4)).toEqual([
+      '--as-of',
+      C2,
+      '--sql',
+      sql,
+    ]);
+  });
+
+  it('takes a time as the UTC instant of that moment, and refuses anything else', () => {
+    expect(asOfInstant('2026-11-20T10:05:00.123Z')).toBe('20261120100500123');
+    expect(asOfInstant('2026-11-20T11:05:00+01:00')).toBe('20261120100500000');
+    expect(asOfInstant(C1)).toBe(C1);
+    expect(() => asOfInstant('last tuesday')).toThrow(/neither a Silver commit .* nor a time/);
+  });
+
+  it("reports the step's reason when the query fails (not a SELECT, table not read)", async () => {
+    executions('FAILED', { error: 'States.TaskFailed', cause: '{}' });
+    queryResult(() => ({
+      phase: 'query',
+      loadId: 'q',
+      dataset: 'orders',
+      error: 'a query as of a commit must be a SELECT (or WITH ... SELECT), not DROP',
+    }));
+    const deps = await stageDeps(options());
+    const run = queryAsOfOnEmr(
+      'DROP TABLE silver.orders',
+      { dataset: 'orders', asOf: C2 },
+      { contracts: deps.contracts, executions: deps.queries, store: deps.store, layout: deps.layout },
+    );
+    await expect(run).rejects.toThrow(QueryAsOfError);
+    await expect(run).rejects.toThrow(
+      'the query failed: a query as of a commit must be a SELECT (or WITH ... SELECT), not DROP',
+    );
+    await expect(
+      queryAsOfOnEmr(
+        'SELECT 1',
+        { dataset: 'nope', asOf: C2 },
+        { contracts: deps.contracts, executions: deps.queries, store: deps.store, layout: deps.layout },
+      ),
+    ).rejects.toThrow('no dataset named "nope"; known datasets: ');
+    deps.close();
   });
 });

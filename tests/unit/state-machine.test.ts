@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
@@ -302,5 +302,76 @@ describe('statemachines/rollback-dataset.asl.json', () => {
       cause: { name: 'States.TaskFailed', message: 'RollbackSilver failed' },
     });
     expect(steps).toHaveLength(2);
+  });
+});
+
+describe('every statemachines/*.asl.json', () => {
+  const dir = new URL('../../statemachines/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
+
+  it('is one of the machines serverless.yml deploys', () => {
+    expect(files.sort()).toEqual([
+      'load-dataset.asl.json',
+      'query-dataset.asl.json',
+      'rollback-dataset.asl.json',
+    ]);
+  });
+
+  it.each(files)('%s is valid ASL with a timeout, and every task has a timeout and a catch-all', (file) => {
+    const def = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as {
+      TimeoutSeconds?: number;
+      States: Record<string, TaskState>;
+    };
+    expect(aslValidator(def).errors).toEqual([]);
+    expect(def.TimeoutSeconds).toBeGreaterThan(0);
+    for (const [name, s] of Object.entries(def.States).filter(([, st]) => st.Type === 'Task')) {
+      expect(s.TimeoutSeconds, name).toBeGreaterThan(0);
+      expect(s.Catch?.at(-1)?.ErrorEquals, name).toEqual(['States.ALL']);
+    }
+  });
+
+  it('query-dataset runs its one step and fails with its error', async () => {
+    const def = JSON.parse(readFileSync(new URL('query-dataset.asl.json', dir), 'utf8'));
+    const input = {
+      query: { queryId: 'q-1', dataset: 'orders', asOf: '20261120100500123' },
+      cluster: { id: 'j-1' },
+      steps: { query: { name: 'query', args: ['--query'] } },
+      results: { query: 's3://a/query.json' },
+    };
+    const seen: unknown[] = [];
+    const ok = new StateMachine(def, { validationOptions: { checkArn: false } }).run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          RunQuery: async (i: unknown) => {
+            seen.push(i);
+            return {};
+          },
+        } as never,
+      },
+    });
+    await ok.result;
+    expect(seen).toEqual([
+      {
+        ClusterId: 'j-1',
+        Step: {
+          Name: 'query',
+          ActionOnFailure: 'CONTINUE',
+          HadoopJarStep: { Jar: 'command-runner.jar', Args: ['--query'] },
+        },
+      },
+    ]);
+    const bad = new StateMachine(def, { validationOptions: { checkArn: false } }).run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          RunQuery: async () => {
+            throw error('States.TaskFailed', 'not a SELECT');
+          },
+        } as never,
+        retryIntervalOverrides: { RunQuery: 0 },
+      },
+    });
+    await expect(bad.result).rejects.toMatchObject({
+      cause: { name: 'States.TaskFailed', message: 'not a SELECT' },
+    });
   });
 });

@@ -1,0 +1,117 @@
+"""``lakeplane --stage <s> query --as-of``: one read-only SELECT over a Silver table as it was
+right after a commit (pure part of query_table.py).
+
+The dataset's ``silver.<dataset>`` references read a temporary view of the Hudi table at the
+instant (Spark SQL time travel, ``TIMESTAMP AS OF``); other ``silver.<t>`` / ``gold.<t>``
+references read the zone databases as they are now. The statement must be one SELECT (or WITH
+... SELECT): the step runs with the cluster's role, which may write the lake.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import re
+from typing import Any, Dict, List, Tuple
+
+from .errors import JobFailure
+from .rollback import check_instant, checked_table
+from .sql_refs import _skip_quoted, rewrite_table_refs
+
+DEFAULT_LIMIT = 1000
+_FIRST_WORD = re.compile(r"\s*([A-Za-z]+)")
+
+
+def code_only(sql: str) -> str:
+    """The SQL with comments blanked out as spaces and literals and quoted identifiers as ``_``
+    (same length), so what is left to read is the statement's own code."""
+    out: List[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"', "`"):
+            j = _skip_quoted(sql, i, c)
+            out.append("_" * (j - i))
+            i = j
+            continue
+        if sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        else:
+            out.append(c)
+            i += 1
+            continue
+        out.append(" " * (j - i))
+        i = j
+    return "".join(out)
+
+
+def check_read_only(sql: str) -> str:
+    """The statement without a trailing ``;``, if it is one SELECT; else JobFailure saying why."""
+    code = code_only(sql)
+    body = code.rstrip().rstrip(";")
+    if ";" in body:
+        raise JobFailure("a query as of a commit must be one statement: it contains ';' between statements")
+    m = _FIRST_WORD.match(body)
+    word = m.group(1).upper() if m else ""
+    if word not in ("SELECT", "WITH"):
+        raise JobFailure(f"a query as of a commit must be a SELECT (or WITH ... SELECT), not {word or 'empty'}")
+    return sql[: len(body)].rstrip()
+
+
+def as_of_view_name(dataset: str) -> str:
+    return f"lakeplane_as_of_{dataset}"
+
+
+def as_of_view_sql(table: str, instant: str, view: str) -> str:
+    if not re.match(r"[a-z_][a-z0-9_]*\Z", view):
+        raise ValueError(f"{view!r} is not a view name")
+    return (
+        f"CREATE OR REPLACE TEMPORARY VIEW {view} AS "
+        f"SELECT * FROM {checked_table(table)} TIMESTAMP AS OF '{check_instant(instant)}'"
+    )
+
+
+def plan_query(sql: str, dataset: str, table: str, instant: str, silver_db: str, gold_db: str) -> Tuple[str, str]:
+    """(the view statement, the user's SELECT with its references rewritten)."""
+    statement = check_read_only(sql)
+    view = as_of_view_name(dataset)
+    rewritten, refs = rewrite_table_refs(
+        statement, {"silver": silver_db, "gold": gold_db}, {("silver", dataset.lower()): view}
+    )
+    if not any(r.zone == "silver" and r.table.lower() == dataset.lower() for r in refs):
+        raise JobFailure(f"the query does not read silver.{dataset}, the table --as-of applies to")
+    return as_of_view_sql(table, instant, view), rewritten
+
+
+def json_value(value: Any) -> Any:
+    """A Spark row value as JSON: times as ISO text, decimals as text (exact), bytes as base64."""
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return value
+
+
+def query_result(
+    load_id: str, dataset: str, instant: str, columns: List[str], rows: List[Dict[str, Any]], limit: int
+) -> Dict[str, Any]:
+    return {
+        "phase": "query",
+        "loadId": load_id,
+        "dataset": dataset,
+        "asOf": instant,
+        "columns": list(columns),
+        "rows": [{c: json_value(r.get(c)) for c in columns} for r in rows[:limit]],
+        "truncated": len(rows) > limit,
+    }
