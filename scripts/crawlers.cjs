@@ -95,6 +95,13 @@ module.exports = async ({ resolveVariable }) => {
                 Action: 's3:GetObject',
                 Resource: datasets.map((d) => ({ 'Fn::Sub': `\${BronzeBucket.Arn}/${d.prefix}*` })),
               },
+              // Bronze objects are SSE-KMS with the lake key: decrypt them through S3 only.
+              {
+                Effect: 'Allow',
+                Action: 'kms:Decrypt',
+                Resource: { 'Fn::GetAtt': ['LakeKey', 'Arn'] },
+                Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+              },
               {
                 Effect: 'Allow',
                 Action: ['s3:ListBucket', 's3:GetBucketLocation'],

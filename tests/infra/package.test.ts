@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
 import { schemaDriftEnvironment } from '../../functions/schema-drift/aws.js';
@@ -105,6 +105,11 @@ const ruleFor = (source: string): Resource => {
   return rules[0]![1];
 };
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+/** A grant on the lake's customer managed key, usable only through S3 (serverless.yml LakeKey). */
+const LAKE_KEY_VIA_S3 = {
+  resource: getAtt('LakeKey'),
+  condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+};
 /** The one Kinesis stream of the stack. */
 const kinesisStream = (): [string, Resource] => {
   const streams = ofType('AWS::Kinesis::Stream');
@@ -826,6 +831,7 @@ describe('IAM', () => {
         'kinesis:GetShardIterator',
         'kinesis:ListShards',
         's3:PutObject',
+        'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:SendMessage',
@@ -894,6 +900,7 @@ describe('IAM', () => {
     const parameter = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${env('dq-router').SLACK_WEBHOOK_PARAMETER}`;
     expect(grants.get('ssm:GetParameter')).toEqual([{ 'Fn::Sub': parameter }]);
     expect(grants.get('kms:Decrypt')).toEqual([
+      LAKE_KEY_VIA_S3,
       {
         resource: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/*` },
         condition: {
@@ -966,8 +973,11 @@ describe('IAM', () => {
     const dqRouter = grantsOf(template, roleOf('dq-router'));
     expect(e.SLACK_WEBHOOK_PARAMETER).toBe(env('dq-router').SLACK_WEBHOOK_PARAMETER);
     expect(grants.get('ssm:GetParameter')).toEqual(dqRouter.get('ssm:GetParameter'));
-    expect(grants.get('kms:Decrypt')).toEqual(dqRouter.get('kms:Decrypt'));
-    expect(JSON.stringify(grants.get('kms:Decrypt'))).toContain('kms:ViaService');
+    // (Not the lake key: schema-drift reads no object.)
+    expect(grants.get('kms:Decrypt')).toEqual(
+      dqRouter.get('kms:Decrypt')!.filter((g) => !isDeepStrictEqual(g, LAKE_KEY_VIA_S3)),
+    );
+    expect(JSON.stringify(grants.get('kms:Decrypt'))).toContain('ssm.');
     const [, fn] = lambdaByHandler('schema-drift');
     const [configId] = ofType('AWS::Lambda::EventInvokeConfig').find(
       ([, r]) => refId(r.Properties.FunctionName) === lambdaByHandler('schema-drift')[0],
@@ -1011,6 +1021,7 @@ describe('IAM', () => {
     expect(allowedActions(template, role!)).toEqual(
       new Set([
         's3:GetObject',
+        'kms:Decrypt',
         's3:ListBucket',
         's3:GetBucketLocation',
         ...catalogActions,
@@ -1062,7 +1073,12 @@ describe('IAM', () => {
       JSON.stringify([{ 'Fn::Sub': `\${${refId(env('load-events').ARTIFACTS_BUCKET)}.Arn}/runs/*` }]),
     );
     expect(only('ssm:GetParameter')).toContain(`:parameter/lakeplane/${STAGE}/slack-webhook-url"`);
-    const kms = statements.find((s: Json) => actionsOf(s).includes('kms:Decrypt'));
+    const kms = statements.find(
+      (s: Json) =>
+        actionsOf(s).includes('kms:Decrypt') &&
+        s.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN'],
+    );
+    expect(grantsOf(template, roleOf('load-events')).get('kms:Decrypt')).toContainEqual(LAKE_KEY_VIA_S3);
     expect(JSON.stringify(kms.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN'])).toContain(
       `:parameter/lakeplane/${STAGE}/slack-webhook-url"`,
     );
