@@ -100,7 +100,9 @@ module.exports = async ({ resolveVariable }) => {
                 Effect: 'Allow',
                 Action: 'kms:Decrypt',
                 Resource: { 'Fn::GetAtt': ['LakeKey', 'Arn'] },
-                Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+                Condition: {
+                  StringEquals: { 'kms:ViaService': { 'Fn::Sub': `s3.\${AWS::Region}.amazonaws.com` } },
+                },
               },
               {
                 Effect: 'Allow',

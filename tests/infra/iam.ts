@@ -122,3 +122,36 @@ export function iamViolations(
   }
   return problems;
 }
+
+/**
+ * Actions that have no resource-level permissions: Resource "*" is the only choice.
+ * Not states:SendTaskSuccess / SendTaskFailure, although the Service Authorization Reference
+ * (list_awsstepfunctions) lists no resource type for them: for the task token of a state
+ * machine's task (not an activity's) Step Functions authorizes them against the state machine
+ * ARN (AccessDenied names `...:stateMachine:<name>`; measured in aws/aws-cdk#8486, whose
+ * grantTaskResponse scopes to the state machine), so dq-router is scoped to load-dataset.
+ */
+export const STAR_EVERYWHERE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+/** CloudWatch Logs vended delivery, needed by a state machine's LoggingConfiguration only. */
+export const STAR_FOR_STATE_MACHINES = new Set([
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+/** The one allowlist of Resource "*": everywhere for X-Ray, log delivery for state machine roles. */
+export function starAllowedIn(template: Template): (action: string, found: FoundStatement) => boolean {
+  return (action, found) => {
+    if (STAR_EVERYWHERE.has(action)) return true;
+    if (!STAR_FOR_STATE_MACHINES.has(action)) return false;
+    const trust = template.Resources[found.owner]?.Properties?.AssumeRolePolicyDocument?.Statement ?? [];
+    return (trust as { Principal?: { Service?: string | string[] } }[]).some((st) =>
+      [st.Principal?.Service].flat().includes('states.amazonaws.com'),
+    );
+  };
+}
