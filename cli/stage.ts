@@ -28,6 +28,7 @@ export const STAGE_OUTPUT_KEYS = [
   'GoldDatabase',
   'EmrClusterId',
   'DqRouterFunctionName',
+  'BudgetGuardFunctionName',
 ] as const;
 export type StageOutputKey = (typeof STAGE_OUTPUT_KEYS)[number];
 export type StageOutputs = Readonly<Record<StageOutputKey, string>>;
@@ -84,6 +85,7 @@ export function layoutFromOutputs(o: StageOutputs): LakeLayout {
     goldDatabase: o.GoldDatabase,
     clusterId: o.EmrClusterId,
     dqRouterFunction: o.DqRouterFunctionName,
+    budgetGuardFunction: o.BudgetGuardFunctionName,
   };
 }
 

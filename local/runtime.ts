@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHandler as createBudgetGuard } from '../functions/budget-guard/handler.js';
 import { createHandler as createDqRouter } from '../functions/dq-router/handler.js';
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
 import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
@@ -26,6 +27,7 @@ import { localContext } from './lambda-context.js';
 import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
 import { FileNotifier } from './notifier/file-notifier.js';
 import { DirObjectStore } from './object-store/dir-object-store.js';
+import { localLambdaInvoke } from './orchestrator/lambda-invoke.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
 import { LocalTaskTokens } from './orchestrator/task-tokens.js';
 import { type LocalStream, startLocalStream } from './stream/local-stream.js';
@@ -43,6 +45,12 @@ export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
 export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
 const ADD_STEP_SYNC = 'arn:aws:states:::elasticmapreduce:addStep.sync';
 const LAMBDA_WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+/**
+ * EMR step-hours per dataset and UTC day on the local runtime ($LAKEPLANE_EMR_STEP_HOURS_PER_DATASET_PER_DAY):
+ * local loads take seconds, so the default never refuses one; set it low to try the guard.
+ */
+const LOCAL_STEP_HOURS_PER_DAY = 24;
 
 type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
@@ -58,6 +66,8 @@ export interface LocalRuntimeOptions {
   /** Called when the warehouse is held by another process and we wait. */
   readonly onWait?: (message: string) => void;
   readonly warehouseWaitMs?: number;
+  /** budget-guard's step-hours per dataset and UTC day for contracts without a budget (default 24). */
+  readonly emrStepHoursPerDatasetPerDay?: number;
 }
 
 /** What `land` put into Bronze. */
@@ -155,10 +165,20 @@ export class LocalRuntime {
       callbacks: taskTokens,
       contracts,
     });
+    const budgetGuard = createBudgetGuard({
+      ...createObservability('budget-guard', { local: true, logLevel }),
+      ledger: localLedger.ledger,
+      contracts,
+      defaultStepHoursPerDay:
+        options.emrStepHoursPerDatasetPerDay ??
+        (Number(process.env.LAKEPLANE_EMR_STEP_HOURS_PER_DATASET_PER_DAY) || LOCAL_STEP_HOURS_PER_DAY),
+      now: () => new Date(),
+    });
     const stepFunctions = new LocalStepFunctions(definition, {
       stateMachineArn: LOCAL_STATE_MACHINE_ARN,
       resources: {
         [ADD_STEP_SYNC]: emr.addStepSync as never,
+        [LAMBDA_INVOKE]: localLambdaInvoke({ 'budget-guard': budgetGuard as never }, localContext) as never,
         [LAMBDA_WAIT_FOR_TASK_TOKEN]: taskTokens.invokeAndWait(
           { 'dq-router': dqRouter as never },
           localContext,

@@ -44,6 +44,7 @@ export const LOCAL_LAYOUT: LakeLayout = {
   goldDatabase: 'gold',
   clusterId: 'local',
   dqRouterFunction: 'arn:aws:lambda:local:000000000000:function:dq-router',
+  budgetGuardFunction: 'arn:aws:lambda:local:000000000000:function:budget-guard',
 };
 
 /** The Glue database of the local Bronze tables (one table per dataset, named after it). */

@@ -17,6 +17,7 @@ export const lambdaEnvironment = z.object({
   LEDGER_TABLE: name,
   STATE_MACHINE_ARN: name,
   DQ_ROUTER_FUNCTION: name,
+  BUDGET_GUARD_FUNCTION: name,
   /** The control table (dataset pause state, drift log); without it no dataset is paused at runtime. */
   CONTROL_TABLE: z.string().min(1).optional(),
   LAKEPLANE_DATASETS_DIR: z.string().optional(),
@@ -69,5 +70,6 @@ export function layoutFromEnvironment(env: LambdaEnvironment): LakeLayout {
     goldDatabase: env.GOLD_DATABASE,
     clusterId: env.EMR_CLUSTER_ID,
     dqRouterFunction: env.DQ_ROUTER_FUNCTION,
+    budgetGuardFunction: env.BUDGET_GUARD_FUNCTION,
   };
 }

@@ -24,6 +24,8 @@ export interface LakeLayout {
   readonly clusterId: string;
   /** The dq-router function (name or ARN) the quality gate invokes with a task token. */
   readonly dqRouterFunction: string;
+  /** The budget-guard function (name or ARN) the first state invokes. */
+  readonly budgetGuardFunction: string;
 }
 
 /** One EMR step the state machine submits (`addStep.sync` with command-runner.jar). */
@@ -58,7 +60,7 @@ export interface LoadExecutionInput {
   };
   /** Where this attempt's bad records and, after a failed gate, its staged batch go. */
   readonly quarantine: { readonly uri: string };
-  readonly functions: { readonly dqRouter: string };
+  readonly functions: { readonly dqRouter: string; readonly budgetGuard: string };
 }
 
 /** The S3 URI of a run artefact of one load attempt (results, staging). */
@@ -203,7 +205,7 @@ export function planLoad(
     },
     results,
     quarantine: { uri: quarantine },
-    functions: { dqRouter: layout.dqRouterFunction },
+    functions: { dqRouter: layout.dqRouterFunction, budgetGuard: layout.budgetGuardFunction },
   };
 }
 

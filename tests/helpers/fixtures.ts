@@ -59,4 +59,5 @@ export const TEST_LAYOUT: LakeLayout = {
   goldDatabase: 'lake_gold',
   clusterId: 'j-2AXXXXXXGAPLF',
   dqRouterFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:lakeplane-test-dq-router',
+  budgetGuardFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:lakeplane-test-budget-guard',
 };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { budgetGuardEnvironment } from '../../functions/budget-guard/aws.js';
 import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
 import { schemaDriftEnvironment } from '../../functions/schema-drift/aws.js';
 import { awsDeps as slackActionsDeps, slackActionsEnvironment } from '../../functions/slack-actions/aws.js';
@@ -34,6 +35,7 @@ import { readZip, type ZipEntry } from './zip.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const STAGE = 'prod';
 const FUNCTIONS = [
+  'budget-guard',
   'object-landed',
   'load-events',
   'stream-upsert',
@@ -430,25 +432,35 @@ describe('load-dataset state machine', () => {
     );
   });
 
-  it('may invoke exactly dq-router, unqualified, the only function its definition invokes', () => {
+  it('may invoke exactly budget-guard and dq-router, unqualified, the functions its definition invokes', () => {
     const role = refId(machine()[1].Properties.RoleArn);
-    // Every Lambda task of the definition invokes the function the planner names: dq-router.
+    // Every Lambda task of the definition invokes a function the planner names.
     const lambdaTasks = Object.entries(aslStates()).filter(([, st]) =>
       String(st.Resource ?? '').startsWith('arn:aws:states:::lambda:'),
     );
-    expect(lambdaTasks.map(([name]) => name)).toEqual(['QualityGate']);
-    for (const [name, st] of lambdaTasks)
-      expect(st.Parameters['FunctionName.$'], name).toBe('$.functions.dqRouter');
-    const invoke = statementsOf(role).filter((s: Json) => actionsOf(s).some((a) => a.startsWith('lambda:')));
-    expect(invoke).toHaveLength(1);
-    expect(actionsOf(invoke[0])).toEqual(['lambda:InvokeFunction']);
-    expect(invoke[0].Condition).toBeUndefined();
-    // The function ARN only: the name is unqualified, so no `:*` for versions and aliases. Built
-    // from the name rather than !GetAtt (the function refers to the machine: a cycle).
-    const name = lambdaByHandler('dq-router')[1].Properties.FunctionName;
-    expect(resourcesOf(invoke[0])).toEqual([
-      { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}` },
+    expect(lambdaTasks.map(([name, st]) => [name, st.Parameters['FunctionName.$']])).toEqual([
+      ['CheckBudget', '$.functions.budgetGuard'],
+      ['QualityGate', '$.functions.dqRouter'],
     ]);
+    const invoke = statementsOf(role).filter((s: Json) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(2);
+    // The function ARNs only: the names are unqualified, so no `:*` for versions and aliases. Built
+    // from the names rather than !GetAtt (the functions refer to the machine: a cycle).
+    expect(invoke.map((st: Json) => [actionsOf(st), st.Condition, resourcesOf(st)])).toEqual(
+      ['dq-router', 'budget-guard'].map((fn) => [
+        ['lambda:InvokeFunction'],
+        undefined,
+        [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${lambdaByHandler(fn)[1].Properties.FunctionName}`,
+          },
+        ],
+      ]),
+    );
+    // And the names the functions are told are the deployed ones.
+    expect(env('object-landed').BUDGET_GUARD_FUNCTION).toBe(
+      lambdaByHandler('budget-guard')[1].Properties.FunctionName,
+    );
     expect(allowedActions(template, role)).toEqual(
       new Set([
         'elasticmapreduce:AddJobFlowSteps',
@@ -741,6 +753,26 @@ describe('IAM', () => {
 
   it('has no circular dependency between resources (CloudFormation would refuse the stack)', () => {
     expect(dependencyCycles(template)).toEqual([]);
+  });
+
+  it('grants budget-guard one Query on the ledger by dataset, its log group and X-Ray, nothing else', () => {
+    const grants = grantsOf(template, roleOf('budget-guard'));
+    expect(new Set(grants.keys())).toEqual(
+      new Set([
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+    const ledger = refId(env('budget-guard').LEDGER_TABLE);
+    expect(grants.get('dynamodb:Query')).toEqual([{ 'Fn::Sub': `\${${ledger}.Arn}/index/byDataset` }]);
+    expect(LEDGER_TABLE_SCHEMA.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toContain('byDataset');
+    // Its deployed environment is what functions/budget-guard/aws.ts reads.
+    expect(budgetGuardEnvironment.parse(asDeployed(env('budget-guard')))).toEqual({
+      EMR_STEP_HOURS_PER_DATASET_PER_DAY: 12,
+    });
   });
 
   it('grants object-landed exactly what it uses', () => {

@@ -260,6 +260,11 @@ describe('what differs between stages', () => {
         tableGrants: condition(t, 'LakeFormationTableGrants'),
         cluster: Object.values(t.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!.Properties
           .Environment.Variables.EMR_CLUSTER_ID,
+        stepHours: Object.values(t.Resources).find(
+          (r) =>
+            r.Type === 'AWS::Lambda::Function' &&
+            r.Properties.FunctionName === `lakeplane-${stage}-budget-guard`,
+        )!.Properties.Environment.Variables.EMR_STEP_HOURS_PER_DATASET_PER_DAY,
       };
     };
     expect(row('sandbox')).toEqual({
@@ -270,6 +275,7 @@ describe('what differs between stages', () => {
       replicate: false,
       tableGrants: false,
       cluster: 'j-SANDBOX0000000',
+      stepHours: '2',
     });
     expect(row('staging')).toMatchObject({
       noncurrentDays: 14,
@@ -285,6 +291,7 @@ describe('what differs between stages', () => {
       replicate: true,
       tableGrants: true,
       cluster: 'j-PROD000000000',
+      stepHours: '12',
     });
     // Nothing account-specific is written into any stage: accounts come from the pseudo parameters.
     for (const stage of STAGES) expect(JSON.stringify(templates[stage])).not.toMatch(/\b\d{12}\b/);

@@ -15,6 +15,7 @@ const layout = {
   goldDatabase: 'lake_gold',
   clusterId: 'j-ABC',
   dqRouterFunction: 'dq-router',
+  budgetGuardFunction: 'budget-guard',
 };
 
 /** Parses job arguments with the Spark jobs' own parser (pure Python, no PySpark needed). */

@@ -44,6 +44,7 @@ const OUTPUTS: Record<string, string> = {
   GoldDatabase: 'lake_gold',
   EmrClusterId: 'j-2AXXXXXXGAPLF',
   DqRouterFunctionName: 'lakeplane-dev-dq-router',
+  BudgetGuardFunctionName: 'lakeplane-dev-budget-guard',
   StreamName: 'lakeplane-dev-events',
 };
 
@@ -104,6 +105,7 @@ describe('stageDeps', () => {
       goldDatabase: 'lake_gold',
       clusterId: 'j-2AXXXXXXGAPLF',
       dqRouterFunction: 'lakeplane-dev-dq-router',
+      budgetGuardFunction: 'lakeplane-dev-budget-guard',
     });
     expect([...deps.contracts.datasets.keys()].sort()).toEqual(['order_items', 'orders']);
     deps.close();

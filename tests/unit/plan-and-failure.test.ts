@@ -61,7 +61,10 @@ describe('planLoad', () => {
       gold: `${RUN}/gold.json`,
     });
     expect(plan.quarantine).toEqual({ uri: `s3://lake-quarantine/orders/${LOAD_ID}/attempt-2/` });
-    expect(plan.functions).toEqual({ dqRouter: layout.dqRouterFunction });
+    expect(plan.functions).toEqual({
+      dqRouter: layout.dqRouterFunction,
+      budgetGuard: layout.budgetGuardFunction,
+    });
     expect(runUri(layout, LOAD_ID, 2, 'stage.json')).toBe(`${RUN}/stage.json`);
   });
 

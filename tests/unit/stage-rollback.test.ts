@@ -44,6 +44,7 @@ const OUTPUTS: Record<string, string> = {
   GoldDatabase: 'lake_gold',
   EmrClusterId: 'j-2AXXXXXXGAPLF',
   DqRouterFunctionName: 'lakeplane-dev-dq-router',
+  BudgetGuardFunctionName: 'lakeplane-dev-budget-guard',
 };
 
 const cfnMock = mockClient(CloudFormationClient);

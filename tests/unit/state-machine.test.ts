@@ -48,7 +48,7 @@ const INPUT = {
     gold: 's3://a/gold.json',
   },
   quarantine: { uri: 's3://q/orders/orders-1/attempt-1/' },
-  functions: { dqRouter: 'dq-router' },
+  functions: { dqRouter: 'dq-router', budgetGuard: 'budget-guard' },
 };
 
 type Handler = (input: unknown) => Promise<unknown>;
@@ -110,6 +110,7 @@ describe('statemachines/load-dataset.asl.json', () => {
     });
     const out = (await result) as { savepointError?: { Error: string; Cause: string } };
     expect(ran).toEqual([
+      'CheckBudget',
       'StageBatch',
       'ValidateBatch',
       'QualityGate',
@@ -156,6 +157,7 @@ describe('statemachines/load-dataset.asl.json', () => {
     });
     const out = (await result) as { quality: unknown };
     expect(ran).toEqual([
+      'CheckBudget',
       'StageBatch',
       'ValidateBatch',
       'QualityGate',
@@ -184,7 +186,28 @@ describe('statemachines/load-dataset.asl.json', () => {
     await expect(result).rejects.toMatchObject({
       cause: { name: 'Lakeplane.QualityGateFailed', message: '2 blocking expectations failed' },
     });
-    expect(ran).toEqual(['StageBatch', 'ValidateBatch', 'QualityGate', 'QuarantineBatch']);
+    expect(ran).toEqual(['CheckBudget', 'StageBatch', 'ValidateBatch', 'QualityGate', 'QuarantineBatch']);
+  });
+
+  it('checks the EMR budget first: a spent budget fails the load before any step runs', async () => {
+    let asked: unknown;
+    const { result, ran } = run(definition, {
+      CheckBudget: async (input) => {
+        asked = input;
+        throw error('Lakeplane.BudgetExceeded', 'orders has spent 6.2 of its 6 EMR step-hours today');
+      },
+    });
+    await expect(result).rejects.toMatchObject({
+      cause: {
+        name: 'Lakeplane.BudgetExceeded',
+        message: 'orders has spent 6.2 of its 6 EMR step-hours today',
+      },
+    });
+    expect(ran).toEqual(['CheckBudget']);
+    expect(asked).toEqual({
+      FunctionName: 'budget-guard',
+      Payload: { loadId: 'orders-1', dataset: 'orders', attempt: 1 },
+    });
   });
 
   it('retries a transient EMR error, then succeeds', async () => {

@@ -194,6 +194,7 @@ function checkContract(doc: ContractDocument, file: string): DatasetContract {
     ],
     drift: doc.drift,
     alerts: doc.alerts.slack_channel !== undefined ? { slackChannel: doc.alerts.slack_channel } : {},
+    ...(doc.budget ? { budget: { emrStepHoursPerDay: doc.budget.emr_step_hours_per_day } } : {}),
     paused: doc.paused,
     source: file,
   };

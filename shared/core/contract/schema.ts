@@ -63,6 +63,8 @@ export const contractDocument = z.strictObject({
   expectations: z.array(expectationSpec).default([]),
   drift: z.strictObject({ policy: z.enum(['evolve', 'alert', 'block']) }).default({ policy: 'alert' }),
   alerts: z.strictObject({ slack_channel: z.string().optional() }).default({}),
+  /** EMR step-hours the dataset's loads may spend per UTC day (default: the stage's). */
+  budget: z.strictObject({ emr_step_hours_per_day: z.number().positive().max(10_000) }).optional(),
   paused: z.boolean().default(false),
 });
 

@@ -52,6 +52,8 @@ export interface DatasetContract {
   readonly expectations: readonly ExpectationSpec[];
   readonly drift: { readonly policy: DriftPolicy };
   readonly alerts: { readonly slackChannel?: string };
+  /** EMR step-hours per UTC day (absent: the stage's default applies). */
+  readonly budget?: { readonly emrStepHoursPerDay: number };
   readonly paused: boolean;
   /** Where the contract was read from, for error messages. */
   readonly source: string;
