@@ -317,7 +317,7 @@ describe('what differs between stages', () => {
         `BucketName: !Sub lakeplane-\${Stage}-${zone.toLowerCase()}-replica-\${AWS::AccountId}-\${AWS::Region}`,
       );
     }
-    expect(dr).toContain('AliasName: !Sub alias/lakeplane-${Stage}-dr');
+    expect(dr).toContain(`AliasName: !Sub alias/lakeplane-\${Stage}-dr`);
     expect(templates.prod.Resources.ReplicationRole).toMatchObject({ Condition: 'ReplicateToDr' });
   });
 
