@@ -17,6 +17,7 @@ const RESOURCE_POLICIES: Record<string, string> = {
   'AWS::S3::BucketPolicy': 'PolicyDocument',
   'AWS::SQS::QueuePolicy': 'PolicyDocument',
   'AWS::SNS::TopicPolicy': 'PolicyDocument',
+  'AWS::KMS::Key': 'KeyPolicy',
 };
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -93,7 +94,8 @@ export function grantsOf(template: Template, roleId: string): Map<string, unknow
 
 /**
  * Least-privilege violations: wildcard actions, NotAction/NotPrincipal/NotResource, and
- * Resource "*" for actions outside `starAllowed(action, found)`. Deny statements of resource
+ * Resource "*" for actions outside `starAllowed(action, found)` (bucket, queue, topic and key
+ * policies included; a key policy's "*" is its key). Deny statements of resource
  * policies may use wildcard actions (a TLS-only bucket policy denies `s3:*`): they only take away.
  */
 export function iamViolations(
@@ -113,7 +115,8 @@ export function iamViolations(
       else if (action.includes('*') && !denyInResourcePolicy)
         problems.push(`${where}: wildcard action ${action}`);
     }
-    if (f.kind === 'trust' || denyInResourcePolicy) continue;
+    // In a key policy, Resource "*" is the key itself (the only form KMS accepts).
+    if (f.kind === 'trust' || denyInResourcePolicy || f.ownerType === 'AWS::KMS::Key') continue;
     if (resourcesOf(s).includes('*')) {
       for (const action of actionsOf(s)) {
         if (!starAllowed(action, f)) problems.push(`${where}: Resource "*" for ${action}`);
