@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
+import { DEFAULT_DATASETS_DIR, type LocalRuntime } from '../local/runtime.js';
 import { defaultHome, LOCAL_BRONZE_DATABASE, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
@@ -15,6 +15,7 @@ import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import type { Ledger } from '../shared/ports.js';
 import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
+import { type ReplayDeps, replayLoad } from '../shared/usecases/replay.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
@@ -330,11 +331,16 @@ const rollbackOptions = z
     to: z.string().min(1).optional(),
     before: z.string().min(1).optional(),
     replayAfter: z.boolean().optional(),
+    replayLoad: z.boolean().optional(),
     dryRun: z.boolean().optional(),
   })
   .refine((o) => (o.to === undefined) !== (o.before === undefined), {
     message: 'give exactly one of --to <commit> and --before <load-id>',
     path: ['to'],
+  })
+  .refine((o) => !o.replayLoad || (o.before !== undefined && o.replayAfter), {
+    message: '--replay-load goes with --before <load-id> --replay-after',
+    path: ['replayLoad'],
   });
 
 program
@@ -349,11 +355,19 @@ program
     '--replay-after',
     'then re-apply the loads after the restore point (except the bad one), in their original order',
   )
+  .option(
+    '--replay-load',
+    'with --before --replay-after: replay the --before load too, first (a failed load whose commit reached Silver)',
+  )
   .option('--dry-run', 'say what would change; change nothing')
   .action(async (dataset: string, raw: unknown) => {
     const o = parseOptions(rollbackOptions, raw);
     const target = o.to ? { toCommit: o.to } : { beforeLoad: o.before! };
-    const options = { dryRun: o.dryRun ?? false, replayAfter: o.replayAfter ?? false };
+    const options = {
+      dryRun: o.dryRun ?? false,
+      replayAfter: o.replayAfter ?? false,
+      replayTarget: o.replayLoad ?? false,
+    };
     const stage = deployedStage();
     const outcome = await refusalsAsUsage(() =>
       stage
@@ -369,13 +383,8 @@ program
                 engine: rt.warehouse,
                 ledger: rt.ledger,
                 contracts: rt.contracts,
-                replayUndone: (l, r) =>
-                  replayUndoneLoad(l, r, {
-                    contracts: rt.contracts,
-                    ledger: rt.ledger,
-                    orchestrator: rt.stepFunctions,
-                    layout: LOCAL_LAYOUT,
-                  }),
+                replayUndone: (l, r) => replayUndoneLoad(l, r, localReplayDeps(rt)),
+                replayTarget: (l) => replayLoad(l.loadId, localReplayDeps(rt)),
               },
               { ...options, afterEach: () => rt.idle() },
             );
@@ -385,6 +394,11 @@ program
     for (const line of lines) out(line);
     if (!ok) process.exitCode = 1;
   });
+
+/** The replay dependencies of the local runtime. */
+function localReplayDeps(rt: LocalRuntime): ReplayDeps {
+  return { contracts: rt.contracts, ledger: rt.ledger, orchestrator: rt.stepFunctions, layout: LOCAL_LAYOUT };
+}
 
 /** A rollback that cannot start, or a target out of reach, is a usage error (exit 2) with its reason. */
 async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
@@ -443,25 +457,16 @@ program
           ),
         )
       : await withRuntime(global(), (rt) =>
-          replayMany(
-            {
-              contracts: rt.contracts,
-              ledger: rt.ledger,
-              orchestrator: rt.stepFunctions,
-              layout: LOCAL_LAYOUT,
-            },
-            request,
-            async (id) => {
-              await rt.idle();
-              const load = await rt.ledger.get(id);
-              const cause =
-                load?.status !== 'SUCCEEDED' && load?.cause ? `\n  cause: ${load.cause.message}` : '';
-              return {
-                text: `load ${id} attempt ${load?.attempts}: ${load?.status}${cause}`,
-                ok: load?.status === 'SUCCEEDED',
-              };
-            },
-          ),
+          replayMany(localReplayDeps(rt), request, async (id) => {
+            await rt.idle();
+            const load = await rt.ledger.get(id);
+            const cause =
+              load?.status !== 'SUCCEEDED' && load?.cause ? `\n  cause: ${load.cause.message}` : '';
+            return {
+              text: `load ${id} attempt ${load?.attempts}: ${load?.status}${cause}`,
+              ok: load?.status === 'SUCCEEDED',
+            };
+          }),
         );
     for (const l of lines) out(l.text);
     if (lines.some((l) => !l.ok)) process.exitCode = 1;
@@ -608,13 +613,7 @@ datasetCmd
           : raw.acceptSchema || undefined;
       const resumed = await resumeDataset(
         dataset,
-        {
-          contracts: rt.contracts,
-          control: rt.control,
-          ledger: rt.ledger,
-          orchestrator: rt.stepFunctions,
-          layout: LOCAL_LAYOUT,
-        },
+        { ...localReplayDeps(rt), control: rt.control },
         {
           by: process.env.USER ?? 'lakeplane-cli',
           ...(accepted ? { acceptedSchemaVersion: accepted } : {}),

@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
+import { startLocalSlack } from '../../local/slack/local-slack.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
+import { SLACK_ACTION_IDS } from '../../shared/core/slack/buttons.js';
 import { writeSampleData } from '../demo/sample-data.js';
 import { duration, table } from '../output.js';
 import { type FileOutcome, landAndWait, outcomesTable } from './load.js';
@@ -20,6 +22,31 @@ export function wipeWorkspace(home: string): void {
     'demo-data',
   ]) {
     rmSync(join(home, part), { recursive: true, force: true });
+  }
+}
+
+/** The Slack user the demo presses buttons as (on its allow list). */
+const DEMO_ONCALL = 'U0DEMOONCALL';
+
+/**
+ * The alert buttons, for real: slack-actions runs behind a local HTTP endpoint while the demo
+ * runs, and the demo sends it signed clicks on the first failed load's alert, one from someone
+ * not on the allow list and one from the on-call engineer. Neither changes anything: the
+ * stranger is refused, and the failed load left nothing in Silver to roll back.
+ */
+async function pressAlertButtons(rt: LocalRuntime, failed: FileOutcome[], write: (text: string) => void) {
+  const load = failed.find((f) => f.load?.status === 'FAILED')?.load;
+  if (!load) return;
+  const slack = await startLocalSlack(rt, { allowedUserIds: new Set([DEMO_ONCALL]) });
+  try {
+    const ref = { loadId: load.loadId, dataset: load.dataset };
+    const stranger = await slack.click(ref, SLACK_ACTION_IDS.replay, 'U0STRANGER');
+    const oncall = await slack.click(ref, SLACK_ACTION_IDS.rollbackReplay, DEMO_ONCALL);
+    write(
+      `Slack buttons (slack-actions at ${slack.actionsUrl} while the demo runs): Replay pressed by U0STRANGER → HTTP ${stranger.status}, not on the allow list; Roll back & replay pressed by ${DEMO_ONCALL} → HTTP ${oncall.status}, thread: ${oncall.thread ?? '(no answer)'}\n`,
+    );
+  } finally {
+    await slack.close();
   }
 }
 
@@ -117,6 +144,7 @@ export async function runDemo(
   for (const f of failed) {
     write(`Expected failure: ${f.key} → ${f.load?.cause?.message}\n`);
   }
+  await pressAlertButtons(rt, failed, write);
   write(`
 Where to look next:
   npx lakeplane loads                                   every load, newest first

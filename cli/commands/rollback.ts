@@ -1,5 +1,6 @@
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import type { LedgerCommit } from '../../shared/core/commit-timeline.js';
+import { replayLoad } from '../../shared/usecases/replay.js';
 import {
   type RollbackOptions,
   type RollbackOutcome,
@@ -33,7 +34,7 @@ export function rollbackOnStage(
   deps: StageDeps,
   dataset: string,
   target: RollbackTarget,
-  options: Pick<RollbackOptions, 'dryRun' | 'replayAfter'>,
+  options: Pick<RollbackOptions, 'dryRun' | 'replayAfter' | 'replayTarget'>,
   progress: (line: string) => void,
 ): Promise<RollbackOutcome> {
   const engine = stageRollbackEngine(deps, (arn) =>
@@ -46,13 +47,8 @@ export function rollbackOnStage(
       engine,
       ledger: deps.ledger,
       contracts: deps.contracts,
-      replayUndone: (load, report) =>
-        replayUndoneLoad(load, report, {
-          contracts: deps.contracts,
-          ledger: deps.ledger,
-          orchestrator: deps.orchestrator,
-          layout: deps.layout,
-        }),
+      replayUndone: (load, report) => replayUndoneLoad(load, report, deps),
+      replayTarget: (load) => replayLoad(load.loadId, deps),
     },
     {
       ...options,

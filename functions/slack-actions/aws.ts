@@ -19,17 +19,16 @@ export const slackActionsEnvironment = z.object({
   SLACK_ALLOWED_USER_IDS: z.string().optional(),
 });
 
-/** Roll back & replay is not wired yet: the button answers in the thread that it did not start. */
-export class RollbackUnavailableError extends Error {
-  override readonly name = 'RollbackUnavailableError';
+/**
+ * In AWS a rollback waits for EMR steps (minutes), longer than Slack's 3 seconds and than this
+ * function should run: the button answers with the exact command that does it from the CLI.
+ */
+export function rollbackFromCli(stage: string): RollbackAndReplay {
+  return async (loadId, dataset) => ({
+    outcome: 'refused',
+    reason: `on AWS, roll back & replay runs from the CLI: \`lakeplane --stage ${stage} rollback ${dataset} --before ${loadId} --replay-load --replay-after\` (add --dry-run first to see what changes)`,
+  });
 }
-
-/** Until the rollback use case exists: every "Roll back & replay" click is answered with this. */
-export const rollbackNotAvailable: RollbackAndReplay = async () => {
-  throw new RollbackUnavailableError(
-    'roll back & replay is not available yet; roll back with the lakeplane CLI, then press Replay',
-  );
-};
 
 /**
  * The signing secret from Secrets Manager, through Powertools Parameters: cached for the
@@ -84,7 +83,7 @@ export function awsDeps(): SlackActionsHandlerDeps {
     signingSecret: signingSecretFromSecretsManager(slack.SLACK_SIGNING_SECRET_ID),
     replayGuard: new DynamoReplayGuard(dynamodb, controlTable),
     allowedUserIds: parseAllowedUserIds(slack.SLACK_ALLOWED_USER_IDS),
-    rollbackAndReplay: rollbackNotAvailable,
+    rollbackAndReplay: rollbackFromCli(env.STAGE),
     now: () => new Date(),
   };
 }

@@ -73,14 +73,24 @@ export interface RollbackDeps {
    * {@link replayUndoneLoad} for the implementation over the ledger and the orchestrator.
    */
   readonly replayUndone: (load: LoadRecord, report: RollbackReport) => Promise<ReplayOutcome>;
+  /**
+   * Starts a new attempt of the load of a `beforeLoad` target (a failed load whose commit was
+   * undone); needed only with {@link RollbackOptions.replayTarget}.
+   */
+  readonly replayTarget?: (load: LoadRecord) => Promise<ReplayOutcome>;
 }
 
 export interface RollbackOptions {
   readonly dryRun?: boolean;
   /** Re-apply the undone loads afterwards (except the bad one), in their original commit order. */
   readonly replayAfter?: boolean;
-  /** Further loads not to replay (the load of a `beforeLoad` target is never replayed). */
+  /** Further loads not to replay (the load of a `beforeLoad` target is not replayed, unless `replayTarget`). */
   readonly skip?: readonly string[];
+  /**
+   * With `replayAfter` and a `beforeLoad` target: replay that load too, first (Slack's "Roll back
+   * & replay" of a failed load whose commit is in Silver: take it out, run it again, then the rest).
+   */
+  readonly replayTarget?: boolean;
   /**
    * Called after each replay is started, in commit order; the local runtime waits there for the
    * load to finish, so the loads commit again in their original order. When given, a replayed
@@ -151,7 +161,8 @@ export async function rollbackDataset(
   const report = await deps.engine.rollback(contract, target, { dryRun: options.dryRun ?? false });
   if (!options.replayAfter) return { report, replays: [] };
 
-  const skip = new Set([...(bad ? [bad] : []), ...(options.skip ?? [])]);
+  const replayBad = Boolean(bad && options.replayTarget && deps.replayTarget);
+  const skip = new Set([...(bad && !replayBad ? [bad] : []), ...(options.skip ?? [])]);
   const replays: ReplayStep[] = [];
   let stopped: string | undefined;
   for (const undone of report.undoneLoads) {
@@ -174,8 +185,13 @@ export async function rollbackDataset(
       continue;
     }
     const load = await deps.ledger.get(loadId);
+    // The failed load of the target runs again as a failed load does; the others were undone.
+    const start =
+      loadId === bad && deps.replayTarget
+        ? deps.replayTarget
+        : (l: LoadRecord) => deps.replayUndone(l, report);
     const outcome: ReplayOutcome = load
-      ? await deps.replayUndone(load, report)
+      ? await start(load)
       : { outcome: 'refused', reason: `load ${loadId} is not in the ledger` };
     if (outcome.outcome === 'refused') {
       replays.push({ loadId, outcome: 'refused', reason: outcome.reason });

@@ -177,6 +177,9 @@ describe('lakeplane CLI', () => {
     const dry = lakeplane(home, 'rollback', 'orders', '--before', bad, '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^would roll back silver\.orders to commit/);
+    const loose = lakeplane(home, 'rollback', 'orders', '--before', bad, '--replay-load');
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toContain('--replay-load goes with --before <load-id> --replay-after');
     const rolled = lakeplane(home, 'rollback', 'orders', '--before', bad, '--replay-after');
     expect(rolled.stderr).toBe('');
     expect(rolled.code).toBe(0);

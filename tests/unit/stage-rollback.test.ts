@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { commitRows, rollbackOnStage, stageRollbackEngine } from '../../cli/commands/rollback.js';
 import { type StageOptions, stageDeps } from '../../cli/stage.js';
+import { rollbackFromCli } from '../../functions/slack-actions/aws.js';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import { instantOrder, ledgerCommits, rollbackInstant } from '../../shared/core/commit-timeline.js';
 import type { LoadRecord } from '../../shared/core/load.js';
@@ -434,5 +435,15 @@ describe('query --as-of on a deployed stage', () => {
       ),
     ).rejects.toThrow('no dataset named "nope"; known datasets: ');
     deps.close();
+  });
+});
+
+describe('Roll back & replay from Slack on AWS', () => {
+  it('answers with the exact CLI command (a rollback waits for EMR longer than Slack and Lambda should)', async () => {
+    expect(await rollbackFromCli('prod')('orders-3', 'orders')).toEqual({
+      outcome: 'refused',
+      reason:
+        'on AWS, roll back & replay runs from the CLI: `lakeplane --stage prod rollback orders --before orders-3 --replay-load --replay-after` (add --dry-run first to see what changes)',
+    });
   });
 });
