@@ -6,45 +6,26 @@
 // The table name is what schema-drift maps to a dataset (identity: no BRONZE_TABLE_PREFIX): a
 // crawler names the table of its include path after the path's last folder, so that folder
 // must be the dataset name. A contract that breaks this fails the packaging here.
-const { readdirSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { parse } = require('yaml');
+const { contractDocs, pascal } = require('./contract-docs.cjs');
 
-const DATASETS_DIR = join(__dirname, '..', 'datasets');
 /** The log group every crawler of the account writes to (one stream per crawler), for Fn::Sub. */
 const CRAWLER_LOG_GROUP = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws-glue/crawlers`;
-const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 
 /** [{ name, prefix, file }] of every contract, sorted by name. */
 function contracts() {
-  return readdirSync(DATASETS_DIR)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((file) => {
-      const doc = parse(readFileSync(join(DATASETS_DIR, file), 'utf8'));
-      const name = doc?.name;
-      const prefix = doc?.bronze?.prefix;
-      if (typeof name !== 'string' || !NAME.test(name))
-        throw new Error(`datasets/${file}: name must match ${NAME} (got ${JSON.stringify(name)})`);
-      if (typeof prefix !== 'string' || !prefix.endsWith('/'))
-        throw new Error(`datasets/${file}: bronze.prefix must end in "/" (got ${JSON.stringify(prefix)})`);
-      const folder = prefix.split('/').filter(Boolean).pop();
-      if (folder !== name)
-        throw new Error(
-          `datasets/${file}: the Bronze crawler names the table after the last folder of bronze.prefix ` +
-            `("${folder}"), and schema-drift expects the table to be named after the dataset ("${name}")`,
-        );
-      return { name, prefix, file };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return contractDocs().map(({ file, name, doc }) => {
+    const prefix = doc?.bronze?.prefix;
+    if (typeof prefix !== 'string' || !prefix.endsWith('/'))
+      throw new Error(`datasets/${file}: bronze.prefix must end in "/" (got ${JSON.stringify(prefix)})`);
+    const folder = prefix.split('/').filter(Boolean).pop();
+    if (folder !== name)
+      throw new Error(
+        `datasets/${file}: the Bronze crawler names the table after the last folder of bronze.prefix ` +
+          `("${folder}"), and schema-drift expects the table to be named after the dataset ("${name}")`,
+      );
+    return { name, prefix, file };
+  });
 }
-
-/** `order_items` → `OrderItems` (logical ids). */
-const pascal = (name) =>
-  name
-    .split('_')
-    .filter(Boolean)
-    .map((w) => w[0].toUpperCase() + w.slice(1))
-    .join('');
 
 /**
  * One table per include path: compatible schemas are combined (a new column in some files does

@@ -7,37 +7,19 @@
 // Lake Formation grants on a table need the table: Silver tables are created by the first
 // upsert of their dataset (Hudi's Glue sync), so the table grants carry the condition
 // LakeFormationTableGrants (stage parameter lakeFormationTableGrants, see docs/deploy.md).
-const { readdirSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { parse } = require('yaml');
-
-const DATASETS_DIR = join(__dirname, '..', 'datasets');
-
-/** `order_items` → `OrderItems` (logical ids). */
-const pascal = (name) =>
-  name
-    .split('_')
-    .filter(Boolean)
-    .map((w) => w[0].toUpperCase() + w.slice(1))
-    .join('');
+const { contractDocs, pascal } = require('./contract-docs.cjs');
 
 /** Whether `sql` names `column` as a word (outside of longer identifiers). */
 const mentions = (sql, column) => new RegExp(`(^|[^A-Za-z0-9_])${column}([^A-Za-z0-9_]|$)`, 'i').test(sql);
 
 /** [{ name, file, pii: [column], gold: [{ name, sql }] }] of every contract, sorted by name. */
 function contracts() {
-  return readdirSync(DATASETS_DIR)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((file) => {
-      const doc = parse(readFileSync(join(DATASETS_DIR, file), 'utf8'));
-      return {
-        name: doc.name,
-        file,
-        pii: (doc.columns ?? []).filter((c) => c.pii === true).map((c) => c.name),
-        gold: (doc.gold ?? []).map((g) => ({ name: g.name, sql: g.sql ?? '' })),
-      };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return contractDocs().map(({ file, name, doc }) => ({
+    name,
+    file,
+    pii: (doc.columns ?? []).filter((c) => c.pii === true).map((c) => c.name),
+    gold: (doc.gold ?? []).map((g) => ({ name: g.name, sql: g.sql ?? '' })),
+  }));
 }
 
 module.exports = async ({ resolveVariable }) => {

@@ -3,8 +3,9 @@ import type { ExecutionStatusChangeEvent } from '../core/events.js';
 import { describeFailure } from '../core/failure.js';
 import { allowedPredecessors, type LoadCounts, type LoadRecord, QUALITY_GATE_ERRORS } from '../core/load.js';
 import { loadFailedMessage } from '../core/messages/load-failed.js';
-import { executionInputShape, parseS3Uri, stageResult, upsertResult } from '../core/run-results.js';
+import { executionInputShape, stageResult, upsertResult } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
+import { readJsonArtifact } from './run-artifacts.js';
 
 export interface ExecutionStatusDeps {
   readonly ledger: Ledger;
@@ -103,10 +104,7 @@ async function readResults(
   uris: { stage: string; upsert: string; gold: string },
 ): Promise<{ counts?: LoadCounts; commitId?: string }> {
   const read = async <T>(uri: string, schema: z.ZodType<T>): Promise<T | undefined> => {
-    const { bucket, key } = parseS3Uri(uri);
-    const body = await objects.get(bucket, key);
-    if (!body) return undefined;
-    const parsed = schema.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    const parsed = schema.safeParse(await readJsonArtifact(objects, uri));
     return parsed.success ? parsed.data : undefined;
   };
   const [stage, upsert] = await Promise.all([read(uris.stage, stageResult), read(uris.upsert, upsertResult)]);

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { HUDI_INSTANT } from '../core/commit-timeline.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import { type LakeLayout, planQuery } from '../core/plan.js';
-import { parseS3Uri } from '../core/run-results.js';
 import type { ExecutionRunner, ObjectStore } from '../ports.js';
+import { readJsonArtifact } from './run-artifacts.js';
 
 /** What query_table.py writes (spark-jobs/lakeplane_jobs/query.py query_result). */
 export const queryStepResult = z.object({
@@ -70,9 +70,7 @@ export async function queryAsOfOnEmr(
   const started = await deps.executions.startExecution(queryId, input);
   deps.onStarted?.(started.executionArn);
   const finished = await deps.executions.waitFor(started.executionArn);
-  const { bucket, key } = parseS3Uri(input.results.query);
-  const body = await deps.store.get(bucket, key);
-  const doc: unknown = body ? JSON.parse(new TextDecoder().decode(body)) : undefined;
+  const doc = await readJsonArtifact(deps.store, input.results.query);
   const failed = z.object({ error: z.string() }).safeParse(doc);
   if (failed.success) throw new QueryAsOfError(`the query failed: ${failed.data.error}`);
   if (finished.status !== 'SUCCEEDED')

@@ -7,7 +7,7 @@ import {
 } from '../core/commit-timeline.js';
 import type { DatasetContract } from '../core/contract/types.js';
 import { type LakeLayout, planRollback } from '../core/plan.js';
-import { goldResult, parseS3Uri } from '../core/run-results.js';
+import { goldResult } from '../core/run-results.js';
 import type { ExecutionRunner, Ledger, ObjectStore } from '../ports.js';
 import {
   type RollbackEngine,
@@ -16,6 +16,7 @@ import {
   type RollbackTarget,
   type UndoneCommit,
 } from './rollback.js';
+import { readJsonArtifact } from './run-artifacts.js';
 
 const count = z.number().int().nonnegative();
 
@@ -140,7 +141,7 @@ export class EmrRollbackEngine implements RollbackEngine {
   }
 
   private async readResult(uri: string): Promise<RollbackStepResult | { error: string } | undefined> {
-    const doc = await this.readJson(uri);
+    const doc = await readJsonArtifact(this.deps.store, uri);
     if (doc === undefined) return undefined;
     const failed = z.object({ phase: z.literal('rollback'), error: z.string() }).safeParse(doc);
     if (failed.success) return { error: failed.data.error };
@@ -151,20 +152,9 @@ export class EmrRollbackEngine implements RollbackEngine {
   }
 
   private async readGold(uri: string) {
-    const doc = await this.readJson(uri);
+    const doc = await readJsonArtifact(this.deps.store, uri);
     const parsed = goldResult.safeParse(doc);
     return parsed.success ? parsed.data : undefined;
-  }
-
-  private async readJson(uri: string): Promise<unknown> {
-    const { bucket, key } = parseS3Uri(uri);
-    const body = await this.deps.store.get(bucket, key);
-    if (!body) return undefined;
-    try {
-      return JSON.parse(new TextDecoder().decode(body)) as unknown;
-    } catch {
-      throw new RollbackFailedError(`${uri} is not JSON`);
-    }
   }
 }
 

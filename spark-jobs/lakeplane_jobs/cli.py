@@ -429,16 +429,22 @@ def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
 JobArgs = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs, SavepointArgs, QueryArgs]
 
 
+def _with_attempt(args: Union[QuarantineArgs, ValidateArgs, RollbackArgs, SavepointArgs, QueryArgs]) -> List[str]:
+    """The arguments every job with an attempt number starts with, in planLoad's order."""
+    return [
+        "--dataset", args.dataset,
+        "--contract", args.contract,
+        "--load-id", args.load_id,
+        "--attempt", str(args.attempt),
+        "--result", args.result,
+    ]
+
+
 def job_argv(args: JobArgs) -> List[str]:
     """The command line that parses back into ``args`` (what an EMR step passes after the script)."""
     out: List[str] = []
     if isinstance(args, QueryArgs):
-        return [
-            "--dataset", args.dataset,
-            "--contract", args.contract,
-            "--load-id", args.load_id,
-            "--attempt", str(args.attempt),
-            "--result", args.result,
+        return _with_attempt(args) + [
             "--database", args.database,
             "--gold-database", args.gold_database,
             "--as-of", args.as_of,
@@ -446,50 +452,19 @@ def job_argv(args: JobArgs) -> List[str]:
             "--limit", str(args.limit),
         ]
     if isinstance(args, SavepointArgs):
-        # The order of planLoad in shared/core/plan.ts.
-        return [
-            "--dataset", args.dataset,
-            "--contract", args.contract,
-            "--load-id", args.load_id,
-            "--attempt", str(args.attempt),
-            "--result", args.result,
+        return _with_attempt(args) + [
             "--upsert-result", args.upsert_result,
             "--database", args.database,
             "--keep", str(args.keep),
         ]
     if isinstance(args, RollbackArgs):
-        out = [
-            "--dataset", args.dataset,
-            "--contract", args.contract,
-            "--load-id", args.load_id,
-            "--attempt", str(args.attempt),
-            "--result", args.result,
-            "--silver-path", args.silver_path,
-            "--database", args.database,
-        ]
+        out = _with_attempt(args) + ["--silver-path", args.silver_path, "--database", args.database]
         out += ["--to-instant", args.to_instant] if args.to_instant is not None else ["--savepoint", str(args.savepoint)]
         return out + (["--dry-run"] if args.dry_run else [])
     if isinstance(args, QuarantineArgs):
-        # The order of planLoad in shared/core/plan.ts.
-        return [
-            "--phase", args.phase,
-            "--dataset", args.dataset,
-            "--contract", args.contract,
-            "--load-id", args.load_id,
-            "--attempt", str(args.attempt),
-            "--result", args.result,
-            "--staging", args.staging,
-            "--quarantine", args.quarantine,
-        ]
+        return ["--phase", args.phase] + _with_attempt(args) + ["--staging", args.staging, "--quarantine", args.quarantine]
     if isinstance(args, ValidateArgs):
-        return [
-            "--dataset", args.dataset,
-            "--contract", args.contract,
-            "--load-id", args.load_id,
-            "--attempt", str(args.attempt),
-            "--result", args.result,
-            "--staging", args.staging,
-        ]
+        return _with_attempt(args) + ["--staging", args.staging]
     if isinstance(args, (StageArgs, UpsertArgs)):
         out += ["--phase", args.phase]
     out += ["--dataset", args.dataset, "--contract", args.contract, "--load-id", args.load_id, "--result", args.result]

@@ -20,33 +20,10 @@ import { type LoadRecord, loadIdFor } from '../../shared/core/load.js';
 import { planLoad } from '../../shared/core/plan.js';
 import { replayLoad } from '../../shared/usecases/replay.js';
 import { contract, DATASETS } from '../helpers/fixtures.js';
+import { describeStack, OFFLINE, STAGE_OUTPUTS } from '../helpers/stage.js';
 
-const OFFLINE = {
-  region: 'eu-west-1',
-  endpoint: 'http://127.0.0.1:9',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-};
-const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-load-dataset';
-const OUTPUTS: Record<string, string> = {
-  LedgerTableName: 'lakeplane-dev-ledger',
-  LoadDatasetStateMachineArn: STATE_MACHINE_ARN,
-  QueryDatasetStateMachineArn:
-    'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-query-dataset',
-  RollbackDatasetStateMachineArn:
-    'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-rollback-dataset',
-  BronzeBucketName: 'lakeplane-dev-bronze',
-  SilverBucketName: 'lakeplane-dev-silver',
-  GoldBucketName: 'lakeplane-dev-gold',
-  QuarantineBucketName: 'lakeplane-dev-quarantine',
-  ArtifactsBucketName: 'lakeplane-dev-artifacts',
-  SilverDatabase: 'lake_silver',
-  GoldDatabase: 'lake_gold',
-  EmrClusterId: 'j-2AXXXXXXGAPLF',
-  DqRouterFunctionName: 'lakeplane-dev-dq-router',
-  BudgetGuardFunctionName: 'lakeplane-dev-budget-guard',
-  StreamName: 'lakeplane-dev-events',
-};
+const OUTPUTS = STAGE_OUTPUTS;
+const STATE_MACHINE_ARN = STAGE_OUTPUTS.LoadDatasetStateMachineArn!;
 
 const cfnMock = mockClient(CloudFormationClient);
 const docMock = mockClient(DynamoDBDocumentClient);
@@ -77,16 +54,7 @@ function options(): StageOptions {
 }
 
 function stackWith(outputs: Record<string, string>): void {
-  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves({
-    Stacks: [
-      {
-        StackName: 'lakeplane-dev',
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date('2026-11-01T00:00:00Z'),
-        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-      },
-    ],
-  });
+  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves(describeStack(outputs));
 }
 
 describe('stageDeps', () => {

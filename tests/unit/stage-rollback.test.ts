@@ -21,32 +21,11 @@ import { asOfInstant, QueryAsOfError, queryAsOfOnEmr } from '../../shared/usecas
 import { RollbackRefusedError } from '../../shared/usecases/rollback.js';
 import { RollbackFailedError, rollbackIdOf } from '../../shared/usecases/rollback-on-emr.js';
 import { contract, DATASETS } from '../helpers/fixtures.js';
+import { describeStack, OFFLINE, STAGE_OUTPUTS } from '../helpers/stage.js';
 
-const OFFLINE = {
-  region: 'eu-west-1',
-  endpoint: 'http://127.0.0.1:9',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-};
-const LOAD_SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-load-dataset';
-const ROLLBACK_SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-rollback-dataset';
-const OUTPUTS: Record<string, string> = {
-  LedgerTableName: 'lakeplane-dev-ledger',
-  LoadDatasetStateMachineArn: LOAD_SM,
-  QueryDatasetStateMachineArn:
-    'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-dev-query-dataset',
-  RollbackDatasetStateMachineArn: ROLLBACK_SM,
-  BronzeBucketName: 'lakeplane-dev-bronze',
-  SilverBucketName: 'lakeplane-dev-silver',
-  GoldBucketName: 'lakeplane-dev-gold',
-  QuarantineBucketName: 'lakeplane-dev-quarantine',
-  ArtifactsBucketName: 'lakeplane-dev-artifacts',
-  SilverDatabase: 'lake_silver',
-  GoldDatabase: 'lake_gold',
-  EmrClusterId: 'j-2AXXXXXXGAPLF',
-  DqRouterFunctionName: 'lakeplane-dev-dq-router',
-  BudgetGuardFunctionName: 'lakeplane-dev-budget-guard',
-};
+const OUTPUTS = STAGE_OUTPUTS;
+const LOAD_SM = STAGE_OUTPUTS.LoadDatasetStateMachineArn!;
+const ROLLBACK_SM = STAGE_OUTPUTS.RollbackDatasetStateMachineArn!;
 
 const cfnMock = mockClient(CloudFormationClient);
 const docMock = mockClient(DynamoDBDocumentClient);
@@ -54,16 +33,7 @@ const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
 beforeEach(() => {
   for (const m of [cfnMock, docMock, sfnMock, s3Mock]) m.reset();
-  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves({
-    Stacks: [
-      {
-        StackName: 'lakeplane-dev',
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date('2026-11-01T00:00:00Z'),
-        Outputs: Object.entries(OUTPUTS).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-      },
-    ],
-  });
+  cfnMock.on(DescribeStacksCommand, { StackName: 'lakeplane-dev' }).resolves(describeStack(OUTPUTS));
 });
 afterAll(() => {
   for (const m of [cfnMock, docMock, sfnMock, s3Mock]) m.restore();
