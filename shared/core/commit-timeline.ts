@@ -23,15 +23,19 @@ export function instantOrder(instant: string): string {
   return instant.length === 14 ? `${instant}999` : instant.padEnd(17, '0');
 }
 
+/** Statuses whose commit id is in Silver: a FAILED load whose upsert committed before a later step failed keeps it. */
+const COMMITTED: readonly LoadRecord['status'][] = ['SUCCEEDED', 'FAILED'];
+
 /**
- * The Silver commits of a dataset from its ledger records, oldest first: the loads that
- * SUCCEEDED with a commit id. A commit undone by a rollback stays listed until its load is
- * replayed (the rollback step reads the table's own timeline and refuses an undone target).
+ * The Silver commits of a dataset from its ledger records, oldest first: the loads with a
+ * commit id that SUCCEEDED, or FAILED after their upsert (Gold failed). A commit undone by a
+ * rollback stays listed until its load is replayed (the rollback step reads the table's own
+ * timeline and refuses an undone target).
  */
 export function ledgerCommits(loads: readonly LoadRecord[]): LedgerCommit[] {
   return loads
     .filter(
-      (l): l is LoadRecord & { commitId: string } => l.status === 'SUCCEEDED' && l.commitId !== undefined,
+      (l): l is LoadRecord & { commitId: string } => COMMITTED.includes(l.status) && l.commitId !== undefined,
     )
     .map((l) => ({
       commitId: l.commitId,

@@ -68,7 +68,7 @@ export class EmrRollbackEngine implements RollbackEngine {
 
   /** The ledger's Silver commits of a dataset, oldest first (`lakeplane --stage <s> commits`). */
   async commits(dataset: string): Promise<LedgerCommit[]> {
-    return ledgerCommits(await this.deps.ledger.list({ dataset, status: 'SUCCEEDED', limit: LEDGER_SCAN }));
+    return ledgerCommits(await this.deps.ledger.list({ dataset, limit: LEDGER_SCAN }));
   }
 
   async rollback(

@@ -154,13 +154,16 @@ const stepResult = (toInstant: string, commitsRolledBack: string[], dryRun = fal
 });
 
 describe('the Silver commit timeline from the ledger', () => {
-  it('lists the SUCCEEDED loads with a commit, in Hudi instant order', () => {
-    const failed = { ...succeeded(4, '20261120130000000'), status: 'FAILED' as const };
-    const commits = ledgerCommits([...LOADS, failed]);
+  it('lists the loads whose commit is in Silver (succeeded, or failed after the upsert), in Hudi instant order', () => {
+    const goldFailed = { ...succeeded(4, '20261120130000000'), status: 'FAILED' as const };
+    const gateFailed = { ...succeeded(5, '20261120140000000'), status: 'FAILED_QUALITY' as const };
+    const { commitId: _none, ...stageFailed } = { ...succeeded(6, 'x'), status: 'FAILED' as const };
+    const commits = ledgerCommits([gateFailed, goldFailed, ...LOADS, stageFailed]);
     expect(commits.map((c) => [c.commitId, c.loadId, c.inserted])).toEqual([
       [C1, 'orders-1', 1],
       [C2, 'orders-2', 2],
       [C3, 'orders-3', 3],
+      ['20261120130000000', 'orders-4', 4],
     ]);
     // A 14-digit instant is its second's last millisecond, as Hudi orders them.
     expect(instantOrder('20261120100500') > instantOrder('20261120100500998')).toBe(true);
@@ -245,6 +248,31 @@ describe('rollback on a deployed stage', () => {
       `rollback execution ${rollbackArn} started; waiting for it`,
       `replaying orders-3 (attempt 2): waiting for ${replayArn}`,
     ]);
+  });
+
+  it('with --replay-load runs the failed load itself again first (its upsert had committed, Gold failed)', async () => {
+    const C4 = '20261120130500000';
+    const goldFailed: LoadRecord = {
+      ...succeeded(4, C4),
+      status: 'FAILED',
+      cause: { error: 'States.TaskFailed', message: 'gold failed' },
+    };
+    ledgerWith([goldFailed, ...LOADS]);
+    const sfn = executions('SUCCEEDED');
+    results((to) => stepResult(to, [C4]));
+    const deps = await stageDeps(options());
+    const outcome = await rollbackOnStage(
+      deps,
+      'orders',
+      { beforeLoad: 'orders-4' },
+      { replayAfter: true, replayTarget: true },
+      () => {},
+    );
+    deps.close();
+    expect((sfn.started[0]!.input as RollbackExecutionInput).rollback.toInstant).toBe(C3);
+    // (The mocked ledger does not change: only the start is checked here.)
+    expect(outcome.replays).toMatchObject([{ loadId: 'orders-4', outcome: 'started', attempt: 2 }]);
+    expect(sfn.started.map((x) => x.name).slice(1)).toEqual(['orders-4-a2']);
   });
 
   it('--dry-run asks the step for the figures only: no Gold, no ledger change, no replay', async () => {
