@@ -16,6 +16,7 @@ import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import type { Ledger } from '../shared/ports.js';
 import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
 import { type ReplayDeps, replayLoad } from '../shared/usecases/replay.js';
+import { restoreBronze } from '../shared/usecases/restore-bronze.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
@@ -42,7 +43,7 @@ const program = new Command('lakeplane')
   .option('--verbose', "show the functions' structured logs and stack traces")
   .option(
     '--stage <stage>',
-    'loads, loads show, replay, rollback, commits, query --as-of: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
+    'loads, loads show, replay, rollback, commits, query --as-of, bronze restore: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
   )
   .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
   .showHelpAfterError();
@@ -69,6 +70,7 @@ const STAGE_COMMANDS = [
   'lakeplane rollback',
   'lakeplane commits',
   'lakeplane query',
+  'bronze restore',
 ];
 // Only the on-call commands work on a deployed stage; any other command would silently run locally.
 program.hook('preAction', (_root, action) => {
@@ -76,7 +78,7 @@ program.hook('preAction', (_root, action) => {
   const onCall = STAGE_COMMANDS.includes(path);
   if (!onCall && program.opts().stage !== undefined)
     throw new UsageError(
-      `--stage works with loads, loads show, replay, rollback, commits and query --as-of only; \`${action.name()}\` runs on the local runtime`,
+      `--stage works with loads, loads show, replay, rollback, commits, query --as-of and bronze restore only; \`${action.name()}\` runs on the local runtime`,
     );
 });
 
@@ -589,6 +591,32 @@ drift
     out(raw.json ? JSON.stringify(result, null, 2) : formatDriftDiff(result));
     // A breaking change fails the command, so CI can run it before a source deploys.
     if (result.summary.breaking) process.exitCode = 1;
+  });
+
+const bronze = program.command('bronze').description('the Bronze zone');
+bronze
+  .command('restore')
+  .description(
+    'make the Bronze object version a load read current again at its key (after a later file overwrote it)',
+  )
+  .argument('<load-id>')
+  .option('--dry-run', 'say which version would be restored; change nothing')
+  .action(async (loadId: string, raw: { dryRun?: boolean }) => {
+    const options = { dryRun: raw.dryRun ?? false };
+    const stage = deployedStage();
+    const outcome = stage
+      ? await withStage(stage, (deps) => restoreBronze(loadId, deps, options))
+      : await withRuntime(global(), async (rt) => {
+          const r = await restoreBronze(loadId, { ledger: rt.ledger, store: rt.store }, options);
+          await rt.idle();
+          return r;
+        });
+    if (outcome.outcome === 'refused') throw new UsageError(outcome.reason);
+    out(
+      outcome.outcome === 'would-restore'
+        ? `would restore ${outcome.from} as the current object`
+        : `restored ${outcome.from} as the current object (new version ${outcome.restored.versionId ?? 'unversioned'})`,
+    );
   });
 
 const datasetCmd = program.command('dataset').description("one dataset's state");

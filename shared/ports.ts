@@ -20,6 +20,11 @@ export interface ObjectStore {
   put(bucket: string, key: string, body: Uint8Array | string): Promise<ObjectInfo>;
   /** Reads an object (a given version when `versionId` is set); undefined when absent. */
   get(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined>;
+  /**
+   * Makes an earlier version of an object current again: a copy of it becomes the newest
+   * version (the versions in between stay). Undefined when that version does not exist.
+   */
+  restoreVersion?(bucket: string, key: string, versionId: string): Promise<ObjectInfo | undefined>;
 }
 
 /** Result of registering a load: created, or the record that already holds the id. */

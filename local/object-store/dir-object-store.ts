@@ -86,6 +86,13 @@ export class DirObjectStore implements ObjectStore {
     });
   }
 
+  /** A copy of the version becomes the newest one (and is announced like any new object). */
+  async restoreVersion(bucket: string, key: string, versionId: string): Promise<ObjectInfo | undefined> {
+    const path = this.pathOf(bucket, key, versionId);
+    if (!existsSync(path) || !statSync(path).isFile()) return undefined;
+    return this.putFile(bucket, key, path);
+  }
+
   async get(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined> {
     const path = this.pathOf(bucket, key, versionId);
     return existsSync(path) && statSync(path).isFile() ? readFileSync(path) : undefined;

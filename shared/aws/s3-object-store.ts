@@ -1,4 +1,10 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { ObjectInfo, ObjectStore } from '../ports.js';
 
 /** Objects on S3 (versioned buckets). */
@@ -15,6 +21,30 @@ export class S3ObjectStore implements ObjectStore {
       size: bytes.byteLength,
       ...(out.VersionId ? { versionId: out.VersionId } : {}),
     };
+  }
+
+  /** CopyObject of the version onto its own key (S3's documented way to restore a version). */
+  async restoreVersion(bucket: string, key: string, versionId: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: `${bucket}/${encodeURIComponent(key)}?versionId=${encodeURIComponent(versionId)}`,
+        }),
+      );
+      return {
+        bucket,
+        key,
+        etag: (out.CopyObjectResult?.ETag ?? '').replaceAll('"', ''),
+        size: 0,
+        ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      };
+    } catch (e) {
+      // S3 answers NoSuchVersion (no modelled class in the SDK) for a version that is gone.
+      if (e instanceof NoSuchKey || (e instanceof Error && e.name === 'NoSuchVersion')) return undefined;
+      throw e;
+    }
   }
 
   async get(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined> {

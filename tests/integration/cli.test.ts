@@ -177,6 +177,14 @@ describe('lakeplane CLI', () => {
     const dry = lakeplane(home, 'rollback', 'orders', '--before', bad, '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^would roll back silver\.orders to commit/);
+    const unknown = lakeplane(home, 'bronze', 'restore', 'orders-nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no load orders-nope');
+    const restoreDry = lakeplane(home, 'bronze', 'restore', bad, '--dry-run');
+    expect(restoreDry.code).toBe(0);
+    expect(restoreDry.stdout).toMatch(
+      /^would restore s3:\/\/lakeplane-bronze\/orders\/b\.ndjson version \S+ as the current object/,
+    );
     const loose = lakeplane(home, 'rollback', 'orders', '--before', bad, '--replay-load');
     expect(loose.code).toBe(2);
     expect(loose.stderr).toContain('--replay-load goes with --before <load-id> --replay-after');
