@@ -18,6 +18,8 @@ export const lambdaEnvironment = z.object({
   STATE_MACHINE_ARN: name,
   DQ_ROUTER_FUNCTION: name,
   BUDGET_GUARD_FUNCTION: name,
+  /** The rollback-dataset state machine (Roll back & replay from Slack; load-events continues its replays). */
+  ROLLBACK_STATE_MACHINE_ARN: z.string().min(1).optional(),
   /** The control table (dataset pause state, drift log); without it no dataset is paused at runtime. */
   CONTROL_TABLE: z.string().min(1).optional(),
   LAKEPLANE_DATASETS_DIR: z.string().optional(),

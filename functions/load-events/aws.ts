@@ -1,10 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
+import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
-import { readEnvironment } from '../../shared/config.js';
+import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
 import type { LoadEventsHandlerDeps } from './handler.js';
 
@@ -12,13 +15,28 @@ import type { LoadEventsHandlerDeps } from './handler.js';
 export function awsDeps(): LoadEventsHandlerDeps {
   const env = readEnvironment();
   const obs = createObservability('load-events');
+  const ledger = new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE);
   return {
     ...obs,
-    ledger: new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE),
+    ledger,
     objects: new S3ObjectStore(new S3Client({})),
     notifier: new SlackWebhookNotifier(
       slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'failed-load alerts'),
     ),
     stage: env.STAGE,
+    // Roll back & replay chains (Slack): the next load of a chain is planned from its contract.
+    ...(env.ROLLBACK_STATE_MACHINE_ARN
+      ? {
+          rollbackStateMachineArn: env.ROLLBACK_STATE_MACHINE_ARN,
+          replays: {
+            contracts: loadContractsDir(
+              env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+            ),
+            ledger,
+            orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
+            layout: layoutFromEnvironment(env),
+          },
+        }
+      : {}),
   };
 }

@@ -12,11 +12,17 @@ import { describeEventIssues, executionStatusChangeEvent } from '../../shared/co
 import {
   type ExecutionStatusDeps,
   onExecutionStatus,
+  onRollbackStatus,
+  type RollbackStatusOutcome,
   type StatusOutcome,
 } from '../../shared/usecases/execution-status.js';
 import type { Observability } from '../observability.js';
 
-export type LoadEventsHandlerDeps = ExecutionStatusDeps & Observability;
+export type LoadEventsHandlerDeps = ExecutionStatusDeps &
+  Observability & {
+    /** Status changes of this state machine are rollbacks (they may carry replays to start). */
+    readonly rollbackStateMachineArn?: string;
+  };
 
 /** The event was not a Step Functions execution status change. */
 export class InvalidExecutionEventError extends Error {
@@ -25,7 +31,7 @@ export class InvalidExecutionEventError extends Error {
 
 export function createHandler(deps: LoadEventsHandlerDeps) {
   const { logger, metrics, tracer } = deps;
-  const run = async (event: unknown, _context: Context): Promise<StatusOutcome> => {
+  const run = async (event: unknown, _context: Context): Promise<StatusOutcome | RollbackStatusOutcome> => {
     const parsed = executionStatusChangeEvent.safeParse(event);
     if (!parsed.success) {
       throw new InvalidExecutionEventError(
@@ -34,6 +40,14 @@ export function createHandler(deps: LoadEventsHandlerDeps) {
     }
     const d = parsed.data.detail;
     logger.appendKeys({ executionName: d.name, executionStatus: d.status });
+    if (deps.rollbackStateMachineArn && d.stateMachineArn === deps.rollbackStateMachineArn) {
+      const rolled = await onRollbackStatus(parsed.data, deps);
+      if (rolled.outcome === 'stopped') {
+        metrics.addMetric('ReplayChainsStopped', MetricUnit.Count, 1);
+        logger.error('rollback failed: its replays were not started', { ...rolled });
+      } else logger.info('rollback status handled', { ...rolled });
+      return rolled;
+    }
     const result = await onExecutionStatus(parsed.data, deps);
     if (result.outcome === 'ignored') {
       logger.info('status change not recorded', { reason: result.reason });

@@ -7,6 +7,7 @@ import { DynamoReplayGuard } from '../../shared/aws/dynamo-replay-guard.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { ConfigurationError, layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { startRollbackAndReplay } from '../../shared/usecases/replay-chain.js';
 import { parseAllowedUserIds, type RollbackAndReplay } from '../../shared/usecases/slack-action.js';
 import { createObservability } from '../observability.js';
 import type { SlackActionsHandlerDeps } from './handler.js';
@@ -20,13 +21,13 @@ export const slackActionsEnvironment = z.object({
 });
 
 /**
- * In AWS a rollback waits for EMR steps (minutes), longer than Slack's 3 seconds and than this
- * function should run: the button answers with the exact command that does it from the CLI.
+ * Without the rollback state machine (an older stack), the button answers with the CLI command
+ * that does the same.
  */
 export function rollbackFromCli(stage: string): RollbackAndReplay {
   return async (loadId, dataset) => ({
     outcome: 'refused',
-    reason: `on AWS, roll back & replay runs from the CLI: \`lakeplane --stage ${stage} rollback ${dataset} --before ${loadId} --replay-load --replay-after\` (add --dry-run first to see what changes)`,
+    reason: `run it from the CLI: \`lakeplane --stage ${stage} rollback ${dataset} --before ${loadId} --replay-load --replay-after\` (add --dry-run first to see what changes)`,
   });
 }
 
@@ -72,18 +73,33 @@ export function awsDeps(): SlackActionsHandlerDeps {
     throw new ConfigurationError('slack-actions needs CONTROL_TABLE (its replay guard lives there)');
   const controlTable = env.CONTROL_TABLE;
   const dynamodb = new DynamoDBClient({});
+  const sfn = new SFNClient({});
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
+  const ledger = new DynamoLedger(dynamodb, env.LEDGER_TABLE);
+  const layout = layoutFromEnvironment(env);
+  const rollbackArn = env.ROLLBACK_STATE_MACHINE_ARN;
   return {
     ...createObservability('slack-actions'),
-    contracts: loadContractsDir(
-      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-    ),
-    ledger: new DynamoLedger(dynamodb, env.LEDGER_TABLE),
-    orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
-    layout: layoutFromEnvironment(env),
+    contracts,
+    ledger,
+    orchestrator: new StepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
+    layout,
     signingSecret: signingSecretFromSecretsManager(slack.SLACK_SIGNING_SECRET_ID),
     replayGuard: new DynamoReplayGuard(dynamodb, controlTable),
     allowedUserIds: parseAllowedUserIds(slack.SLACK_ALLOWED_USER_IDS),
-    rollbackAndReplay: rollbackFromCli(env.STAGE),
+    // Starts the rollback-dataset execution with the replays it carries; load-events continues them.
+    rollbackAndReplay: rollbackArn
+      ? (loadId, dataset) =>
+          startRollbackAndReplay(loadId, dataset, {
+            ledger,
+            contracts,
+            rollbacks: new StepFunctionsOrchestrator(sfn, rollbackArn),
+            layout,
+            now: () => new Date(),
+          })
+      : rollbackFromCli(env.STAGE),
     now: () => new Date(),
   };
 }

@@ -34,6 +34,16 @@ export interface StepPlan {
   readonly args: readonly string[];
 }
 
+/**
+ * Loads to replay one after the other, each when the one before it has succeeded (a Roll back &
+ * replay from Slack on AWS): carried in the execution input, continued by load-events.
+ */
+export interface ReplayChain {
+  readonly loads: readonly string[];
+  /** Why, for the ledger's history (e.g. the rollback). */
+  readonly reason: string;
+}
+
 /** The input of one load-dataset execution. Everything the state machine needs is here. */
 export interface LoadExecutionInput {
   readonly load: {
@@ -61,6 +71,8 @@ export interface LoadExecutionInput {
   /** Where this attempt's bad records and, after a failed gate, its staged batch go. */
   readonly quarantine: { readonly uri: string };
   readonly functions: { readonly dqRouter: string; readonly budgetGuard: string };
+  /** What to replay after this load succeeds (the states ignore it; load-events reads it). */
+  readonly replayNext?: ReplayChain;
 }
 
 /** The S3 URI of a run artefact of one load attempt (results, staging). */
@@ -221,6 +233,8 @@ export interface RollbackExecutionInput {
   readonly cluster: { readonly id: string };
   readonly steps: { readonly rollback: StepPlan; readonly gold: StepPlan };
   readonly results: { readonly rollback: string; readonly gold: string };
+  /** Loads to replay once the rollback has succeeded, in this order (load-events starts them). */
+  readonly replay?: ReplayChain;
 }
 
 /**
@@ -230,7 +244,7 @@ export interface RollbackExecutionInput {
  */
 export function planRollback(
   contract: DatasetContract,
-  rollback: { rollbackId: string; toInstant: string; dryRun: boolean },
+  rollback: { rollbackId: string; toInstant: string; dryRun: boolean; replay?: ReplayChain },
   layout: LakeLayout,
 ): RollbackExecutionInput {
   const common = jobArgs(contract, layout, rollback.rollbackId, 1);
@@ -238,8 +252,10 @@ export function planRollback(
     rollback: runUri(layout, rollback.rollbackId, 1, 'rollback.json'),
     gold: runUri(layout, rollback.rollbackId, 1, 'gold.json'),
   };
+  const { replay, ...what } = rollback;
   return {
-    rollback: { ...rollback, dataset: contract.name },
+    ...(replay ? { replay } : {}),
+    rollback: { ...what, dataset: contract.name },
     cluster: { id: layout.clusterId },
     steps: {
       rollback: {

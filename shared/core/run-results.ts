@@ -45,6 +45,9 @@ export const quarantineResult = z.object({
 });
 export type QuarantineResult = z.infer<typeof quarantineResult>;
 
+/** A chain of loads to replay one after the other (plan.ts ReplayChain). */
+export const replayChainShape = z.object({ loads: z.array(z.string().min(1)), reason: z.string() });
+
 /** The execution input fields load-events reads back (see plan.ts). */
 export const executionInputShape = z.object({
   load: z.object({ loadId: z.string(), dataset: z.string(), attempt: z.number().int().positive() }),
@@ -54,6 +57,19 @@ export const executionInputShape = z.object({
     upsert: z.string(),
     gold: z.string(),
   }),
+  replayNext: replayChainShape.optional(),
+});
+
+/** The rollback-dataset execution input fields load-events reads back (see plan.ts). */
+export const rollbackInputShape = z.object({
+  rollback: z.object({
+    rollbackId: z.string(),
+    dataset: z.string(),
+    toInstant: z.string(),
+    dryRun: z.boolean(),
+  }),
+  results: z.object({ rollback: z.string() }),
+  replay: replayChainShape.optional(),
 });
 
 /** Splits `s3://bucket/key` into its parts. */

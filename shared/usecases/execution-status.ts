@@ -3,8 +3,12 @@ import type { ExecutionStatusChangeEvent } from '../core/events.js';
 import { describeFailure } from '../core/failure.js';
 import { allowedPredecessors, type LoadCounts, type LoadRecord, QUALITY_GATE_ERRORS } from '../core/load.js';
 import { loadFailedMessage } from '../core/messages/load-failed.js';
-import { executionInputShape, stageResult, upsertResult } from '../core/run-results.js';
+import { replayChainStoppedMessage } from '../core/messages/replay-chain.js';
+import type { ReplayChain } from '../core/plan.js';
+import { executionInputShape, rollbackInputShape, stageResult, upsertResult } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
+import type { ReplayDeps } from './replay.js';
+import { continueReplayChain } from './replay-chain.js';
 import { readJsonArtifact } from './run-artifacts.js';
 
 export interface ExecutionStatusDeps {
@@ -12,6 +16,11 @@ export interface ExecutionStatusDeps {
   readonly objects: ObjectStore;
   readonly notifier: Notifier;
   readonly stage?: string;
+  /**
+   * What continues a Roll back & replay chain (executions whose input carries `replayNext`, and
+   * rollback-dataset executions carrying `replay`); without it chains are not continued.
+   */
+  readonly replays?: ReplayDeps;
 }
 
 export type StatusOutcome =
@@ -54,6 +63,7 @@ export async function onExecutionStatus(
         ...(results.counts ? { counts: results.counts } : {}),
         ...(results.commitId ? { commitId: results.commitId } : {}),
       });
+      if (updated && input.replayNext) await continueChain(input.replayNext, updated.dataset, deps);
       break;
     }
     case 'FAILED':
@@ -78,6 +88,13 @@ export async function onExecutionStatus(
       });
       if (updated && !quality)
         await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
+      if (updated && input.replayNext && input.replayNext.loads.length > 0)
+        await deps.notifier.notify(
+          replayChainStoppedMessage(
+            { dataset: updated.dataset, why: `${loadId} ended ${status}`, waiting: input.replayNext.loads },
+            deps.stage ? { stage: deps.stage } : {},
+          ),
+        );
       break;
     }
     case 'PENDING_REDRIVE':
@@ -119,4 +136,74 @@ async function readResults(
     deleted: upsert?.deleted ?? 0,
   };
   return { counts, ...(upsert ? { commitId: upsert.commitId } : {}) };
+}
+
+/** Starts the next load of a chain; a refusal stops it and says so. */
+async function continueChain(
+  chain: ReplayChain,
+  dataset: string,
+  deps: ExecutionStatusDeps,
+  after: { readonly toCommit: string; readonly commitId?: string } = { toCommit: 'the rollback' },
+): Promise<void> {
+  if (!deps.replays || chain.loads.length === 0) return;
+  const next = await continueReplayChain(chain, deps.replays, after);
+  if (next && next.outcome.outcome === 'refused')
+    await deps.notifier.notify(
+      replayChainStoppedMessage(
+        {
+          dataset,
+          why: `the replay of ${next.loadId} was refused: ${next.outcome.reason}`,
+          waiting: chain.loads,
+        },
+        deps.stage ? { stage: deps.stage } : {},
+      ),
+    );
+}
+
+export type RollbackStatusOutcome =
+  | { readonly outcome: 'continued'; readonly rollbackId: string; readonly next?: string }
+  | { readonly outcome: 'stopped'; readonly rollbackId: string; readonly status: string }
+  | { readonly outcome: 'ignored'; readonly reason: string };
+
+/**
+ * A rollback-dataset execution ended: when it carried replays (Roll back & replay from Slack),
+ * a success starts the first of them and a failure alerts with what was not replayed.
+ */
+export async function onRollbackStatus(
+  event: ExecutionStatusChangeEvent,
+  deps: ExecutionStatusDeps,
+): Promise<RollbackStatusOutcome> {
+  const d = event.detail;
+  let input: z.infer<typeof rollbackInputShape> | undefined;
+  try {
+    const parsed = rollbackInputShape.safeParse(JSON.parse(d.input ?? ''));
+    input = parsed.success ? parsed.data : undefined;
+  } catch {
+    input = undefined;
+  }
+  if (!input) return { outcome: 'ignored', reason: `execution ${d.name} has no rollback-dataset input` };
+  const { rollbackId, dataset, toInstant } = input.rollback;
+  if (!input.replay || input.replay.loads.length === 0)
+    return { outcome: 'ignored', reason: `rollback ${rollbackId} carries no replays` };
+  if (d.status === 'RUNNING' || d.status === 'PENDING_REDRIVE')
+    return { outcome: 'ignored', reason: `rollback ${rollbackId} is ${d.status}` };
+  if (d.status !== 'SUCCEEDED') {
+    await deps.notifier.notify(
+      replayChainStoppedMessage(
+        {
+          dataset,
+          why: `the rollback ${rollbackId} to commit ${toInstant} ended ${d.status}${d.cause ? ` (${describeFailure(d.error ?? undefined, d.cause).message})` : ''}; Silver is as it was`,
+          waiting: input.replay.loads,
+        },
+        deps.stage ? { stage: deps.stage } : {},
+      ),
+    );
+    return { outcome: 'stopped', rollbackId, status: d.status };
+  }
+  await continueChain(input.replay, dataset, deps, { toCommit: toInstant, commitId: rollbackId });
+  return {
+    outcome: 'continued',
+    rollbackId,
+    ...(input.replay.loads[0] ? { next: input.replay.loads[0] } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import type { ContractSet } from '../core/contract/parse.js';
 import { type LoadRecord, REPLAYABLE_STATUSES } from '../core/load.js';
-import { type LakeLayout, planLoad } from '../core/plan.js';
+import { type LakeLayout, type LoadExecutionInput, planLoad, type ReplayChain } from '../core/plan.js';
 import type { Ledger, LoadUpdate, Orchestrator } from '../ports.js';
 import { executionName } from './object-landed.js';
 
@@ -24,6 +24,8 @@ export type ReplayOutcome =
 export interface ReplayOptions {
   /** Say what would happen; change nothing. */
   readonly dryRun?: boolean;
+  /** Loads to replay after this one succeeds (carried in its execution input). */
+  readonly replayNext?: ReplayChain;
 }
 
 /**
@@ -76,7 +78,10 @@ export async function replayLoad(
     `replay, attempt ${attempt}`,
   );
   if (!moved) return { outcome: 'refused', reason: `load ${loadId} is being replayed already` };
-  const input = planLoad(contract, { loadId, source: load.source, attempt }, deps.layout);
+  const input = withChain(
+    planLoad(contract, { loadId, source: load.source, attempt }, deps.layout),
+    options.replayNext,
+  );
   const started = await deps.orchestrator.startExecution(name, input);
   return { outcome: 'started', load: moved, executionArn: started.executionArn };
 }
@@ -114,6 +119,12 @@ export async function replayCandidates(
  * attempt left behind (cause, counts, commit, timing) is cleared — it stays in the history and in
  * that attempt's run artefacts.
  */
+/** The execution input with the chain to continue after it, when there is one. */
+export function withChain(input: LoadExecutionInput, chain: ReplayChain | undefined): LoadExecutionInput {
+  // Not a `then` field: an object with a `then` method-like key is awaited as a promise.
+  return chain && chain.loads.length > 0 ? { ...input, replayNext: chain } : input;
+}
+
 export function newAttempt(attempt: number, executionName: string): LoadUpdate {
   return {
     attempts: attempt,

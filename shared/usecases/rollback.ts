@@ -1,10 +1,10 @@
 import type { ContractSet } from '../core/contract/parse.js';
 import type { DatasetContract } from '../core/contract/types.js';
 import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '../core/load.js';
-import { planLoad } from '../core/plan.js';
+import { planLoad, type ReplayChain } from '../core/plan.js';
 import type { Ledger } from '../ports.js';
 import { executionName } from './object-landed.js';
-import { newAttempt, type ReplayDeps, type ReplayOutcome } from './replay.js';
+import { newAttempt, type ReplayDeps, type ReplayOutcome, withChain } from './replay.js';
 
 /**
  * Where a rollback returns a dataset's Silver table to: the state right after a commit, or the
@@ -225,6 +225,7 @@ export async function replayUndoneLoad(
   load: LoadRecord,
   report: Pick<RollbackReport, 'commitId' | 'toCommit'>,
   deps: ReplayDeps,
+  replayNext?: ReplayChain,
 ): Promise<ReplayOutcome> {
   const from = ROLLBACK_REPLAYABLE_STATUSES;
   const contract = deps.contracts.datasets.get(load.dataset);
@@ -250,7 +251,10 @@ export async function replayUndoneLoad(
       reason: `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not SUCCEEDED`,
     };
   }
-  const input = planLoad(contract, { loadId: load.loadId, source: load.source, attempt }, deps.layout);
+  const input = withChain(
+    planLoad(contract, { loadId: load.loadId, source: load.source, attempt }, deps.layout),
+    replayNext,
+  );
   const started = await deps.orchestrator.startExecution(name, input);
   return { outcome: 'started', load: moved, executionArn: started.executionArn };
 }

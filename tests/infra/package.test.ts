@@ -314,11 +314,16 @@ describe('event wiring', () => {
     expectTarget(rule, 'object-landed');
   });
 
-  it('load-dataset execution status changes invoke load-events', () => {
+  it('load-dataset and rollback-dataset execution status changes invoke load-events', () => {
     const rule = ruleFor('aws.states');
     const pattern = rule.Properties.EventPattern;
     expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
-    expect(pattern.detail.stateMachineArn).toEqual([{ Ref: refId(env('load-events').STATE_MACHINE_ARN) }]);
+    const e = env('load-events');
+    expect(pattern.detail.stateMachineArn).toEqual([
+      { Ref: refId(e.STATE_MACHINE_ARN) },
+      { Ref: refId(e.ROLLBACK_STATE_MACHINE_ARN) },
+    ]);
+    expect(refId(e.ROLLBACK_STATE_MACHINE_ARN)).toBe('RollbackDatasetStateMachine');
     expect(pattern.detail.status).toEqual(
       expect.arrayContaining(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
     );
@@ -795,6 +800,8 @@ describe('IAM', () => {
       new Set([
         'dynamodb:UpdateItem',
         'dynamodb:GetItem',
+        'dynamodb:Query',
+        'states:StartExecution',
         's3:GetObject',
         's3:ListBucket',
         'ssm:GetParameter',
@@ -806,6 +813,12 @@ describe('IAM', () => {
         'xray:PutTelemetryRecords',
       ]),
     );
+    // The chain's replays: the next load's execution, and the later loads of its key.
+    const grants = grantsOf(template, roleOf('load-events'));
+    expect(grants.get('states:StartExecution')).toEqual([env('load-events').STATE_MACHINE_ARN]);
+    expect(grants.get('dynamodb:Query')).toEqual([
+      { 'Fn::Sub': `\${${refId(env('load-events').LEDGER_TABLE)}.Arn}/index/byDataset` },
+    ]);
   });
 
   it('grants stream-upsert exactly what it uses', () => {
@@ -1072,18 +1085,23 @@ describe('IAM', () => {
 });
 
 describe('function packages', () => {
-  it.each(['object-landed', 'stream-upsert', 'dq-router', 'schema-drift', 'slack-actions'])(
-    '%s carries every dataset contract',
-    (name) => {
-      const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
-      expect(contracts).toContain('orders.yaml');
-      const names = [...zipOf(name).keys()];
-      for (const file of contracts) expect(names).toContain(`datasets/${file}`);
-      expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
-        readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
-      );
-    },
-  );
+  it.each([
+    'object-landed',
+    'load-events',
+    'stream-upsert',
+    'dq-router',
+    'schema-drift',
+    'slack-actions',
+    'budget-guard',
+  ])('%s carries every dataset contract', (name) => {
+    const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
+    expect(contracts).toContain('orders.yaml');
+    const names = [...zipOf(name).keys()];
+    for (const file of contracts) expect(names).toContain(`datasets/${file}`);
+    expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
+      readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
+    );
+  });
 
   it.each([
     ['object-landed', 'client-dynamodb'],
@@ -1106,10 +1124,6 @@ describe('function packages', () => {
       new RegExp(`from\\s*"@aws-sdk/${client}"`).test(code),
       `imports @aws-sdk/${client} from the runtime`,
     ).toBe(true);
-  });
-
-  it('load-events carries no dataset contracts', () => {
-    expect([...zipOf('load-events').keys()].filter((f) => f.startsWith('datasets/'))).toEqual([]);
   });
 });
 
@@ -1240,7 +1254,7 @@ describe('slack-actions', () => {
         getAtt(ledger),
         { 'Fn::Sub': `\${${ledger}.Arn}/index/*` },
       ]);
-    expect(grants.get('states:StartExecution')).toEqual([e.STATE_MACHINE_ARN]);
+    expect(grants.get('states:StartExecution')).toEqual([e.STATE_MACHINE_ARN, e.ROLLBACK_STATE_MACHINE_ARN]);
     // Secrets Manager appends "-" and 6 random characters to the name: "??????" matches exactly those.
     expect(grants.get('secretsmanager:GetSecretValue')).toEqual([
       {

@@ -436,12 +436,12 @@ describe('query --as-of on a deployed stage', () => {
   });
 });
 
-describe('Roll back & replay from Slack on AWS', () => {
-  it('answers with the exact CLI command (a rollback waits for EMR longer than Slack and Lambda should)', async () => {
+describe('Roll back & replay from Slack on an older stack (no rollback state machine)', () => {
+  it('answers with the exact CLI command that does the same', async () => {
     expect(await rollbackFromCli('prod')('orders-3', 'orders')).toEqual({
       outcome: 'refused',
       reason:
-        'on AWS, roll back & replay runs from the CLI: `lakeplane --stage prod rollback orders --before orders-3 --replay-load --replay-after` (add --dry-run first to see what changes)',
+        'run it from the CLI: `lakeplane --stage prod rollback orders --before orders-3 --replay-load --replay-after` (add --dry-run first to see what changes)',
     });
   });
 });
