@@ -37,7 +37,7 @@ export async function onExecutionStatus(
   deps: ExecutionStatusDeps,
 ): Promise<StatusOutcome> {
   const d = event.detail;
-  const input = parseInput(d.input);
+  const input = parseInput(d.input, executionInputShape);
   if (!input) return { outcome: 'ignored', reason: `execution ${d.name} has no load-dataset input` };
   const { loadId } = input.load;
   const startedAt = new Date(d.startDate).toISOString();
@@ -105,10 +105,11 @@ export async function onExecutionStatus(
   return { outcome: 'recorded', load: updated };
 }
 
-function parseInput(raw: string | null | undefined): z.infer<typeof executionInputShape> | undefined {
+/** An execution's input as `schema` reads it; undefined when it is absent, not JSON, or another shape. */
+function parseInput<T>(raw: string | null | undefined, schema: z.ZodType<T>): T | undefined {
   if (!raw) return undefined;
   try {
-    const parsed = executionInputShape.safeParse(JSON.parse(raw));
+    const parsed = schema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -174,13 +175,7 @@ export async function onRollbackStatus(
   deps: ExecutionStatusDeps,
 ): Promise<RollbackStatusOutcome> {
   const d = event.detail;
-  let input: z.infer<typeof rollbackInputShape> | undefined;
-  try {
-    const parsed = rollbackInputShape.safeParse(JSON.parse(d.input ?? ''));
-    input = parsed.success ? parsed.data : undefined;
-  } catch {
-    input = undefined;
-  }
+  const input = parseInput(d.input, rollbackInputShape);
   if (!input) return { outcome: 'ignored', reason: `execution ${d.name} has no rollback-dataset input` };
   const { rollbackId, dataset, toInstant } = input.rollback;
   if (!input.replay || input.replay.loads.length === 0)
