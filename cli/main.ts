@@ -25,10 +25,10 @@ import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
 import { replayMany } from './commands/replay.js';
-import { commitRows, describeRollback, rollbackOnStage, stageRollbackEngine } from './commands/rollback.js';
+import { commitRow, describeRollback, rollbackOnStage, stageRollbackEngine } from './commands/rollback.js';
 import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
-import { duration, table } from './output.js';
+import { duration, listing, table } from './output.js';
 import { type StageDeps, stageDeps } from './stage.js';
 
 const program = new Command('lakeplane')
@@ -157,18 +157,24 @@ const loads = program
         limit: o.limit,
       }),
     );
-    if (o.json) {
-      out(JSON.stringify(records, null, 2));
-      return;
-    }
-    if (records.length === 0) {
-      out('no loads yet: land a file with `lakeplane load <dataset> <file>`');
-      return;
-    }
     out(
-      table(
-        ['load', 'dataset', 'status', 'registered', 'in', 'ins', 'upd', 'del', 'quar', 'duration', 'source'],
-        records.map((r) => [
+      listing(records, {
+        json: o.json,
+        empty: 'no loads yet: land a file with `lakeplane load <dataset> <file>`',
+        columns: [
+          'load',
+          'dataset',
+          'status',
+          'registered',
+          'in',
+          'ins',
+          'upd',
+          'del',
+          'quar',
+          'duration',
+          'source',
+        ],
+        row: (r) => [
           r.loadId,
           r.dataset,
           r.status,
@@ -180,8 +186,8 @@ const loads = program
           r.counts?.rowsQuarantined,
           duration(r.durationMs),
           r.source.key,
-        ]),
-      ),
+        ],
+      }),
     );
   });
 
@@ -287,9 +293,14 @@ program
     const target = deployedStage();
     if (target) {
       const commits = await withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset));
-      if (raw.json) out(JSON.stringify(commits, null, 2));
-      else if (commits.length === 0) out(`no commits of ${dataset} in the ledger`);
-      else out(table(['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'], commitRows(commits)));
+      out(
+        listing(commits, {
+          json: raw.json,
+          empty: `no commits of ${dataset} in the ledger`,
+          columns: ['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'],
+          row: commitRow,
+        }),
+      );
       return;
     }
     const home = workspaceAt(defaultHome(global().home));
@@ -298,19 +309,12 @@ program
       onWait: (m) => process.stderr.write(`${m}…\n`),
     });
     try {
-      const entries = await wh.timeline(dataset);
-      if (raw.json) {
-        out(JSON.stringify(entries, null, 2));
-        return;
-      }
-      if (entries.length === 0) {
-        out(`no commits for ${dataset}`);
-        return;
-      }
       out(
-        table(
-          ['commit', 'load', 'committed', 'ins', 'upd', 'del', 'rows', 'live', 'reachable'],
-          entries.map((e) => [
+        listing(await wh.timeline(dataset), {
+          json: raw.json,
+          empty: `no commits for ${dataset}`,
+          columns: ['commit', 'load', 'committed', 'ins', 'upd', 'del', 'rows', 'live', 'reachable'],
+          row: (e) => [
             e.commitId,
             e.rollbackTo ? `rollback to ${e.rollbackTo}` : e.loadId,
             e.committedAt,
@@ -320,8 +324,8 @@ program
             e.rowsAfter,
             e.live ? 'yes' : 'no',
             e.reachable ? 'yes' : 'no',
-          ]),
-        ),
+          ],
+        }),
       );
     } finally {
       wh.close();
@@ -541,18 +545,12 @@ drift
     const records = await withLocalLedger(({ control }) =>
       control.list({ ...(raw.dataset ? { dataset: raw.dataset } : {}) }),
     );
-    if (raw.json) {
-      out(JSON.stringify(records, null, 2));
-      return;
-    }
-    if (records.length === 0) {
-      out('no schema drift recorded');
-      return;
-    }
     out(
-      table(
-        ['detected', 'dataset', 'table', 'versions', 'action', 'breaking', 'changes'],
-        records.map((r) => [
+      listing(records, {
+        json: raw.json,
+        empty: 'no schema drift recorded',
+        columns: ['detected', 'dataset', 'table', 'versions', 'action', 'breaking', 'changes'],
+        row: (r) => [
           r.detectedAt,
           r.dataset,
           `${r.database}.${r.table}`,
@@ -560,8 +558,8 @@ drift
           r.action,
           r.breaking ? 'yes' : 'no',
           r.changes.length,
-        ]),
-      ),
+        ],
+      }),
     );
   });
 drift

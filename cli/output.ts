@@ -21,3 +21,18 @@ export function duration(ms: number | undefined): string {
   if (ms === undefined) return '';
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** What a listing command prints: JSON when asked, a line when there is nothing, else a table. */
+export function listing<T>(
+  records: readonly T[],
+  view: {
+    readonly json?: boolean;
+    readonly empty: string;
+    readonly columns: readonly string[];
+    readonly row: (record: T) => readonly unknown[];
+  },
+): string {
+  if (view.json) return JSON.stringify(records, null, 2);
+  if (records.length === 0) return view.empty;
+  return table(view.columns, records.map(view.row));
+}

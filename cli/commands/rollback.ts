@@ -85,15 +85,7 @@ export function describeRollback(
   return { lines, ok: !outcome.replays.some((s) => s.outcome === 'refused' || s.outcome === 'not-started') };
 }
 
-/** `lakeplane --stage <s> commits <dataset>`: the ledger's Silver commits, oldest first. */
-export function commitRows(commits: readonly LedgerCommit[]): (string | number)[][] {
-  return commits.map((c) => [
-    c.commitId,
-    c.loadId,
-    c.attempt,
-    c.committedAt,
-    c.inserted ?? '',
-    c.updated ?? '',
-    c.deleted ?? '',
-  ]);
+/** One row of `lakeplane --stage <s> commits <dataset>` (the ledger's Silver commits, oldest first). */
+export function commitRow(c: LedgerCommit): (string | number)[] {
+  return [c.commitId, c.loadId, c.attempt, c.committedAt, c.inserted ?? '', c.updated ?? '', c.deleted ?? ''];
 }

@@ -10,7 +10,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { commitRows, rollbackOnStage, stageRollbackEngine } from '../../cli/commands/rollback.js';
+import { commitRow, rollbackOnStage, stageRollbackEngine } from '../../cli/commands/rollback.js';
 import { type StageOptions, stageDeps } from '../../cli/stage.js';
 import { rollbackFromCli } from '../../functions/slack-actions/aws.js';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
@@ -167,7 +167,7 @@ describe('the Silver commit timeline from the ledger', () => {
     ]);
     // A 14-digit instant is its second's last millisecond, as Hudi orders them.
     expect(instantOrder('20261120100500') > instantOrder('20261120100500998')).toBe(true);
-    expect(commitRows(commits)[0]).toEqual([C1, 'orders-1', 1, '2026-11-20T10:06:00.000Z', 1, 1, 0]);
+    expect(commitRow(commits[0]!)).toEqual([C1, 'orders-1', 1, '2026-11-20T10:06:00.000Z', 1, 1, 0]);
   });
 
   it('resolves --before to the commit before the load, and refuses what Hudi cannot restore', () => {
