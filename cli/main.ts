@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DEFAULT_DATASETS_DIR, type LocalRuntime } from '../local/runtime.js';
-import { defaultHome, LOCAL_BRONZE_DATABASE, LOCAL_LAYOUT, workspaceAt } from '../local/workspace.js';
+import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
+import { defaultHome, LOCAL_BRONZE_DATABASE, workspaceAt } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
@@ -15,10 +15,9 @@ import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import type { Ledger } from '../shared/ports.js';
 import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
-import { type ReplayDeps, replayLoad } from '../shared/usecases/replay.js';
 import { restoreBronze } from '../shared/usecases/restore-bronze.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
-import { RollbackRefusedError, replayUndoneLoad, rollbackDataset } from '../shared/usecases/rollback.js';
+import { RollbackRefusedError, rollbackDataset } from '../shared/usecases/rollback.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
@@ -382,29 +381,16 @@ program
           )
         : withRuntime(global(), async (rt) => {
             await rt.idle();
-            return rollbackDataset(
-              dataset,
-              target,
-              {
-                engine: rt.warehouse,
-                ledger: rt.ledger,
-                contracts: rt.contracts,
-                replayUndone: (l, r) => replayUndoneLoad(l, r, localReplayDeps(rt)),
-                replayTarget: (l) => replayLoad(l.loadId, localReplayDeps(rt)),
-              },
-              { ...options, afterEach: () => rt.idle() },
-            );
+            return rollbackDataset(dataset, target, rt.rollbackDeps, {
+              ...options,
+              afterEach: () => rt.idle(),
+            });
           }),
     );
     const { lines, ok } = describeRollback(dataset, outcome);
     for (const line of lines) out(line);
     if (!ok) process.exitCode = 1;
   });
-
-/** The replay dependencies of the local runtime. */
-function localReplayDeps(rt: LocalRuntime): ReplayDeps {
-  return { contracts: rt.contracts, ledger: rt.ledger, orchestrator: rt.stepFunctions, layout: LOCAL_LAYOUT };
-}
 
 /** A rollback that cannot start, or a target out of reach, is a usage error (exit 2) with its reason. */
 async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
@@ -463,7 +449,7 @@ program
           ),
         )
       : await withRuntime(global(), (rt) =>
-          replayMany(localReplayDeps(rt), request, async (id) => {
+          replayMany(rt.replayDeps, request, async (id) => {
             await rt.idle();
             const load = await rt.ledger.get(id);
             const cause =
@@ -639,7 +625,7 @@ datasetCmd
           : raw.acceptSchema || undefined;
       const resumed = await resumeDataset(
         dataset,
-        { ...localReplayDeps(rt), control: rt.control },
+        { ...rt.replayDeps, control: rt.control },
         {
           by: process.env.USER ?? 'lakeplane-cli',
           ...(accepted ? { acceptedSchemaVersion: accepted } : {}),

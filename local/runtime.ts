@@ -17,6 +17,8 @@ import { GLUE_DATABASE_STATE_CHANGE, GLUE_TABLE_STATE_CHANGE } from '../shared/c
 import { loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
 import type { LandedOutcome } from '../shared/usecases/object-landed.js';
+import type { ReplayDeps } from '../shared/usecases/replay.js';
+import { type RollbackDeps, rollbackDepsOver } from '../shared/usecases/rollback.js';
 import { type CrawlResult, crawlDataset } from './catalog/crawler.js';
 import { LocalCatalog } from './catalog/local-catalog.js';
 import { LocalEmr } from './emr/local-emr.js';
@@ -129,6 +131,21 @@ export class LocalRuntime {
   /** Dataset pause state and the drift log. */
   get control(): DynamoControl {
     return this.localLedger.control;
+  }
+
+  /** What the replay use cases need here: the contracts, the ledger, the local state machine. */
+  get replayDeps(): ReplayDeps {
+    return {
+      contracts: this.contracts,
+      ledger: this.ledger,
+      orchestrator: this.stepFunctions,
+      layout: LOCAL_LAYOUT,
+    };
+  }
+
+  /** What rollbackDataset needs here: the DuckDB warehouse as engine, replays as above. */
+  get rollbackDeps(): RollbackDeps {
+    return rollbackDepsOver(this.warehouse, this.replayDeps);
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {

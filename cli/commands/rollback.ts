@@ -1,12 +1,11 @@
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import type { LedgerCommit } from '../../shared/core/commit-timeline.js';
-import { replayLoad } from '../../shared/usecases/replay.js';
 import {
   type RollbackOptions,
   type RollbackOutcome,
   type RollbackTarget,
-  replayUndoneLoad,
   rollbackDataset,
+  rollbackDepsOver,
 } from '../../shared/usecases/rollback.js';
 import { EmrRollbackEngine } from '../../shared/usecases/rollback-on-emr.js';
 import type { StageDeps } from '../stage.js';
@@ -40,25 +39,14 @@ export function rollbackOnStage(
   const engine = stageRollbackEngine(deps, (arn) =>
     progress(`rollback execution ${arn} started; waiting for it`),
   );
-  return rollbackDataset(
-    dataset,
-    target,
-    {
-      engine,
-      ledger: deps.ledger,
-      contracts: deps.contracts,
-      replayUndone: (load, report) => replayUndoneLoad(load, report, deps),
-      replayTarget: (load) => replayLoad(load.loadId, deps),
+  return rollbackDataset(dataset, target, rollbackDepsOver(engine, deps), {
+    ...options,
+    afterEach: async (load) => {
+      const arn = executionArnOf(deps.outputs.LoadDatasetStateMachineArn, load.executionName);
+      progress(`replaying ${load.loadId} (attempt ${load.attempts}): waiting for ${arn}`);
+      await deps.orchestrator.waitFor(arn);
     },
-    {
-      ...options,
-      afterEach: async (load) => {
-        const arn = executionArnOf(deps.outputs.LoadDatasetStateMachineArn, load.executionName);
-        progress(`replaying ${load.loadId} (attempt ${load.attempts}): waiting for ${arn}`);
-        await deps.orchestrator.waitFor(arn);
-      },
-    },
-  );
+  });
 }
 
 /** What `lakeplane rollback` prints, locally and on a stage. */

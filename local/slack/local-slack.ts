@@ -15,8 +15,7 @@ import {
   SLACK_SIGNATURE_HEADER,
   SLACK_TIMESTAMP_HEADER,
 } from '../../shared/core/slack/signature.js';
-import { replayLoad } from '../../shared/usecases/replay.js';
-import { replayUndoneLoad, rollbackDataset } from '../../shared/usecases/rollback.js';
+import { noCommitToRollBack, rollbackDataset } from '../../shared/usecases/rollback.js';
 import type { RollbackAndReplay } from '../../shared/usecases/slack-action.js';
 import type { LocalRuntime } from '../runtime.js';
 import { LOCAL_LAYOUT } from '../workspace.js';
@@ -44,32 +43,16 @@ export interface LocalSlackOptions {
 
 /** Local "Roll back & replay": start it (Slack waits 3 s), let the loads' alerts tell the rest. */
 function localRollbackAndReplay(rt: LocalRuntime, pending: Set<Promise<unknown>>): RollbackAndReplay {
-  const replayDeps = {
-    contracts: rt.contracts,
-    ledger: rt.ledger,
-    orchestrator: rt.stepFunctions,
-    layout: LOCAL_LAYOUT,
-  };
   return async (loadId, dataset) => {
     const load = await rt.ledger.get(loadId);
     if (!load?.commitId)
-      return {
-        outcome: 'refused',
-        reason: `load ${loadId} left no commit in silver.${dataset} (it is ${load?.status ?? 'unknown'}): there is nothing to roll back, press Replay`,
-      };
+      return { outcome: 'refused', reason: noCommitToRollBack(loadId, dataset, load?.status) };
     const work = rt.idle().then(() =>
-      rollbackDataset(
-        dataset,
-        { beforeLoad: loadId },
-        {
-          engine: rt.warehouse,
-          ledger: rt.ledger,
-          contracts: rt.contracts,
-          replayUndone: (l, r) => replayUndoneLoad(l, r, replayDeps),
-          replayTarget: (l) => replayLoad(l.loadId, replayDeps),
-        },
-        { replayAfter: true, replayTarget: true, afterEach: () => rt.idle() },
-      ),
+      rollbackDataset(dataset, { beforeLoad: loadId }, rt.rollbackDeps, {
+        replayAfter: true,
+        replayTarget: true,
+        afterEach: () => rt.idle(),
+      }),
     );
     pending.add(work);
     void work.finally(() => pending.delete(work)).catch(() => undefined);

@@ -3,7 +3,7 @@ import { HUDI_INSTANT } from '../core/commit-timeline.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import { type LakeLayout, planQuery } from '../core/plan.js';
 import type { ExecutionRunner, ObjectStore } from '../ports.js';
-import { readJsonArtifact } from './run-artifacts.js';
+import { runStepExecution } from './run-artifacts.js';
 
 /** What query_table.py writes (spark-jobs/lakeplane_jobs/query.py query_result). */
 export const queryStepResult = z.object({
@@ -67,17 +67,18 @@ export async function queryAsOfOnEmr(
   const stamp = (deps.now ?? (() => new Date()))().toISOString().replace(/\D/g, '').slice(0, 17);
   const queryId = `q-${contract.name.replace(/_/g, '-')}-${stamp}`;
   const input = planQuery(contract, { queryId, asOf, sql, limit: STAGE_QUERY_LIMIT }, deps.layout);
-  const started = await deps.executions.startExecution(queryId, input);
-  deps.onStarted?.(started.executionArn);
-  const finished = await deps.executions.waitFor(started.executionArn);
-  const doc = await readJsonArtifact(deps.store, input.results.query);
-  const failed = z.object({ error: z.string() }).safeParse(doc);
-  if (failed.success) throw new QueryAsOfError(`the query failed: ${failed.data.error}`);
-  if (finished.status !== 'SUCCEEDED')
+  const run = await runStepExecution(
+    deps.executions,
+    deps.store,
+    { name: queryId, input, resultUri: input.results.query },
+    deps.onStarted,
+  );
+  if (run.stepError) throw new QueryAsOfError(`the query failed: ${run.stepError}`);
+  if (run.finished.status !== 'SUCCEEDED')
     throw new QueryAsOfError(
-      `the query execution ${started.executionArn} ended ${finished.status}: ${finished.error ?? ''} ${finished.cause ?? ''}`.trim(),
+      `the query execution ${run.executionArn} ended ${run.finished.status}: ${run.finished.error ?? ''} ${run.finished.cause ?? ''}`.trim(),
     );
-  const ok = queryStepResult.safeParse(doc);
+  const ok = queryStepResult.safeParse(run.result);
   if (!ok.success) throw new QueryAsOfError(`${input.results.query} holds no query result`);
   return ok.data;
 }

@@ -4,14 +4,13 @@
  * replays the first of them with the rest in its execution input; each load that succeeds
  * starts the next. A load that fails stops the chain, and the alert says which loads wait.
  */
-import { ledgerCommits, RollbackTargetError, rollbackInstant } from '../core/commit-timeline.js';
+import { RollbackTargetError, rollbackInstant } from '../core/commit-timeline.js';
 import type { ContractSet } from '../core/contract/parse.js';
-import type { LoadStatus } from '../core/load.js';
 import { type LakeLayout, planRollback, type ReplayChain } from '../core/plan.js';
 import type { Ledger, Orchestrator } from '../ports.js';
 import { type ReplayDeps, type ReplayOutcome, replayLoad } from './replay.js';
-import { replayUndoneLoad } from './rollback.js';
-import { rollbackIdOf } from './rollback-on-emr.js';
+import { loadsInFlight, noCommitToRollBack, replayUndoneLoad } from './rollback.js';
+import { datasetCommits, rollbackIdOf } from './rollback-on-emr.js';
 import type { RollbackAndReplayOutcome } from './slack-action.js';
 
 export interface RollbackChainDeps {
@@ -22,9 +21,6 @@ export interface RollbackChainDeps {
   readonly layout: LakeLayout;
   readonly now: () => Date;
 }
-
-const IN_FLIGHT: readonly LoadStatus[] = ['REGISTERED', 'RUNNING'];
-const LEDGER_SCAN = 1000;
 
 /**
  * Starts the rollback of `dataset` to right before `loadId`'s commit, carrying the replays: the
@@ -40,18 +36,10 @@ export async function startRollbackAndReplay(
   if (!contract) return { outcome: 'refused', reason: `no dataset named ${dataset}` };
   const load = await deps.ledger.get(loadId);
   if (!load?.commitId)
-    return {
-      outcome: 'refused',
-      reason: `load ${loadId} left no commit in silver.${dataset} (it is ${load?.status ?? 'unknown'}): there is nothing to roll back, press Replay`,
-    };
-  const loads = await deps.ledger.list({ dataset, limit: LEDGER_SCAN });
-  const busy = loads.filter((l) => IN_FLIGHT.includes(l.status));
-  if (busy.length > 0)
-    return {
-      outcome: 'refused',
-      reason: `${dataset} has loads in flight (${busy.map((l) => `${l.loadId} ${l.status}`).join(', ')}); press again when they are done`,
-    };
-  const commits = ledgerCommits(loads);
+    return { outcome: 'refused', reason: noCommitToRollBack(loadId, dataset, load?.status) };
+  const busy = await loadsInFlight(deps.ledger, dataset);
+  if (busy) return { outcome: 'refused', reason: `${busy}; press again when they are done` };
+  const commits = await datasetCommits(deps.ledger, dataset);
   let toInstant: string;
   try {
     toInstant = rollbackInstant(dataset, commits, { beforeLoad: loadId }, load.status);

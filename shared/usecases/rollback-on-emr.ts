@@ -16,7 +16,7 @@ import {
   type RollbackTarget,
   type UndoneCommit,
 } from './rollback.js';
-import { readJsonArtifact } from './run-artifacts.js';
+import { readJsonArtifact, runStepExecution } from './run-artifacts.js';
 
 const count = z.number().int().nonnegative();
 
@@ -58,6 +58,11 @@ export interface EmrRollbackDeps {
 /** How many ledger records of a dataset are read to find its commits. */
 const LEDGER_SCAN = 1000;
 
+/** The ledger's Silver commits of a dataset, oldest first. */
+export async function datasetCommits(ledger: Ledger, dataset: string): Promise<LedgerCommit[]> {
+  return ledgerCommits(await ledger.list({ dataset, limit: LEDGER_SCAN }));
+}
+
 /**
  * The rollback engine of a deployed stage: the target comes from the ledger's commit timeline,
  * the work is a rollback-dataset execution (rollback_table.py restores the Hudi savepoint, then
@@ -68,7 +73,7 @@ export class EmrRollbackEngine implements RollbackEngine {
 
   /** The ledger's Silver commits of a dataset, oldest first (`lakeplane --stage <s> commits`). */
   async commits(dataset: string): Promise<LedgerCommit[]> {
-    return ledgerCommits(await this.deps.ledger.list({ dataset, limit: LEDGER_SCAN }));
+    return datasetCommits(this.deps.ledger, dataset);
   }
 
   async rollback(
@@ -89,29 +94,37 @@ export class EmrRollbackEngine implements RollbackEngine {
     }
     const rollbackId = rollbackIdOf(contract.name, toInstant, (this.deps.now ?? (() => new Date()))());
     const input = planRollback(contract, { rollbackId, toInstant, dryRun }, this.deps.layout);
-    const started = await this.deps.executions.startExecution(rollbackId, input);
-    this.deps.onStarted?.(started.executionArn);
-    const finished = await this.deps.executions.waitFor(started.executionArn);
-    const result = await this.readResult(input.results.rollback);
-
-    if (finished.status !== 'SUCCEEDED') {
-      const where = `execution ${started.executionArn} ended ${finished.status}`;
-      if (result && 'error' in result)
+    const run = await runStepExecution(
+      this.deps.executions,
+      this.deps.store,
+      { name: rollbackId, input, resultUri: input.results.rollback },
+      this.deps.onStarted,
+    );
+    const where = `execution ${run.executionArn} ended ${run.finished.status}`;
+    const why = `${run.finished.error ?? ''} ${run.finished.cause ?? ''}`.trim();
+    if (run.stepError)
+      throw new RollbackFailedError(
+        `the rollback of silver.${contract.name} to ${toInstant} failed, Silver is as it was: ${run.stepError} (${where})`,
+      );
+    const parsed = run.result === undefined ? undefined : rollbackStepResult.safeParse(run.result);
+    if (parsed && !parsed.success)
+      throw new RollbackFailedError(
+        `${input.results.rollback} is not a rollback result: ${parsed.error.issues[0]?.message ?? ''}`,
+      );
+    if (run.finished.status !== 'SUCCEEDED') {
+      if (parsed && !dryRun)
         throw new RollbackFailedError(
-          `the rollback of silver.${contract.name} to ${toInstant} failed, Silver is as it was: ${result.error} (${where})`,
-        );
-      if (result && !('error' in result) && !dryRun)
-        throw new RollbackFailedError(
-          `silver.${contract.name} was rolled back to ${toInstant}, but its Gold tables were not rebuilt: ${finished.error ?? ''} ${finished.cause ?? ''} (${where}); rebuild them by re-running the rollback (it finds nothing more to undo) or replaying a later load`,
+          `silver.${contract.name} was rolled back to ${toInstant}, but its Gold tables were not rebuilt: ${why} (${where}); rebuild them by re-running the rollback (it finds nothing more to undo) or replaying a later load`,
         );
       throw new RollbackFailedError(
-        `the rollback of silver.${contract.name} to ${toInstant} failed before its step wrote a result: ${finished.error ?? ''} ${finished.cause ?? ''} (${where})`,
+        `the rollback of silver.${contract.name} to ${toInstant} failed before its step wrote a result: ${why} (${where})`,
       );
     }
-    if (!result || 'error' in result)
+    if (!parsed)
       throw new RollbackFailedError(
-        `the rollback execution ${started.executionArn} succeeded but left no readable result at ${input.results.rollback}`,
+        `the rollback execution ${run.executionArn} succeeded but left no readable result at ${input.results.rollback}`,
       );
+    const result = parsed.data;
     const gold = dryRun ? [] : ((await this.readGold(input.results.gold))?.tables ?? []);
     const byCommit = new Map(commits.map((c) => [c.commitId, c]));
     const undone: UndoneCommit[] = result.commitsRolledBack.map((commitId) => {
@@ -138,17 +151,6 @@ export class EmrRollbackEngine implements RollbackEngine {
       revived: [],
       gold,
     };
-  }
-
-  private async readResult(uri: string): Promise<RollbackStepResult | { error: string } | undefined> {
-    const doc = await readJsonArtifact(this.deps.store, uri);
-    if (doc === undefined) return undefined;
-    const failed = z.object({ phase: z.literal('rollback'), error: z.string() }).safeParse(doc);
-    if (failed.success) return { error: failed.data.error };
-    const ok = rollbackStepResult.safeParse(doc);
-    if (!ok.success)
-      throw new RollbackFailedError(`${uri} is not a rollback result: ${ok.error.issues[0]?.message ?? ''}`);
-    return ok.data;
   }
 
   private async readGold(uri: string) {

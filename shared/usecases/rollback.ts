@@ -4,7 +4,7 @@ import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '
 import { planLoad, type ReplayChain } from '../core/plan.js';
 import type { Ledger } from '../ports.js';
 import { executionName } from './object-landed.js';
-import { newAttempt, type ReplayDeps, type ReplayOutcome, withChain } from './replay.js';
+import { newAttempt, type ReplayDeps, type ReplayOutcome, replayLoad, withChain } from './replay.js';
 
 /**
  * Where a rollback returns a dataset's Silver table to: the state right after a commit, or the
@@ -125,6 +125,17 @@ export class RollbackRefusedError extends Error {
 const IN_FLIGHT: readonly LoadStatus[] = ['REGISTERED', 'RUNNING'];
 
 /**
+ * Why a dataset cannot be rolled back now, or undefined: a load registered or running could
+ * commit on either side of the rollback.
+ */
+export async function loadsInFlight(ledger: Ledger, dataset: string): Promise<string | undefined> {
+  const busy: LoadRecord[] = [];
+  for (const status of IN_FLIGHT) busy.push(...(await ledger.list({ dataset, status, limit: 10 })));
+  if (busy.length === 0) return undefined;
+  return `${dataset} has loads in flight (${busy.map((l) => `${l.loadId} ${l.status}`).join(', ')})`;
+}
+
+/**
  * Rolls a dataset's Silver table back (and rebuilds its Gold) in one engine transaction, then
  * optionally replays the loads whose commits were undone, except the bad one, oldest first.
  * Refuses while a load of the dataset is registered or running: its commit could land on
@@ -150,13 +161,11 @@ export async function rollbackDataset(
     }
   }
   if (!options.dryRun) {
-    const busy: LoadRecord[] = [];
-    for (const status of IN_FLIGHT) busy.push(...(await deps.ledger.list({ dataset, status, limit: 10 })));
-    if (busy.length > 0) {
+    const busy = await loadsInFlight(deps.ledger, dataset);
+    if (busy)
       throw new RollbackRefusedError(
-        `${dataset} has loads in flight (${busy.map((l) => `${l.loadId} ${l.status}`).join(', ')}); wait for them to finish, or pause the dataset, and roll back then`,
+        `${busy}; wait for them to finish, or pause the dataset, and roll back then`,
       );
-    }
   }
   const report = await deps.engine.rollback(contract, target, { dryRun: options.dryRun ?? false });
   if (!options.replayAfter) return { report, replays: [] };
@@ -214,6 +223,26 @@ export async function rollbackDataset(
     });
   }
   return { report, replays };
+}
+
+/**
+ * The rollback dependencies over an engine and the replay dependencies of a place (the local
+ * runtime, a deployed stage): undone loads replay as replayUndoneLoad, a failed target load
+ * (`replayTarget`) as replayLoad.
+ */
+export function rollbackDepsOver(engine: RollbackEngine, replay: ReplayDeps): RollbackDeps {
+  return {
+    engine,
+    ledger: replay.ledger,
+    contracts: replay.contracts,
+    replayUndone: (load, report) => replayUndoneLoad(load, report, replay),
+    replayTarget: (load) => replayLoad(load.loadId, replay),
+  };
+}
+
+/** Why a Roll back & replay of a load without a commit in Silver does nothing. */
+export function noCommitToRollBack(loadId: string, dataset: string, status: string | undefined): string {
+  return `load ${loadId} left no commit in silver.${dataset} (it is ${status ?? 'unknown'}): there is nothing to roll back, press Replay`;
 }
 
 /**

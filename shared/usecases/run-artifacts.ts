@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { parseS3Uri } from '../core/run-results.js';
-import type { ObjectStore } from '../ports.js';
+import type { ExecutionRunner, FinishedExecution, ObjectStore } from '../ports.js';
 
 /** A run artefact (a step's result) that is there but is not JSON. */
 export class UnreadableArtifactError extends Error {
@@ -20,4 +21,38 @@ export async function readJsonArtifact(store: ObjectStore, uri: string): Promise
   } catch {
     throw new UnreadableArtifactError(`${uri} is not JSON`);
   }
+}
+
+/** What an on-call execution of one EMR step left: how it ended and what its step wrote. */
+export interface StepRun {
+  readonly executionArn: string;
+  readonly finished: FinishedExecution;
+  /** The reason a failed step wrote (the jobs' error result: `{ phase, …, error }`). */
+  readonly stepError?: string;
+  /** The step's result document when it is not an error; undefined when it wrote none. */
+  readonly result?: unknown;
+}
+
+const stepErrorResult = z.object({ error: z.string() });
+
+/**
+ * Starts an execution (rollback-dataset, query-dataset), waits for its end and reads the result
+ * its step wrote at `resultUri`, whether the execution succeeded or not.
+ */
+export async function runStepExecution(
+  executions: ExecutionRunner,
+  store: ObjectStore,
+  run: { readonly name: string; readonly input: unknown; readonly resultUri: string },
+  onStarted?: (executionArn: string) => void,
+): Promise<StepRun> {
+  const started = await executions.startExecution(run.name, run.input);
+  onStarted?.(started.executionArn);
+  const finished = await executions.waitFor(started.executionArn);
+  const doc = await readJsonArtifact(store, run.resultUri);
+  const failed = stepErrorResult.safeParse(doc);
+  return {
+    executionArn: started.executionArn,
+    finished,
+    ...(failed.success ? { stepError: failed.data.error } : doc === undefined ? {} : { result: doc }),
+  };
 }
