@@ -238,49 +238,24 @@ program
         }
       });
       process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf}\n`);
-      if (raw.json) out(JSON.stringify(r.rows, null, 2));
-      else
-        out(
-          `${table(
-            r.columns,
-            r.rows.map((row) => r.columns.map((c) => row[c])),
-          )}\n(${r.rows.length} rows${r.truncated ? `, cut at ${STAGE_QUERY_LIMIT}` : ''})`,
-        );
+      out(
+        raw.json
+          ? JSON.stringify(r.rows, null, 2)
+          : rowsTable(r, r.truncated ? `cut at ${STAGE_QUERY_LIMIT}` : ''),
+      );
       return;
     }
-    const home = workspaceAt(defaultHome(global().home));
-    const wh = await Warehouse.open(home.warehouse, {
-      readOnly: true,
-      onWait: (m) => process.stderr.write(`${m}…\n`),
-    });
-    try {
-      let result: { columns: readonly string[]; rows: readonly Record<string, unknown>[] };
-      try {
-        if (raw.asOf && raw.dataset) {
-          const r = await wh.queryAsOf(sql, { dataset: raw.dataset, asOf: raw.asOf });
-          process.stderr.write(
-            `silver.${raw.dataset} as of commit ${r.commit.commitId} (load ${r.commit.loadId}, ${r.commit.committedAt})\n`,
-          );
-          result = r;
-        } else {
-          result = await wh.query(sql);
-        }
-      } catch (e) {
-        if (e instanceof TimeTravelError || e instanceof SnapshotExpiredError)
-          throw new UsageError(e.message);
-        throw e;
-      }
-      if (raw.json) out(JSON.stringify(result.rows, null, 2));
-      else
-        out(
-          `${table(
-            result.columns,
-            result.rows.map((r) => result.columns.map((c) => r[c])),
-          )}\n(${result.rows.length} rows)`,
+    const result = await withLocalWarehouse((wh) =>
+      refusalsAsUsage(async () => {
+        if (!raw.asOf || !raw.dataset) return wh.query(sql);
+        const r = await wh.queryAsOf(sql, { dataset: raw.dataset, asOf: raw.asOf });
+        process.stderr.write(
+          `silver.${raw.dataset} as of commit ${r.commit.commitId} (load ${r.commit.loadId}, ${r.commit.committedAt})\n`,
         );
-    } finally {
-      wh.close();
-    }
+        return r;
+      }),
+    );
+    out(raw.json ? JSON.stringify(result.rows, null, 2) : rowsTable(result));
   });
 
 program
@@ -302,33 +277,25 @@ program
       );
       return;
     }
-    const home = workspaceAt(defaultHome(global().home));
-    const wh = await Warehouse.open(home.warehouse, {
-      readOnly: true,
-      onWait: (m) => process.stderr.write(`${m}…\n`),
-    });
-    try {
-      out(
-        listing(await wh.timeline(dataset), {
-          json: raw.json,
-          empty: `no commits for ${dataset}`,
-          columns: ['commit', 'load', 'committed', 'ins', 'upd', 'del', 'rows', 'live', 'reachable'],
-          row: (e) => [
-            e.commitId,
-            e.rollbackTo ? `rollback to ${e.rollbackTo}` : e.loadId,
-            e.committedAt,
-            e.inserted,
-            e.updated,
-            e.deleted,
-            e.rowsAfter,
-            e.live ? 'yes' : 'no',
-            e.reachable ? 'yes' : 'no',
-          ],
-        }),
-      );
-    } finally {
-      wh.close();
-    }
+    const entries = await withLocalWarehouse((wh) => wh.timeline(dataset));
+    out(
+      listing(entries, {
+        json: raw.json,
+        empty: `no commits for ${dataset}`,
+        columns: ['commit', 'load', 'committed', 'ins', 'upd', 'del', 'rows', 'live', 'reachable'],
+        row: (e) => [
+          e.commitId,
+          e.rollbackTo ? `rollback to ${e.rollbackTo}` : e.loadId,
+          e.committedAt,
+          e.inserted,
+          e.updated,
+          e.deleted,
+          e.rowsAfter,
+          e.live ? 'yes' : 'no',
+          e.reachable ? 'yes' : 'no',
+        ],
+      }),
+    );
   });
 
 const rollbackOptions = z
@@ -392,7 +359,7 @@ program
     if (!ok) process.exitCode = 1;
   });
 
-/** A rollback that cannot start, or a target out of reach, is a usage error (exit 2) with its reason. */
+/** A rollback that cannot start, or a commit or time out of reach, is a usage error (exit 2) with its reason. */
 async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
@@ -718,6 +685,30 @@ function showLoad(r: LoadRecord): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */
+async function withLocalWarehouse<T>(run: (wh: Warehouse) => Promise<T>): Promise<T> {
+  const wh = await Warehouse.open(workspaceAt(defaultHome(global().home)).warehouse, {
+    readOnly: true,
+    onWait: (m) => process.stderr.write(`${m}…\n`),
+  });
+  try {
+    return await run(wh);
+  } finally {
+    wh.close();
+  }
+}
+
+/** Query rows as a table with their count (and a note, e.g. that they were cut). */
+function rowsTable(
+  r: { columns: readonly string[]; rows: readonly Record<string, unknown>[] },
+  note = '',
+): string {
+  return `${table(
+    r.columns,
+    r.rows.map((row) => r.columns.map((c) => row[c])),
+  )}\n(${r.rows.length} rows${note ? `, ${note}` : ''})`;
 }
 
 /** Opens the local ledger of `--home` for the length of `run`. */
