@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import List, Optional, Sequence, Union
 
 from .errors import JobArgumentError
@@ -168,6 +168,12 @@ class QueryArgs:
     phase: str = "query"
 
 
+def _from_namespace(cls, ns: argparse.Namespace):
+    """The args dataclass from the parsed namespace: each field is the option of the same name
+    (``--load-id`` is ``load_id``); ``phase`` keeps the class's own value."""
+    return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if f.name != "phase"})
+
+
 def _common(p: argparse.ArgumentParser, attempt_required: bool = False) -> None:
     p.add_argument("--dataset", required=True, type=dataset_name, help="dataset name (the contract's name)")
     p.add_argument("--contract", required=True, type=object_uri, help="URI of the contract JSON")
@@ -274,18 +280,7 @@ def rollback_parser() -> argparse.ArgumentParser:
 
 def parse_rollback_table(argv: Sequence[str]) -> RollbackArgs:
     ns = rollback_parser().parse_args(list(argv))
-    return RollbackArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        attempt=ns.attempt,
-        result=ns.result,
-        silver_path=ns.silver_path,
-        database=ns.database,
-        to_instant=ns.to_instant,
-        savepoint=ns.savepoint,
-        dry_run=ns.dry_run,
-    )
+    return _from_namespace(RollbackArgs, ns)
 
 
 def keep_count(value: str) -> int:
@@ -312,16 +307,7 @@ def savepoint_parser() -> argparse.ArgumentParser:
 
 def parse_savepoint_table(argv: Sequence[str]) -> SavepointArgs:
     ns = savepoint_parser().parse_args(list(argv))
-    return SavepointArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        attempt=ns.attempt,
-        result=ns.result,
-        upsert_result=ns.upsert_result,
-        database=ns.database,
-        keep=ns.keep,
-    )
+    return _from_namespace(SavepointArgs, ns)
 
 
 def query_parser() -> argparse.ArgumentParser:
@@ -337,18 +323,7 @@ def query_parser() -> argparse.ArgumentParser:
 
 def parse_query_table(argv: Sequence[str]) -> QueryArgs:
     ns = query_parser().parse_args(list(argv))
-    return QueryArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        attempt=ns.attempt,
-        result=ns.result,
-        database=ns.database,
-        gold_database=ns.gold_database,
-        as_of=ns.as_of,
-        sql=ns.sql,
-        limit=ns.limit,
-    )
+    return _from_namespace(QueryArgs, ns)
 
 
 def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, QuarantineArgs]:
@@ -361,16 +336,7 @@ def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, 
                 raise JobArgumentError("bronze_to_silver.py --phase stage: --input-version must not be empty")
             if not ns.input.startswith("s3://"):
                 raise JobArgumentError("bronze_to_silver.py --phase stage: --input-version needs an s3:// --input")
-        return StageArgs(
-            dataset=ns.dataset,
-            contract=ns.contract,
-            load_id=ns.load_id,
-            result=ns.result,
-            input=ns.input,
-            input_version=ns.input_version,
-            staging=ns.staging,
-            quarantine=ns.quarantine,
-        )
+        return _from_namespace(StageArgs, ns)
     if phase == "quarantine":
         ns = quarantine_parser().parse_args(argv)
         location = staged_batch_uri(ns.quarantine)
@@ -379,51 +345,19 @@ def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, 
                 f"bronze_to_silver.py --phase quarantine: --staging {ns.staging} overlaps the quarantine location "
                 f"{location}; the staging prefix is deleted once the batch is moved"
             )
-        return QuarantineArgs(
-            dataset=ns.dataset,
-            contract=ns.contract,
-            load_id=ns.load_id,
-            attempt=ns.attempt,
-            result=ns.result,
-            staging=ns.staging,
-            quarantine=ns.quarantine,
-        )
+        return _from_namespace(QuarantineArgs, ns)
     ns = upsert_parser().parse_args(argv)
-    return UpsertArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        result=ns.result,
-        staging=ns.staging,
-        silver_path=ns.silver_path,
-        database=ns.database,
-        hudi_version=ns.hudi_version,
-    )
+    return _from_namespace(UpsertArgs, ns)
 
 
 def parse_silver_to_gold(argv: Sequence[str]) -> GoldArgs:
     ns = gold_parser().parse_args(list(argv))
-    return GoldArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        result=ns.result,
-        gold_path=ns.gold_path,
-        silver_database=ns.silver_database,
-        gold_database=ns.gold_database,
-    )
+    return _from_namespace(GoldArgs, ns)
 
 
 def parse_validate_batch(argv: Sequence[str]) -> ValidateArgs:
     ns = validate_parser().parse_args(list(argv))
-    return ValidateArgs(
-        dataset=ns.dataset,
-        contract=ns.contract,
-        load_id=ns.load_id,
-        attempt=ns.attempt,
-        result=ns.result,
-        staging=ns.staging,
-    )
+    return _from_namespace(ValidateArgs, ns)
 
 
 JobArgs = Union[StageArgs, UpsertArgs, QuarantineArgs, GoldArgs, ValidateArgs, RollbackArgs, SavepointArgs, QueryArgs]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
-from .cli import GoldArgs, JobArgs, QuarantineArgs, QueryArgs, RollbackArgs, SavepointArgs, StageArgs, UpsertArgs, ValidateArgs
+from .cli import JobArgs
 from .contract import Contract, load_contract_json
 from .errors import ContractError, JobFailure
 from .hudi import HUDI_SPARK_CONF
@@ -26,6 +27,19 @@ def check_dataset(args: Args, contract: Contract) -> None:
         raise JobFailure(f"--dataset {args.dataset} does not match the contract at {args.contract}, which is {contract.name}")
 
 
+# phase -> (module, function) of the code that runs it on Spark.
+JOB_RUNNERS: Dict[str, Tuple[str, str]] = {
+    "stage": ("stage_job", "run_stage"),
+    "validate": ("validate_job", "run_validate"),
+    "quarantine": ("quarantine_job", "run_quarantine"),
+    "upsert": ("upsert_job", "run_upsert"),
+    "gold": ("gold_job", "run_gold"),
+    "rollback": ("rollback_job", "run_rollback"),
+    "savepoint": ("savepoint_job", "run_savepoint"),
+    "query": ("query_job", "run_query"),
+}
+
+
 def run_job(args: Args) -> int:
     """Runs the phase and writes its result JSON; returns the process exit code.
 
@@ -42,38 +56,9 @@ def run_job(args: Args) -> int:
         try:
             contract = load_contract_json(spark_io.read_text(spark, args.contract), args.contract)
             check_dataset(args, contract)
-            if isinstance(args, StageArgs):
-                from .stage_job import run_stage
-
-                result = run_stage(spark, args, contract)
-            elif isinstance(args, ValidateArgs):
-                from .validate_job import run_validate
-
-                result = run_validate(spark, args, contract)
-            elif isinstance(args, QuarantineArgs):
-                from .quarantine_job import run_quarantine
-
-                result = run_quarantine(spark, args, contract)
-            elif isinstance(args, UpsertArgs):
-                from .upsert_job import run_upsert
-
-                result = run_upsert(spark, args, contract)
-            elif isinstance(args, RollbackArgs):
-                from .rollback_job import run_rollback
-
-                result = run_rollback(spark, args, contract)
-            elif isinstance(args, QueryArgs):
-                from .query_job import run_query
-
-                result = run_query(spark, args, contract)
-            elif isinstance(args, SavepointArgs):
-                from .savepoint_job import run_savepoint
-
-                result = run_savepoint(spark, args, contract)
-            else:
-                from .gold_job import run_gold
-
-                result = run_gold(spark, args, contract)
+            module, function = JOB_RUNNERS[args.phase]
+            # Imported per job: the stage job must not load Hudi's helpers, nor validate GX.
+            result = getattr(importlib.import_module(f".{module}", __package__), function)(spark, args, contract)
         except (JobFailure, ContractError) as e:
             _write_error(spark, args, str(e))
             print(f"lakeplane {args.phase} failed: {e}", file=sys.stderr)

@@ -617,6 +617,17 @@ class Gold(unittest.TestCase):
 
 
 class Runner(unittest.TestCase):
+    def test_every_job_script_has_its_runner(self):
+        import importlib
+
+        from lakeplane_jobs.emr import SCRIPTS
+        from lakeplane_jobs.runner import JOB_RUNNERS
+
+        self.assertEqual(set(JOB_RUNNERS), set(SCRIPTS))
+        for phase, (module, function) in JOB_RUNNERS.items():
+            with self.subTest(phase=phase):
+                self.assertTrue(callable(getattr(importlib.import_module(f"lakeplane_jobs.{module}"), function)))
+
     def setUp(self):
         self.fs = MemoryFS()
         self.fs.files["s3://art/contracts/orders.json"] = json.dumps(fixture_document("orders")).encode()
