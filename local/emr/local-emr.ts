@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
-import { parseS3Uri } from '../../shared/core/run-results.js';
+import { parseS3Uri, upsertResult } from '../../shared/core/run-results.js';
+import { readJsonArtifact } from '../../shared/usecases/run-artifacts.js';
 import type { Warehouse } from '../engine/warehouse.js';
 import type { DirObjectStore } from '../object-store/dir-object-store.js';
 
@@ -134,16 +135,14 @@ export class LocalEmr {
       // The warehouse keeps the snapshots of its last commits itself (retainCommits); the step
       // only checks that the upsert it follows left a commit, as the EMR job does.
       const uri = required(args, 'upsert-result');
-      const { bucket, key } = parseS3Uri(uri);
-      const body = await this.store.get(bucket, key);
-      const upsert = body ? (JSON.parse(Buffer.from(body).toString('utf8')) as { commitId?: unknown }) : {};
-      if (typeof upsert.commitId !== 'string')
+      const upsert = upsertResult.safeParse(await readJsonArtifact(this.store, uri));
+      if (!upsert.success)
         throw new Error(`${uri} names no commitId: the upsert left no commit to savepoint`);
       return {
         phase: 'savepoint',
         loadId,
         dataset: contract.name,
-        commitId: upsert.commitId,
+        commitId: upsert.data.commitId,
         created: true,
         deleted: [],
         keep: Number(required(args, 'keep')),
