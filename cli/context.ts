@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { LocalRuntime } from '../local/runtime.js';
-import { defaultHome } from '../local/workspace.js';
+import { defaultHome, LOCAL_ENGINES } from '../local/workspace.js';
 
 /** Options every command accepts. */
 export const globalOptions = z.object({
   home: z.string().min(1).optional(),
   datasets: z.string().min(1).optional(),
   verbose: z.boolean().optional(),
+  engine: z.enum(LOCAL_ENGINES).optional(),
 });
 export type GlobalOptions = z.infer<typeof globalOptions>;
 
@@ -25,6 +26,7 @@ export async function withRuntime<T>(opts: GlobalOptions, run: (rt: LocalRuntime
         ? { datasetsDir: process.env.LAKEPLANE_DATASETS }
         : {}),
     ...(opts.verbose ? { logLevel: 'INFO' as const } : {}),
+    ...(opts.engine ? { engine: opts.engine } : {}),
     ...(process.env.LAKEPLANE_SLACK_WEBHOOK_URL
       ? { slackWebhookUrl: process.env.LAKEPLANE_SLACK_WEBHOOK_URL }
       : {}),

@@ -6,8 +6,14 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
-import { defaultHome, LOCAL_BRONZE_DATABASE, workspaceAt } from '../local/workspace.js';
+import { DEFAULT_DATASETS_DIR, NoSilverCommitError } from '../local/runtime.js';
+import {
+  defaultHome,
+  engineOf,
+  LOCAL_BRONZE_DATABASE,
+  type LocalEngineName,
+  workspaceAt,
+} from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
@@ -18,6 +24,7 @@ import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/use
 import { restoreBronze } from '../shared/usecases/restore-bronze.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, rollbackDataset } from '../shared/usecases/rollback.js';
+import { datasetCommits } from '../shared/usecases/rollback-on-emr.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
@@ -40,6 +47,14 @@ const program = new Command('lakeplane')
     'folder of dataset contracts (default: $LAKEPLANE_DATASETS or the datasets/ of lakeplane)',
   )
   .option('--verbose', "show the functions' structured logs and stack traces")
+  .addOption(
+    new Option(
+      '--engine <engine>',
+      'what runs the EMR steps of a new local workspace: duckdb, or spark (the spark-jobs in Spark local mode, Hudi tables on disk; install with `npm run setup:spark`); a workspace keeps its engine',
+    )
+      .choices(['duckdb', 'spark'])
+      .env('LAKEPLANE_ENGINE'),
+  )
   .option(
     '--stage <stage>',
     'loads, loads show, replay, rollback, commits, query --as-of, bronze restore: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
@@ -245,6 +260,19 @@ program
       );
       return;
     }
+    if (localEngine() === 'spark') {
+      const dataset = raw.dataset ?? silverDatasetOf(sql);
+      const r = await withRuntime(global(), (rt) =>
+        refusalsAsUsage(() => rt.querySpark(sql, dataset, raw.asOf)),
+      );
+      process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf} (Spark engine)\n`);
+      out(
+        raw.json
+          ? JSON.stringify(r.rows, null, 2)
+          : rowsTable(r, r.truncated ? `cut at ${STAGE_QUERY_LIMIT}` : ''),
+      );
+      return;
+    }
     const result = await withLocalWarehouse((wh) =>
       refusalsAsUsage(async () => {
         if (!raw.asOf || !raw.dataset) return wh.query(sql);
@@ -267,6 +295,18 @@ program
     const target = deployedStage();
     if (target) {
       const commits = await withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset));
+      out(
+        listing(commits, {
+          json: raw.json,
+          empty: `no commits of ${dataset} in the ledger`,
+          columns: ['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'],
+          row: commitRow,
+        }),
+      );
+      return;
+    }
+    if (localEngine() === 'spark') {
+      const commits = await withLocalLedger((local) => datasetCommits(local.ledger, dataset));
       out(
         listing(commits, {
           json: raw.json,
@@ -367,7 +407,9 @@ async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
     if (
       e instanceof TimeTravelError ||
       e instanceof SnapshotExpiredError ||
-      e instanceof RollbackRefusedError
+      e instanceof RollbackRefusedError ||
+      e instanceof QueryAsOfError ||
+      e instanceof NoSilverCommitError
     )
       throw new UsageError(e.message);
     throw e;
@@ -685,6 +727,21 @@ function showLoad(r: LoadRecord): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The engine of the workspace of `--home` (undefined: a new workspace). */
+function localEngine(): LocalEngineName | undefined {
+  return engineOf(workspaceAt(defaultHome(global().home))) ?? global().engine;
+}
+
+/** The dataset a query on the Spark engine reads: the first `silver.<dataset>` it names. */
+function silverDatasetOf(sql: string): string {
+  const m = /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql);
+  if (!m)
+    throw new UsageError(
+      'on the Spark engine a query reads a Silver table: name silver.<dataset> in it, or give --dataset <d>',
+    );
+  return m[1]!.toLowerCase();
 }
 
 /** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */

@@ -17,11 +17,16 @@ import { GLUE_DATABASE_STATE_CHANGE, GLUE_TABLE_STATE_CHANGE } from '../shared/c
 import { loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
 import type { LandedOutcome } from '../shared/usecases/object-landed.js';
+import { type QueryStepResult, queryAsOfOnEmr } from '../shared/usecases/query-on-emr.js';
 import type { ReplayDeps } from '../shared/usecases/replay.js';
 import { type RollbackDeps, rollbackDepsOver } from '../shared/usecases/rollback.js';
+import { datasetCommits, EmrRollbackEngine } from '../shared/usecases/rollback-on-emr.js';
 import { type CrawlResult, crawlDataset } from './catalog/crawler.js';
 import { LocalCatalog } from './catalog/local-catalog.js';
+import { DuckDbStepEngine } from './emr/duckdb/engine.js';
 import { LocalEmr } from './emr/local-emr.js';
+import { SparkStepEngine } from './emr/spark-engine.js';
+import type { LocalStepEngine } from './emr/step-engine.js';
 import { Warehouse } from './engine/warehouse.js';
 import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
 import { BusPublisher } from './eventbus/bus-publisher.js';
@@ -36,7 +41,11 @@ import { type LocalStream, startLocalStream } from './stream/local-stream.js';
 import {
   LOCAL_BRONZE_DATABASE,
   LOCAL_LAYOUT,
+  LOCAL_QUERY_STATE_MACHINE_ARN,
+  LOCAL_ROLLBACK_STATE_MACHINE_ARN,
   LOCAL_STATE_MACHINE_ARN,
+  type LocalEngineName,
+  useEngine,
   type Workspace,
   workspaceAt,
 } from './workspace.js';
@@ -45,6 +54,8 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
 export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
 export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
+export const ROLLBACK_DATASET_DEFINITION = join(REPO, 'statemachines', 'rollback-dataset.asl.json');
+export const QUERY_DATASET_DEFINITION = join(REPO, 'statemachines', 'query-dataset.asl.json');
 const ADD_STEP_SYNC = 'arn:aws:states:::elasticmapreduce:addStep.sync';
 const LAMBDA_WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -70,6 +81,11 @@ export interface LocalRuntimeOptions {
   readonly warehouseWaitMs?: number;
   /** budget-guard's step-hours per dataset and UTC day for contracts without a budget (default 24). */
   readonly emrStepHoursPerDatasetPerDay?: number;
+  /**
+   * What runs the EMR steps: `duckdb` (default) or `spark` (the spark-jobs in Spark local mode,
+   * Hudi tables on disk). A workspace keeps the engine it was created with.
+   */
+  readonly engine?: LocalEngineName;
 }
 
 /** What `land` put into Bronze. */
@@ -98,7 +114,14 @@ export class LocalRuntime {
     private readonly landedOutcomes: ReadonlyMap<string, LandedOutcome>,
     private readonly logLevel: LogLevel,
     readonly catalog: LocalCatalog,
+    /** The rollback-dataset and query-dataset state machines on the Spark engine (EMR's path). */
+    private readonly emrMachines: { rollback: LocalStepFunctions; query: LocalStepFunctions } | undefined,
   ) {}
+
+  /** Which engine runs the EMR steps here. */
+  get engine(): LocalEngineName {
+    return this.emr.engine.name;
+  }
 
   /**
    * The local crawler: infers the Bronze schema of a dataset from its files, stores a new table
@@ -143,13 +166,53 @@ export class LocalRuntime {
     };
   }
 
-  /** What rollbackDataset needs here: the DuckDB warehouse as engine, replays as above. */
+  /**
+   * What rollbackDataset needs here: the DuckDB warehouse as engine, or on the Spark engine the
+   * rollback-dataset state machine (rollback_table.py: a Hudi savepoint restore, then Gold) with
+   * targets from the ledger's commits, as on a stage; replays as above.
+   */
   get rollbackDeps(): RollbackDeps {
-    return rollbackDepsOver(this.warehouse, this.replayDeps);
+    if (!this.emrMachines) return rollbackDepsOver(this.warehouse, this.replayDeps);
+    const engine = new EmrRollbackEngine({
+      ledger: this.ledger,
+      executions: this.emrMachines.rollback,
+      store: this.store,
+      layout: LOCAL_LAYOUT,
+    });
+    return rollbackDepsOver(engine, this.replayDeps);
+  }
+
+  /**
+   * One read-only SELECT over `silver.<dataset>` (and gold.*) on the Spark engine: the
+   * query-dataset state machine (query_table.py, Hudi time travel) as of `asOf`, by default the
+   * dataset's newest Silver commit in the ledger.
+   */
+  async querySpark(sql: string, dataset: string, asOf?: string): Promise<QueryStepResult> {
+    if (!this.emrMachines) throw new Error('querySpark runs on the Spark engine only');
+    const at = asOf ?? (await datasetCommits(this.ledger, dataset)).at(-1)?.commitId;
+    if (!at) throw new NoSilverCommitError(dataset);
+    return queryAsOfOnEmr(
+      sql,
+      { dataset, asOf: at },
+      {
+        contracts: this.contracts,
+        executions: this.emrMachines.query,
+        store: this.store,
+        layout: LOCAL_LAYOUT,
+      },
+    );
+  }
+
+  /** Rows of a SELECT over Silver and Gold on this runtime's engine (the demo's checks). */
+  async selectRows(sql: string, dataset: string): Promise<readonly Record<string, unknown>[]> {
+    return this.emrMachines
+      ? (await this.querySpark(sql, dataset)).rows
+      : (await this.warehouse.query(sql)).rows;
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const ws = workspaceAt(options.home);
+    const engineName = useEngine(ws, options.engine);
     // Like a function's environment in Lambda: EMF metrics are CloudWatch's business, not the console's.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const contracts = loadContractsDir(options.datasetsDir ?? DEFAULT_DATASETS_DIR);
@@ -169,7 +232,18 @@ export class LocalRuntime {
       warehouse.close();
       throw e;
     }
-    const emr = new LocalEmr(contracts, store, () => warehouse);
+    let stepEngine: LocalStepEngine;
+    try {
+      stepEngine =
+        engineName === 'spark'
+          ? new SparkStepEngine(ws.home, store, contracts, LOCAL_LAYOUT.artifactsBucket)
+          : new DuckDbStepEngine(store, () => warehouse);
+    } catch (e) {
+      warehouse.close();
+      await localLedger.close();
+      throw e;
+    }
+    const emr = new LocalEmr(contracts, stepEngine);
     const definition = JSON.parse(readFileSync(LOAD_DATASET_DEFINITION, 'utf8'));
     const notifier: Notifier = options.slackWebhookUrl
       ? new SlackWebhookNotifier(async () => options.slackWebhookUrl!)
@@ -286,6 +360,19 @@ export class LocalRuntime {
         ),
       );
     });
+    const emrMachine = (file: string, stateMachineArn: string) =>
+      new LocalStepFunctions(JSON.parse(readFileSync(file, 'utf8')), {
+        stateMachineArn,
+        resources: { [ADD_STEP_SYNC]: emr.addStepSync as never },
+        bus,
+      });
+    const emrMachines =
+      engineName === 'spark'
+        ? {
+            rollback: emrMachine(ROLLBACK_DATASET_DEFINITION, LOCAL_ROLLBACK_STATE_MACHINE_ARN),
+            query: emrMachine(QUERY_DATASET_DEFINITION, LOCAL_QUERY_STATE_MACHINE_ARN),
+          }
+        : undefined;
     return new LocalRuntime(
       ws,
       contracts,
@@ -299,6 +386,7 @@ export class LocalRuntime {
       landedOutcomes,
       logLevel,
       catalog,
+      emrMachines,
     );
   }
 
@@ -328,18 +416,33 @@ export class LocalRuntime {
 
   /** Waits until every event delivery and execution this process started has finished. */
   async idle(): Promise<void> {
+    const machines = [this.stepFunctions, ...(this.emrMachines ? Object.values(this.emrMachines) : [])];
     do {
       if (this.localStream) await (await this.localStream).mapping.drain();
       await this.bus.idle();
-      await this.stepFunctions.idle();
-    } while (this.bus.busy || this.stepFunctions.busy);
+      for (const m of machines) await m.idle();
+    } while (this.bus.busy || machines.some((m) => m.busy));
   }
 
   async close(): Promise<void> {
-    await this.idle();
-    if (this.localStream) await (await this.localStream).close();
-    this.warehouse.close();
-    await this.localLedger.close();
+    try {
+      await this.idle();
+      if (this.localStream) await (await this.localStream).close();
+    } finally {
+      await this.emr.engine.close();
+      this.warehouse.close();
+      await this.localLedger.close();
+    }
+  }
+}
+
+/** A query on the Spark engine of a dataset that has no Silver commit yet. */
+export class NoSilverCommitError extends Error {
+  override readonly name = 'NoSilverCommitError';
+  constructor(dataset: string) {
+    super(
+      `silver.${dataset} has no commit yet: load a file first (\`lakeplane --engine spark load ${dataset} <file>\`)`,
+    );
   }
 }
 

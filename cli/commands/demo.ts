@@ -20,6 +20,8 @@ export function wipeWorkspace(home: string): void {
     'notifications.jsonl',
     'dead-letters.jsonl',
     'demo-data',
+    'engine',
+    'spark',
   ]) {
     rmSync(join(home, part), { recursive: true, force: true });
   }
@@ -123,20 +125,18 @@ export async function runDemo(
       `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.load?.status === 'HELD').length} file(s) wait in Bronze. Resume: npx lakeplane dataset resume order_items --accept-schema\n`,
     );
   }
-  const after =
-    (
-      await rt.warehouse.query(
-        `SELECT (SELECT count(*) FROM silver.orders) AS orders, (SELECT count(*) FROM silver.order_items) AS order_items`,
-      )
-    ).rows[0] ?? {};
+  const countOf = async (dataset: string) =>
+    (await rt.selectRows(`SELECT count(*) AS n FROM silver.${dataset}`, dataset))[0]?.n;
+  const after = { orders: await countOf('orders'), order_items: await countOf('order_items') };
   write(`Silver now holds ${after.orders} orders and ${after.order_items} order lines.\n`);
 
   const probe = sample.staleProbe;
   const row = (
-    await rt.warehouse.query(
+    await rt.selectRows(
       `SELECT status, updated_at FROM silver.orders WHERE order_id = '${probe.orderId}'`,
+      'orders',
     )
-  ).rows[0];
+  )[0];
   const staleIgnored = row !== undefined && row.status !== probe.staleStatus;
   write(
     `Stale update check: ${probe.orderId} has status "${row?.status}" updated ${row?.updated_at}; the late record (status "${probe.staleStatus}", updated ${probe.staleUpdatedAt}) ${staleIgnored ? 'did not overwrite it' : 'OVERWROTE it'}.\n`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
-import type { Orchestrator, StartedExecution } from '../../shared/ports.js';
+import type { ExecutionRunner, FinishedExecution, StartedExecution } from '../../shared/ports.js';
 import type { LocalEventBus } from '../eventbus/bus.js';
 
 /** A local function standing in for a Task state's resource. */
@@ -37,12 +37,13 @@ export interface LocalStepFunctionsOptions {
  * bus as the "Step Functions Execution Status Change" event EventBridge would carry, so the
  * same load-events handler records it.
  */
-export class LocalStepFunctions implements Orchestrator {
+export class LocalStepFunctions implements ExecutionRunner {
   private readonly machine: StateMachine;
   private readonly taskHandlers: Record<string, LocalTaskHandler> = {};
   private readonly retryOverrides: Record<string, number> = {};
   private readonly executions: Record<string, ExecutionEntry>;
   private readonly running = new Set<Promise<void>>();
+  private readonly finished = new Map<string, Promise<FinishedExecution>>();
 
   constructor(
     definition: { States: Record<string, AslState> },
@@ -73,9 +74,27 @@ export class LocalStepFunctions implements Orchestrator {
     this.executions[name] = entry;
     this.save();
     this.publish(name, entry, inputText, {});
-    const run = this.execute(name, entry, input, inputText).finally(() => this.running.delete(run));
+    const ended = this.execute(name, entry, input, inputText);
+    this.finished.set(executionArn, ended);
+    // execute() settles every outcome itself, so `ended` never rejects.
+    const run: Promise<void> = ended.then(() => {
+      this.running.delete(run);
+    });
     this.running.add(run);
     return { executionArn, alreadyStarted: false };
+  }
+
+  /**
+   * Resolves when an execution this process started has ended. One started by another process
+   * (the registry knows its name only) answers with the status the registry recorded.
+   */
+  async waitFor(executionArn: string): Promise<FinishedExecution> {
+    const own = this.finished.get(executionArn);
+    if (own) return own;
+    const name = executionArn.split(':').pop() ?? '';
+    const entry = this.executions[name];
+    if (!entry) throw new Error(`no local execution ${executionArn}`);
+    return { executionArn, status: entry.status === 'RUNNING' ? 'ABORTED' : entry.status };
   }
 
   /** Whether an execution is running in this process. */
@@ -93,7 +112,7 @@ export class LocalStepFunctions implements Orchestrator {
     entry: ExecutionEntry,
     input: unknown,
     inputText: string,
-  ): Promise<void> {
+  ): Promise<FinishedExecution> {
     const execution = this.machine.run(input as never, {
       // aws-local-stepfunctions has no task tokens: give the execution one for `$$.Task.Token`
       // (a waitForTaskToken state is bound to a local handler that waits on it).
@@ -116,6 +135,13 @@ export class LocalStepFunctions implements Orchestrator {
     entry.stopDate = Date.now();
     this.save();
     this.publish(name, entry, inputText, outcome);
+    const executionArn = executionArnOf(this.options.stateMachineArn, name);
+    return {
+      executionArn,
+      status: entry.status,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.cause ? { cause: outcome.cause } : {}),
+    };
   }
 
   private publish(

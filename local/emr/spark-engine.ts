@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ContractSet } from '../../shared/core/contract/parse.js';
+import { contractArtifact } from '../../shared/core/contract/parse.js';
+import { parseS3Uri } from '../../shared/core/run-results.js';
+import type { DirObjectStore } from '../object-store/dir-object-store.js';
+import { SparkStepServer } from './spark-step-server.js';
+import { findSparkToolchain, type SparkToolchain } from './spark-toolchain.js';
+import type { JobStep, LocalStepEngine } from './step-engine.js';
+
+/** A step the Spark job ended with an error (its result document says the same). */
+export class SparkJobError extends Error {
+  override readonly name: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = reason;
+  }
+}
+
+/**
+ * The Spark engine: the very spark-jobs EMR runs, in Spark local mode, on the very step arguments
+ * the state machine built. The stage's bucket URIs (`s3://<bucket>/<key>`) become the workspace's
+ * object store folders (`file://<objects>/<bucket>/<key>`), and an exact Bronze object version
+ * (`--input` + `--input-version`, a boto3 copy on EMR) becomes the file of that version.
+ */
+export class SparkStepEngine implements LocalStepEngine {
+  readonly name = 'spark';
+  private server: SparkStepServer | undefined;
+  private contractsWritten = false;
+
+  constructor(
+    private readonly home: string,
+    private readonly store: DirObjectStore,
+    private readonly contracts: ContractSet,
+    private readonly artifactsBucket: string,
+    private readonly toolchain: SparkToolchain = findSparkToolchain(),
+  ) {}
+
+  async run(step: JobStep): Promise<void> {
+    await this.writeContracts();
+    this.server ??= SparkStepServer.start(this.toolchain, this.home);
+    const answer = await this.server.run([step.script, ...this.localArgv(step.argv)]);
+    if (answer.exitCode !== 0)
+      throw new SparkJobError(
+        answer.exitCode === 2 ? 'JobArgumentError' : 'JobFailure',
+        answer.error ?? `${step.script} exited ${answer.exitCode} (log: ${this.server.logFile})`,
+      );
+  }
+
+  /** The job arguments with every stage URI turned into the workspace's folder for it. */
+  localArgv(argv: readonly string[]): string[] {
+    const out: string[] = [];
+    const versionAt = argv.indexOf('--input-version');
+    const version = versionAt >= 0 ? argv[versionAt + 1] : undefined;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (i === versionAt) {
+        i += 1;
+        continue;
+      }
+      if (argv[i - 1] === '--input' && version !== undefined) {
+        const { bucket, key } = parseS3Uri(a);
+        out.push(pathToFileURL(this.store.pathOf(bucket, key, version)).href);
+      } else out.push(a.startsWith('s3://') ? this.fileUri(a) : a);
+    }
+    return out;
+  }
+
+  private fileUri(uri: string): string {
+    const { bucket, key } = parseS3Uri(uri);
+    const trimmed = key.replace(/\/+$/, '');
+    const path = trimmed ? this.store.pathOf(bucket, trimmed) : join(this.store.root, bucket);
+    const href = pathToFileURL(path).href;
+    // A prefix keeps its trailing slash: the jobs check it.
+    return uri.endsWith('/') ? `${href}/` : href;
+  }
+
+  /** The contracts as the jobs read them on EMR: JSON with defaults in the artifacts bucket. */
+  private async writeContracts(): Promise<void> {
+    if (this.contractsWritten) return;
+    for (const c of this.contracts.datasets.values()) {
+      const doc = contractArtifact(readFileSync(c.source, 'utf8'), c.source);
+      await this.store.put(this.artifactsBucket, `contracts/${c.name}.json`, JSON.stringify(doc, null, 2));
+    }
+    this.contractsWritten = true;
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+}
