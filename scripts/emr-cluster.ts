@@ -2,18 +2,25 @@
  * The EMR cluster a stage's loads run on, as an `aws emr create-cluster --cli-input-json` request
  * built from the stage parameters of serverless.yml: release, instance types, managed scaling
  * limits, idle auto-termination, one step at a time, the stage tags (so AWS Budgets sees its
- * cost) and emr/configurations.json (Spark metrics for Prometheus, Hudi SQL extensions).
+ * cost), Hadoop, Hive and Spark (EMR installs Hudi with Spark), the bootstrap action that installs
+ * the jobs' Python packages (emr/bootstrap/install-python-packages.sh with
+ * spark-jobs/requirements-cluster.txt, both under bootstrap/ in the stage's artifacts bucket) and
+ * emr/configurations.json (Glue Data Catalog as the Hive metastore, the Hudi bundle and Spark
+ * settings, PYSPARK_PYTHON, Spark metrics for Prometheus).
  *
  *   npm run emr-cluster -- --stage prod --account 111122223333 --region eu-west-1 --subnet subnet-0abc > cluster.json
  *   aws emr create-cluster --cli-input-json file://cluster.json
  *
- * Then set params.<stage>.emrClusterId to the new cluster's id and deploy.
+ * Before printing, the request is checked against what the jobs import and read
+ * (scripts/emr-cluster-check.ts); a gap is an error naming it. Then set
+ * params.<stage>.emrClusterId to the new cluster's id and deploy.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { BOOTSTRAP_PREFIX, clusterProblems, readClusterCheckInputs } from './emr-cluster-check.js';
 import { REPO_ROOT, stageParams } from './stage-params.js';
 
 /** The EMR parameters of a stage (serverless.yml params), checked. */
@@ -36,6 +43,11 @@ export interface ClusterTarget {
   readonly subnetId: string;
 }
 
+/** The stage's artifacts bucket (serverless.yml names it so). */
+export function artifactsBucketOf(target: ClusterTarget): string {
+  return `lakeplane-${target.stage}-artifacts-${target.account}-${target.region}`;
+}
+
 export function emrClusterRequest(p: EmrParams, target: ClusterTarget): Record<string, unknown> {
   if (p.emrMaxCoreInstances < p.emrMinCoreInstances)
     throw new Error(
@@ -47,11 +59,23 @@ export function emrClusterRequest(p: EmrParams, target: ClusterTarget): Record<s
     readFileSync(join(REPO_ROOT, 'emr/configurations.json'), 'utf8'),
   ) as unknown;
   const primaryAndCore = 1 + p.emrMaxCoreInstances;
+  const bootstrap = `s3://${artifactsBucketOf(target)}/${BOOTSTRAP_PREFIX}`;
   return {
     Name: `lakeplane-${target.stage}`,
     ReleaseLabel: p.emrReleaseLabel,
-    Applications: [{ Name: 'Hadoop' }, { Name: 'Spark' }],
-    LogUri: `s3://lakeplane-${target.stage}-artifacts-${target.account}-${target.region}/emr-logs/`,
+    // EMR installs Hudi (/usr/lib/hudi) with Spark; Hive for the hive-site classification (Glue).
+    Applications: [{ Name: 'Hadoop' }, { Name: 'Hive' }, { Name: 'Spark' }],
+    LogUri: `s3://${artifactsBucketOf(target)}/emr-logs/`,
+    // On every node, before the applications: the jobs' pinned Python packages (a failure fails the node).
+    BootstrapActions: [
+      {
+        Name: 'install-python-packages',
+        ScriptBootstrapAction: {
+          Path: `${bootstrap}install-python-packages.sh`,
+          Args: [`${bootstrap}requirements-cluster.txt`],
+        },
+      },
+    ],
     Instances: {
       InstanceGroups: [
         { Name: 'primary', InstanceRole: 'MASTER', InstanceType: p.emrPrimaryInstanceType, InstanceCount: 1 },
@@ -117,12 +141,16 @@ function main(): void {
   }
   const o = input.data;
   const params = emrParams.parse(stageParams(o.stage));
-  const request = emrClusterRequest(params, {
-    stage: o.stage,
-    account: o.account,
-    region: o.region,
-    subnetId: o.subnet,
-  });
+  const target = { stage: o.stage, account: o.account, region: o.region, subnetId: o.subnet };
+  const request = emrClusterRequest(params, target);
+  const problems = clusterProblems(readClusterCheckInputs(REPO_ROOT, request, artifactsBucketOf(target)));
+  if (problems.length > 0) {
+    process.stderr.write(
+      `emr-cluster: the request does not give the Spark jobs what they need:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
   process.stdout.write(`${JSON.stringify(request, null, 2)}\n`);
 }
 
