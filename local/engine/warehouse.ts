@@ -3,6 +3,7 @@ import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
 import type { RollbackReport, RollbackTarget, UndoneCommit } from '../../shared/usecases/rollback.js';
 import { validateTable } from './quality.js';
+import { sparkDecimalCasts } from './record-rules.js';
 import {
   applyDeltaSql,
   baseTableRefs,
@@ -249,7 +250,7 @@ export class Warehouse {
       ? stagingTable(load.loadId, load.attempt)
       : stagingName(load.loadId, load.attempt);
     await this.conn.run(
-      `CREATE OR REPLACE ${persistent ? '' : 'TEMP '}TABLE ${staged} AS ${contract.silver.sql}`,
+      `CREATE OR REPLACE ${persistent ? '' : 'TEMP '}TABLE ${staged} AS ${sparkDecimalCasts(contract.silver.sql)}`,
     );
     const stagedRows = Number((await this.one(`SELECT count(*) AS n FROM ${staged}`)).n);
     await this.conn.run('DROP VIEW IF EXISTS batch; DROP TABLE IF EXISTS checked;');
@@ -495,7 +496,7 @@ export class Warehouse {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       for (const g of contract.gold) {
-        await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${g.sql}`);
+        await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${sparkDecimalCasts(g.sql)}`);
         tables.push({
           name: g.name,
           rows: Number((await this.one(`SELECT count(*) AS n FROM gold.${ident(g.name)}`)).n),
@@ -713,7 +714,7 @@ export class Warehouse {
   private async rebuildGold(contract: DatasetContract): Promise<{ name: string; rows: number }[]> {
     const tables: { name: string; rows: number }[] = [];
     for (const g of contract.gold) {
-      await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${g.sql}`);
+      await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${sparkDecimalCasts(g.sql)}`);
       tables.push({
         name: g.name,
         rows: Number((await this.one(`SELECT count(*) AS n FROM gold.${ident(g.name)}`)).n),

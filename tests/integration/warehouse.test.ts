@@ -194,10 +194,10 @@ describe('bad input', () => {
     expect(staged.result).toMatchObject({ rowsIn: 24, rowsQuarantined: 4, rowsStaged: 20 });
     expect(staged.reader).toBe('line-by-line');
     expect(staged.bad.map((b) => [b.line, b.reason])).toEqual([
-      [5, 'field customer_id: missing or null, but the contract says nullable: false'],
+      [5, 'field customer_id: null (not nullable)'],
       [10, 'field fx_rate: "n/a" is not a double'],
       [11, 'not valid JSON'],
-      [12, 'not a JSON object'],
+      [12, 'not a JSON object (the line is an array)'],
     ]);
     expect(staged.bad[2]?.raw).toBe('{"order_id": "x3", "status": "pla');
     expect((await silver()).length).toBe(20);

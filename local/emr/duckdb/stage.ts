@@ -13,17 +13,19 @@ export const stage: DuckDbStep = async ({ contract, args, loadId, attempt, wareh
   });
   if (bad.length > 0) {
     const q = parseS3Uri(required(args, 'quarantine'));
+    const source = `s3://${input.bucket}/${input.key}${args['input-version'] ? `?versionId=${args['input-version']}` : ''}`;
+    // The record the EMR job writes (casting.py quarantine_record), in a folder of JSON-lines parts.
     const lines = bad.map((b) =>
       JSON.stringify({
         loadId,
         dataset: contract.name,
-        source: `s3://${input.bucket}/${input.key}`,
-        line: b.line,
+        source,
+        lineNumber: b.line,
         reason: b.reason,
-        raw: b.raw,
+        rawLine: b.raw,
       }),
     );
-    await store.put(q.bucket, `${q.key}records.ndjson`, `${lines.join('\n')}\n`);
+    await store.put(q.bucket, `${q.key}part-00000.json`, `${lines.join('\n')}\n`);
   }
   return result;
 };
