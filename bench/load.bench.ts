@@ -9,43 +9,21 @@
  * JSON line; target: pipeline ≤ 2× baseline.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalRuntime } from '../local/runtime.js';
+import { type OrderFiles as Files, writeOrderFiles } from './orders-data.js';
 
 const BASE_ROWS = Number(process.env.BENCH_BASE_ROWS ?? 1_000_000);
 const UPSERT_ROWS = Number(process.env.BENCH_UPSERT_ROWS ?? 200_000);
 const dir = mkdtempSync(join(tmpdir(), 'lakeplane-bench-'));
 
-function record(id: number, day: number, status: string): string {
-  const ts = `2026-11-${String(day).padStart(2, '0')}T${String(id % 24).padStart(2, '0')}:${String(id % 60).padStart(2, '0')}:00Z`;
-  return `{"order_id":"ord-${id}","customer_id":"cus-${id % 5000}","customer_email":"u${id % 9000}@example.com","status":"${status}","order_ts":"2026-11-${String(10 + (id % 10)).padStart(2, '0')}T10:00:00Z","order_total":${(id % 100000) / 100},"currency":"EUR","fx_rate":1.08,"updated_at":"${ts}"}`;
-}
-
-interface Files {
-  readonly base: string;
-  readonly upsert: string;
-}
 interface Timing {
   readonly baseMs: number;
   readonly upsertMs: number;
   readonly rows: number;
-}
-
-function writeFiles(): Files {
-  const base: string[] = [];
-  for (let i = 0; i < BASE_ROWS; i++) base.push(record(i % Math.floor(BASE_ROWS * 0.9), 20, 'placed'));
-  const upsert: string[] = [];
-  for (let i = 0; i < UPSERT_ROWS; i++) {
-    if (i % 2 === 0) upsert.push(record(i * 3, i % 10 === 0 ? 19 : 21, i % 10 === 0 ? 'stale' : 'paid'));
-    else upsert.push(record(BASE_ROWS + i, 21, 'placed'));
-  }
-  const paths = { base: join(dir, 'orders-base.ndjson'), upsert: join(dir, 'orders-upsert.ndjson') };
-  writeFileSync(paths.base, `${base.join('\n')}\n`);
-  writeFileSync(paths.upsert, `${upsert.join('\n')}\n`);
-  return paths;
 }
 
 async function pipeline(files: Files, round: number): Promise<Timing> {
@@ -95,7 +73,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
-  const files = writeFiles();
+  const files = writeOrderFiles(dir, BASE_ROWS, UPSERT_ROWS);
   const p: Timing[] = [];
   const b: Timing[] = [];
   // Alternate the two so that machine noise hits both alike; report medians.
