@@ -19,6 +19,7 @@ import { ContractError } from '../shared/core/contract/errors.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
+import { loadWarningsOf, warningText } from '../shared/core/load-warnings.js';
 import type { Ledger } from '../shared/ports.js';
 import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
 import { restoreBronze } from '../shared/usecases/restore-bronze.js';
@@ -719,6 +720,7 @@ function showLoad(r: LoadRecord): string {
     ...r.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${h.note}` : ''}`),
   ];
   if (r.cause) lines.push(`cause      ${r.cause.error}: ${r.cause.message}`);
+  for (const w of loadWarningsOf(r)) lines.push(`warning    ${warningText(w)}`);
   if (r.status === 'FAILED') {
     lines.push(
       'next',

@@ -3,7 +3,7 @@
  * shared/aws/, the embedded defaults in local/. Handlers and use cases see only these.
  */
 import type { GlueTableVersion } from './core/drift/table.js';
-import type { LoadCause, LoadCounts, LoadRecord, LoadStatus } from './core/load.js';
+import type { LoadCause, LoadCounts, LoadRecord, LoadStatus, LoadWarning } from './core/load.js';
 import type { SlackMessage } from './core/messages/slack.js';
 
 /** Object metadata as S3 reports it. */
@@ -41,6 +41,7 @@ export interface LoadUpdate {
   readonly counts?: LoadCounts | null;
   readonly commitId?: string | null;
   readonly cause?: LoadCause | null;
+  readonly warnings?: readonly LoadWarning[] | null;
   /** A replay: the attempt number and the name of its execution. */
   readonly attempts?: number;
   readonly executionName?: string;

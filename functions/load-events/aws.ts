@@ -16,22 +16,25 @@ export function awsDeps(): LoadEventsHandlerDeps {
   const env = readEnvironment();
   const obs = createObservability('load-events');
   const ledger = new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE);
+  // The dataset's alert channel, and the plan of the next load of a Roll back & replay chain.
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
   return {
     ...obs,
     ledger,
     objects: new S3ObjectStore(new S3Client({})),
     notifier: new SlackWebhookNotifier(
-      slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'failed-load alerts'),
+      slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'failed-load alerts and savepoint warnings'),
     ),
     stage: env.STAGE,
+    contracts,
     // Roll back & replay chains (Slack): the next load of a chain is planned from its contract.
     ...(env.ROLLBACK_STATE_MACHINE_ARN
       ? {
           rollbackStateMachineArn: env.ROLLBACK_STATE_MACHINE_ARN,
           replays: {
-            contracts: loadContractsDir(
-              env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-            ),
+            contracts,
             ledger,
             orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
             layout: layoutFromEnvironment(env),

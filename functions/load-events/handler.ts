@@ -1,6 +1,7 @@
 /**
  * load-events: a load-dataset execution changed status (EventBridge "Step Functions Execution
- * Status Change"). Records it in the ledger and alerts on failure.
+ * Status Change"). Records it in the ledger and alerts on failure, and warns when a load's commit
+ * has no savepoint.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -9,6 +10,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues, executionStatusChangeEvent } from '../../shared/core/events.js';
+import { loadWarningsOf } from '../../shared/core/load-warnings.js';
 import {
   type ExecutionStatusDeps,
   onExecutionStatus,
@@ -56,6 +58,10 @@ export function createHandler(deps: LoadEventsHandlerDeps) {
     const load = result.load;
     logger.appendKeys({ loadId: load.loadId, dataset: load.dataset });
     metrics.addDimension('dataset', load.dataset);
+    for (const warning of loadWarningsOf(load)) {
+      metrics.addMetric('SavepointsFailed', MetricUnit.Count, 1);
+      logger.warn('the savepoint of the load commit failed', { ...warning });
+    }
     if (load.status === 'SUCCEEDED') {
       metrics.addMetric('LoadsSucceeded', MetricUnit.Count, 1);
       if (load.durationMs !== undefined)

@@ -1,4 +1,5 @@
-import type { LoadRecord } from './load.js';
+import type { LoadRecord, LoadWarning } from './load.js';
+import { loadWarningsOf } from './load-warnings.js';
 
 /** A Silver commit as the ledger knows it: the load whose upsert made it (a Hudi instant on EMR). */
 export interface LedgerCommit {
@@ -10,6 +11,8 @@ export interface LedgerCommit {
   readonly inserted?: number;
   readonly updated?: number;
   readonly deleted?: number;
+  /** The savepoint step after this commit failed: it has no Hudi savepoint (the load's warning). */
+  readonly savepointFailed?: LoadWarning;
 }
 
 /** A Hudi instant time: 14 (seconds) to 17 (milliseconds) digits. */
@@ -37,15 +40,19 @@ export function ledgerCommits(loads: readonly LoadRecord[]): LedgerCommit[] {
     .filter(
       (l): l is LoadRecord & { commitId: string } => COMMITTED.includes(l.status) && l.commitId !== undefined,
     )
-    .map((l) => ({
-      commitId: l.commitId,
-      loadId: l.loadId,
-      attempt: l.attempts,
-      committedAt: l.finishedAt ?? l.history.at(-1)?.at ?? l.registeredAt,
-      ...(l.counts
-        ? { inserted: l.counts.inserted, updated: l.counts.updated, deleted: l.counts.deleted }
-        : {}),
-    }))
+    .map((l) => {
+      const savepointFailed = loadWarningsOf(l).find((w) => w.kind === 'SAVEPOINT_FAILED');
+      return {
+        commitId: l.commitId,
+        loadId: l.loadId,
+        attempt: l.attempts,
+        committedAt: l.finishedAt ?? l.history.at(-1)?.at ?? l.registeredAt,
+        ...(l.counts
+          ? { inserted: l.counts.inserted, updated: l.counts.updated, deleted: l.counts.deleted }
+          : {}),
+        ...(savepointFailed ? { savepointFailed } : {}),
+      };
+    })
     .sort((a, b) => (instantOrder(a.commitId) < instantOrder(b.commitId) ? -1 : 1));
 }
 
@@ -55,11 +62,54 @@ export class RollbackTargetError extends Error {
 }
 
 /**
+ * Whether a rollback on EMR can return to `commits[i]`: it has a savepoint (restore), or at most
+ * one commit follows it (rollback_to_instant of the latest commit, or nothing to do). A commit
+ * whose savepoint step failed has none; the ledger knows that from the load's warning.
+ */
+export function reachableOnEmr(commits: readonly LedgerCommit[], i: number): boolean {
+  return !commits[i]?.savepointFailed || commits.length - 1 - i <= 1;
+}
+
+/**
+ * Refuses a target commit without a savepoint that more than one commit follows, naming the
+ * nearest reachable commits before and after it.
+ */
+function refuseUnsavepointed(dataset: string, commits: readonly LedgerCommit[], instant: string): void {
+  const i = commits.findIndex((c) => c.commitId === instant);
+  if (i < 0 || reachableOnEmr(commits, i)) return;
+  const c = commits[i]!;
+  const w = c.savepointFailed!;
+  const name = (x: LedgerCommit) => `\`--to ${x.commitId}\` (load ${x.loadId})`;
+  const before = commits.slice(0, i).findLastIndex((_, j) => reachableOnEmr(commits, j));
+  const afterAt = commits.findIndex((_, j) => j > i && reachableOnEmr(commits, j));
+  const options = [
+    ...(before >= 0 ? [`${name(commits[before]!)}, before it (its changes undone too)`] : []),
+    ...(afterAt >= 0 ? [`${name(commits[afterAt]!)}, after it (its changes kept)`] : []),
+  ];
+  const why = `${w.error}: ${w.message}`.replace(/\s+/g, ' ');
+  throw new RollbackTargetError(
+    `commit ${c.commitId} of silver.${dataset} (load ${c.loadId}) cannot be a rollback target: its savepoint step failed (${why.length > 300 ? `${why.slice(0, 299)}…` : why}), so it has no savepoint, and ${commits.length - 1 - i} commits follow it (Hudi rolls back only the latest commit without one); roll back to ${options.join(' or ') || 'another commit'} instead`,
+  );
+}
+
+/**
  * The Hudi instant a rollback returns to: `toCommit` itself, or for `beforeLoad` the commit
  * before that load's. Hudi keeps no state before a table's first commit, so "start" and the
- * first commit's load are refused with what to do instead.
+ * first commit's load are refused with what to do instead; so is a commit whose savepoint step
+ * failed once more than one commit follows it, naming a reachable neighbour.
  */
 export function rollbackInstant(
+  dataset: string,
+  commits: readonly LedgerCommit[],
+  target: { readonly toCommit: string } | { readonly beforeLoad: string },
+  loadStatus?: string,
+): string {
+  const instant = rollbackTarget(dataset, commits, target, loadStatus);
+  refuseUnsavepointed(dataset, commits, instant);
+  return instant;
+}
+
+function rollbackTarget(
   dataset: string,
   commits: readonly LedgerCommit[],
   target: { readonly toCommit: string } | { readonly beforeLoad: string },

@@ -76,6 +76,23 @@ export interface LoadCause {
   readonly message: string;
 }
 
+/**
+ * Something on-call should know about a load that its status does not say. SAVEPOINT_FAILED: the
+ * load's commit reached Silver but the savepoint step after it failed (the state machine caught it
+ * into `$.savepointError` and went on), so the commit has no Hudi savepoint and a rollback on EMR
+ * can return to it only while at most one commit follows it.
+ */
+export interface LoadWarning {
+  readonly kind: 'SAVEPOINT_FAILED';
+  /** The Silver commit the warning is about (the attempt's commit). */
+  readonly commitId: string;
+  readonly attempt: number;
+  readonly at: string;
+  /** The caught error and a summary of its cause. */
+  readonly error: string;
+  readonly message: string;
+}
+
 export interface StatusChange {
   readonly status: LoadStatus;
   readonly at: string;
@@ -98,6 +115,8 @@ export interface LoadRecord {
   readonly counts?: LoadCounts;
   readonly commitId?: string;
   readonly cause?: LoadCause;
+  /** Warnings of the current attempt (cleared by a replay with the attempt's commit). */
+  readonly warnings?: readonly LoadWarning[];
   readonly history: readonly StatusChange[];
 }
 

@@ -35,6 +35,18 @@ export const goldResult = z.object({
 });
 export type GoldResult = z.infer<typeof goldResult>;
 
+/** What the savepoint step writes when it savepointed the upsert's commit (savepoint_table.py). */
+export const savepointResult = z.object({
+  phase: z.literal('savepoint'),
+  loadId: z.string(),
+  dataset: z.string(),
+  commitId: z.string(),
+  created: z.boolean(),
+  deleted: z.array(z.string()),
+  keep: count,
+});
+export type SavepointResult = z.infer<typeof savepointResult>;
+
 /** What the quarantine step writes after a failed quality gate. */
 export const quarantineResult = z.object({
   phase: z.literal('quarantine'),
@@ -55,9 +67,20 @@ export const executionInputShape = z.object({
     stage: z.string(),
     validation: z.string().optional(),
     upsert: z.string(),
+    savepoint: z.string().optional(),
     gold: z.string(),
   }),
   replayNext: replayChainShape.optional(),
+});
+
+/**
+ * The load-dataset execution output fields load-events reads: SavepointSilver's Catch puts a
+ * failed savepoint in `$.savepointError` (`{Error, Cause}`) and the load goes on.
+ */
+export const executionOutputShape = z.object({
+  savepointError: z
+    .object({ Error: z.string().nullable().optional(), Cause: z.string().nullable().optional() })
+    .optional(),
 });
 
 /** The rollback-dataset execution input fields load-events reads back (see plan.ts). */

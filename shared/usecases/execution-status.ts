@@ -1,11 +1,27 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ContractSet } from '../core/contract/parse.js';
 import type { ExecutionStatusChangeEvent } from '../core/events.js';
 import { describeFailure } from '../core/failure.js';
-import { allowedPredecessors, type LoadCounts, type LoadRecord, QUALITY_GATE_ERRORS } from '../core/load.js';
+import {
+  allowedPredecessors,
+  type LoadCounts,
+  type LoadRecord,
+  type LoadWarning,
+  QUALITY_GATE_ERRORS,
+} from '../core/load.js';
+import { savepointFailedWarning } from '../core/load-warnings.js';
 import { loadFailedMessage } from '../core/messages/load-failed.js';
 import { replayChainStoppedMessage } from '../core/messages/replay-chain.js';
+import { savepointFailedMessage } from '../core/messages/savepoint-failed.js';
 import type { ReplayChain } from '../core/plan.js';
-import { executionInputShape, rollbackInputShape, stageResult, upsertResult } from '../core/run-results.js';
+import {
+  executionInputShape,
+  executionOutputShape,
+  rollbackInputShape,
+  savepointResult,
+  stageResult,
+  upsertResult,
+} from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
@@ -16,6 +32,8 @@ export interface ExecutionStatusDeps {
   readonly objects: ObjectStore;
   readonly notifier: Notifier;
   readonly stage?: string;
+  /** The dataset contracts: a warning goes to the dataset's `alerts.slack_channel`. */
+  readonly contracts?: ContractSet;
   /**
    * What continues a Roll back & replay chain (executions whose input carries `replayNext`, and
    * rollback-dataset executions carrying `replay`); without it chains are not continued.
@@ -29,8 +47,10 @@ export type StatusOutcome =
 
 /**
  * A load-dataset execution changed status: record it in the ledger (status, counts, commit,
- * duration, cause). Transitions are conditional, so a repeated or late event changes
- * nothing, and only the event that actually moves a load to FAILED sends the alert.
+ * duration, cause, warnings). Transitions are conditional, so a repeated or late event changes
+ * nothing, and only the event that actually moves a load to FAILED sends the alert. A load that
+ * committed while its savepoint step failed (`$.savepointError` in the execution output) gets a
+ * SAVEPOINT_FAILED warning, and, when it succeeded, one Slack warning.
  */
 export async function onExecutionStatus(
   event: ExecutionStatusChangeEvent,
@@ -58,11 +78,22 @@ export async function onExecutionStatus(
       break;
     case 'SUCCEEDED': {
       const results = await readResults(deps.objects, input.results);
+      const warning = await savepointWarning(d, input, results.commitId, deps.objects);
       updated = await deps.ledger.transition(loadId, 'SUCCEEDED', ['REGISTERED', 'RUNNING'], {
         ...timing,
         ...(results.counts ? { counts: results.counts } : {}),
         ...(results.commitId ? { commitId: results.commitId } : {}),
+        ...(warning ? { warnings: [warning] } : {}),
       });
+      if (updated && warning) {
+        const channel = deps.contracts?.datasets.get(updated.dataset)?.alerts.slackChannel;
+        await deps.notifier.notify(
+          savepointFailedMessage(updated, warning, {
+            ...(deps.stage ? { stage: deps.stage } : {}),
+            ...(channel ? { channel } : {}),
+          }),
+        );
+      }
       if (updated && input.replayNext) await continueChain(input.replayNext, updated.dataset, deps);
       break;
     }
@@ -80,11 +111,15 @@ export async function onExecutionStatus(
       // A failed quality gate: dq-router has already sent the alert with the failed expectations.
       const quality = QUALITY_GATE_ERRORS.has(cause.error);
       const status = quality ? 'FAILED_QUALITY' : 'FAILED';
+      // A commit that reached Silver before a later step failed: is it savepointed? (The failure
+      // alert covers the rest: a replay makes a new commit with its own savepoint.)
+      const warning = await savepointWarning(d, input, results.commitId, deps.objects);
       updated = await deps.ledger.transition(loadId, status, allowedPredecessors(status), {
         ...timing,
         cause,
         ...(results.counts ? { counts: results.counts } : {}),
         ...(results.commitId ? { commitId: results.commitId } : {}),
+        ...(warning ? { warnings: [warning] } : {}),
       });
       if (updated && !quality)
         await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
@@ -114,6 +149,60 @@ function parseInput<T>(raw: string | null | undefined, schema: z.ZodType<T>): T 
   } catch {
     return undefined;
   }
+}
+
+/** What the savepoint step left in the artefacts when it failed: the jobs' error result. */
+const savepointErrorResult = z.object({ phase: z.literal('savepoint'), error: z.string() });
+
+/**
+ * The SAVEPOINT_FAILED warning of an attempt that made `commitId`, or undefined when its
+ * savepoint was taken. From the execution output when the event carries it (SavepointSilver's
+ * Catch writes `$.savepointError`); else (a failed execution has no output, and a status event
+ * leaves out an output too large for it) from the savepoint step's result: no success result of this
+ * load and commit means no savepoint. An execution input without the savepoint result's URI
+ * (planned before there was one) gives no warning.
+ */
+async function savepointWarning(
+  d: ExecutionStatusChangeEvent['detail'],
+  input: z.infer<typeof executionInputShape>,
+  commitId: string | undefined,
+  objects: ObjectStore,
+): Promise<LoadWarning | undefined> {
+  if (!commitId) return undefined;
+  const load = { commitId, attempt: input.load.attempt };
+  const at = new Date(d.stopDate ?? d.startDate);
+  const output = parseInput(d.output, executionOutputShape);
+  if (output) {
+    const caught = output.savepointError;
+    return caught
+      ? savepointFailedWarning(
+          load,
+          { error: caught.Error ?? undefined, cause: caught.Cause ?? undefined },
+          at,
+        )
+      : undefined;
+  }
+  const uri = input.results.savepoint;
+  if (!uri) return undefined;
+  let doc: unknown;
+  try {
+    doc = await readJsonArtifact(objects, uri);
+  } catch (e) {
+    doc = { phase: 'savepoint', error: e instanceof Error ? e.message : String(e) };
+  }
+  const ok = savepointResult.safeParse(doc);
+  if (ok.success && ok.data.loadId === input.load.loadId && ok.data.commitId === commitId) return undefined;
+  const failed = savepointErrorResult.safeParse(doc);
+  return savepointFailedWarning(
+    load,
+    failed.success
+      ? { error: 'Lakeplane.SavepointFailed', cause: failed.data.error }
+      : {
+          error: 'Lakeplane.SavepointMissing',
+          cause: `no savepoint result of commit ${commitId} at ${uri}: the savepoint step did not finish`,
+        },
+    at,
+  );
 }
 
 /** Reads the step results that exist; a missing one means its step did not finish. */

@@ -116,7 +116,7 @@ export async function replayCandidates(
 
 /**
  * The ledger fields of a new attempt of a load: its number and execution name; what the previous
- * attempt left behind (cause, counts, commit, timing) is cleared — it stays in the history and in
+ * attempt left behind (cause, counts, commit, its warnings, timing) is cleared — it stays in the history and in
  * that attempt's run artefacts.
  */
 /** The execution input with the chain to continue after it, when there is one. */
@@ -132,6 +132,7 @@ export function newAttempt(attempt: number, executionName: string): LoadUpdate {
     cause: null,
     counts: null,
     commitId: null,
+    warnings: null,
     finishedAt: null,
     durationMs: null,
   };

@@ -110,6 +110,7 @@ function statusChange(
   status: string,
   detail: {
     input?: string | null;
+    output?: string | null;
     error?: string | null;
     cause?: string | null;
     stopDate?: number | null;
@@ -178,6 +179,7 @@ function handler() {
     objects,
     notifier,
     stage: 'prod',
+    contracts: { datasets: new Map([['orders', { ...orders, alerts: { slackChannel: '#orders-oncall' } }]]) },
   });
 }
 
@@ -383,5 +385,137 @@ describe('load-events handler', () => {
     await expect(failure).rejects.toThrow(/detail\.status/);
     await expect(failure).rejects.toThrow(/detail\.startDate/);
     expect(docMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('load-events: a savepoint that failed after the commit', () => {
+  const running = () =>
+    applySet(REGISTERED, {
+      TableName: TABLE,
+      Key: { loadId: LOAD_ID },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'RUNNING' },
+    });
+  const savepointCause = JSON.stringify({
+    Step: {
+      Name: `orders savepoint ${LOAD_ID}#1`,
+      Status: {
+        State: 'FAILED',
+        FailureDetails: {
+          Reason: 'Unknown Error.',
+          Message:
+            'lakeplane savepoint failed: create_savepoint of commit 20240501100105123 returned false <!here> `x`',
+          LogFile: 's3://lake-logs/j-2AXXXXXXGAPLF/steps/s-2XXXXXXXXXXB/stderr.gz',
+        },
+      },
+    },
+  });
+  const withSavepointError = JSON.stringify({
+    ...PLAN,
+    savepointError: { Error: 'States.TaskFailed', Cause: savepointCause },
+  });
+
+  beforeEach(async () => {
+    await objects.putJson(PLAN.results.stage, STAGE_RESULT);
+    await objects.putJson(PLAN.results.upsert, UPSERT_RESULT);
+    const from = running();
+    docMock
+      .on(UpdateCommand)
+      .callsFake((input: UpdateCommandInput) => ({ Attributes: applySet(from, input) }));
+  });
+
+  it('$.savepointError in the output: a SAVEPOINT_FAILED warning on the load and one Slack warning in the dataset channel', async () => {
+    const result = await invoke(statusChange('SUCCEEDED', { output: withSavepointError }));
+
+    const [update, ...more] = updates();
+    expect(more).toHaveLength(0);
+    const warning = {
+      kind: 'SAVEPOINT_FAILED',
+      commitId: '20240501100105123',
+      attempt: 1,
+      at: '2024-05-01T10:01:06.500Z',
+      error: 'States.TaskFailed',
+      message:
+        `step "orders savepoint ${LOAD_ID}#1" failed: Unknown Error.: lakeplane savepoint failed: create_savepoint of commit 20240501100105123 returned false <!here> \`x\`: ` +
+        'log: s3://lake-logs/j-2AXXXXXXGAPLF/steps/s-2XXXXXXXXXXB/stderr.gz',
+    };
+    expect(Object.values(update!.ExpressionAttributeValues ?? {})).toContainEqual([warning]);
+    const load = result.outcome === 'recorded' ? result.load : undefined;
+    expect(load).toMatchObject({ status: 'SUCCEEDED', commitId: '20240501100105123', warnings: [warning] });
+
+    expect(notifier.messages).toHaveLength(1);
+    const m = notifier.messages[0]!;
+    expect(m.channel).toBe('#orders-oncall');
+    expect(m.text).toContain(
+      `Savepoint failed: orders commit 20240501100105123 (${LOAD_ID}) has no savepoint`,
+    );
+    const text = messageText(m);
+    expect(text).toContain('cannot be a rollback target once a second commit follows it');
+    expect(text).toContain(`lakeplane loads show ${LOAD_ID} --stage prod`);
+    expect(text).toContain('lakeplane commits orders --stage prod');
+    // Escaped: no mention, no link, and in the blocks no code span opened by the data.
+    expect(text).not.toContain('<!here>');
+    expect(text).toContain('&lt;!here&gt;');
+    expect(JSON.stringify(m.blocks)).not.toContain('`x`');
+    expect(JSON.stringify(m).length).toBeLessThan(4000);
+  });
+
+  it('no $.savepointError: no warning, no message', async () => {
+    const result = await invoke(statusChange('SUCCEEDED', { output: JSON.stringify(PLAN) }));
+
+    expect(JSON.stringify(updates()[0])).not.toContain('warnings');
+    const load = result.outcome === 'recorded' ? result.load : undefined;
+    expect(load?.warnings).toBeUndefined();
+    expect(notifier.messages).toHaveLength(0);
+  });
+
+  it('no output in the event (too large for it): the savepoint result decides', async () => {
+    await objects.putJson(PLAN.results.savepoint, {
+      phase: 'savepoint',
+      loadId: LOAD_ID,
+      dataset: 'orders',
+      commitId: '20240501100105123',
+      created: true,
+      deleted: [],
+      keep: 20,
+    });
+    const fine = await invoke(statusChange('SUCCEEDED', { output: null }));
+    expect(fine.outcome === 'recorded' ? fine.load.warnings : 'not recorded').toBeUndefined();
+    expect(notifier.messages).toHaveLength(0);
+
+    await objects.putJson(PLAN.results.savepoint, {
+      phase: 'savepoint',
+      loadId: LOAD_ID,
+      dataset: 'orders',
+      error: 'lake_silver.orders: create_savepoint of commit 20240501100105123 returned false',
+    });
+    const failed = await invoke(statusChange('SUCCEEDED', { output: null }));
+    expect(failed.outcome === 'recorded' ? failed.load.warnings : undefined).toEqual([
+      expect.objectContaining({
+        kind: 'SAVEPOINT_FAILED',
+        commitId: '20240501100105123',
+        error: 'Lakeplane.SavepointFailed',
+        message: 'lake_silver.orders: create_savepoint of commit 20240501100105123 returned false',
+      }),
+    ]);
+    expect(notifier.messages).toHaveLength(1);
+  });
+
+  it('FAILED after the commit (Gold) with no savepoint result: the warning is recorded, only the failure alert is sent', async () => {
+    const result = await invoke(statusChange('FAILED', { error: 'States.TaskFailed', cause: emrCause }));
+
+    const load = result.outcome === 'recorded' ? result.load : undefined;
+    expect(load?.status).toBe('FAILED');
+    expect(load?.warnings).toEqual([
+      expect.objectContaining({
+        kind: 'SAVEPOINT_FAILED',
+        commitId: '20240501100105123',
+        error: 'Lakeplane.SavepointMissing',
+        message: `no savepoint result of commit 20240501100105123 at ${PLAN.results.savepoint}: the savepoint step did not finish`,
+      }),
+    ]);
+    expect(notifier.messages).toHaveLength(1);
+    expect(notifier.messages[0]!.text).toMatch(/^Load failed/);
   });
 });

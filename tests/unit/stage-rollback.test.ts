@@ -13,14 +13,21 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { commitRow, rollbackOnStage, stageRollbackEngine } from '../../cli/commands/rollback.js';
 import { type StageOptions, stageDeps } from '../../cli/stage.js';
 import { rollbackFromCli } from '../../functions/slack-actions/aws.js';
+import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
-import { instantOrder, ledgerCommits, rollbackInstant } from '../../shared/core/commit-timeline.js';
-import type { LoadRecord } from '../../shared/core/load.js';
+import {
+  instantOrder,
+  ledgerCommits,
+  reachableOnEmr,
+  rollbackInstant,
+} from '../../shared/core/commit-timeline.js';
+import type { LoadRecord, LoadWarning } from '../../shared/core/load.js';
 import { planLoad, type QueryExecutionInput, type RollbackExecutionInput } from '../../shared/core/plan.js';
 import { asOfInstant, QueryAsOfError, queryAsOfOnEmr } from '../../shared/usecases/query-on-emr.js';
+import { startRollbackAndReplay } from '../../shared/usecases/replay-chain.js';
 import { RollbackRefusedError } from '../../shared/usecases/rollback.js';
 import { RollbackFailedError, rollbackIdOf } from '../../shared/usecases/rollback-on-emr.js';
-import { contract, DATASETS } from '../helpers/fixtures.js';
+import { contract, DATASETS, TEST_LAYOUT } from '../helpers/fixtures.js';
 import { describeStack, OFFLINE, STAGE_OUTPUTS } from '../helpers/stage.js';
 
 const OUTPUTS = STAGE_OUTPUTS;
@@ -351,6 +358,92 @@ describe('rollback on a deployed stage', () => {
     const commits = await stageRollbackEngine(deps).commits('orders');
     deps.close();
     expect(commits.map((c) => c.commitId)).toEqual([C1, C2, C3]);
+  });
+});
+
+const C4 = '20261120130500012';
+const C5 = '20261120140500345';
+/** The ledger's warning on a load whose savepoint step failed after its commit. */
+function savepointFailedOn(l: LoadRecord, commitId = l.commitId!): LoadRecord {
+  const w: LoadWarning = {
+    kind: 'SAVEPOINT_FAILED',
+    commitId,
+    attempt: 1,
+    at: l.finishedAt!,
+    error: 'States.TaskFailed',
+    message: `step "orders savepoint ${l.loadId}#1" failed: create_savepoint returned false`,
+  };
+  return { ...l, warnings: [w] };
+}
+
+describe('a commit whose savepoint failed, as a rollback target on a stage', () => {
+  const five = () => [
+    succeeded(1, C1),
+    savepointFailedOn(succeeded(2, C2)),
+    succeeded(3, C3),
+    succeeded(4, C4),
+    succeeded(5, C5),
+  ];
+
+  it('is refused once more than one commit follows it, naming the usable commits before and after it', () => {
+    const commits = ledgerCommits(five());
+    expect(commits.map((c) => Boolean(c.savepointFailed))).toEqual([false, true, false, false, false]);
+    expect(commits.map((_, i) => reachableOnEmr(commits, i))).toEqual([true, false, true, true, true]);
+    const refusal =
+      'commit 20261120110500456 of silver.orders (load orders-2) cannot be a rollback target: its savepoint step failed ' +
+      '(States.TaskFailed: step "orders savepoint orders-2#1" failed: create_savepoint returned false), so it has no savepoint, ' +
+      'and 3 commits follow it (Hudi rolls back only the latest commit without one); roll back to ' +
+      '`--to 20261120100500123` (load orders-1), before it (its changes undone too) or ' +
+      '`--to 20261120120500789` (load orders-3), after it (its changes kept) instead';
+    expect(() => rollbackInstant('orders', commits, { toCommit: C2 })).toThrow(refusal);
+    // --before the next load targets the same commit.
+    expect(() => rollbackInstant('orders', commits, { beforeLoad: 'orders-3' })).toThrow(refusal);
+    // Its neighbours and the load itself stay reachable.
+    expect(rollbackInstant('orders', commits, { beforeLoad: 'orders-2' })).toBe(C1);
+    expect(rollbackInstant('orders', commits, { toCommit: C3 })).toBe(C3);
+  });
+
+  it('skips neighbours without a savepoint too, and allows the commit while at most one follows it', () => {
+    const loads = five();
+    loads[2] = savepointFailedOn(loads[2]!);
+    const commits = ledgerCommits(loads);
+    expect(() => rollbackInstant('orders', commits, { toCommit: C2 })).toThrow(
+      /roll back to `--to 20261120100500123` \(load orders-1\), before it .* or `--to 20261120130500012` \(load orders-4\), after it/,
+    );
+    // rollback_to_instant undoes the one commit after it; the latest commit needs nothing.
+    expect(rollbackInstant('orders', ledgerCommits(loads.slice(0, 3)), { toCommit: C2 })).toBe(C2);
+    expect(rollbackInstant('orders', ledgerCommits(loads.slice(0, 2)), { toCommit: C2 })).toBe(C2);
+    // A warning about an earlier attempt's commit says nothing about this one.
+    const stale = [succeeded(1, C1), savepointFailedOn(succeeded(2, C2), C1), ...five().slice(2)];
+    expect(rollbackInstant('orders', ledgerCommits(stale), { toCommit: C2 })).toBe(C2);
+  });
+
+  it('refuses `rollback --to` on a stage and Roll back & replay from Slack before starting anything', async () => {
+    ledgerWith(five());
+    const sfn = executions('SUCCEEDED');
+    const deps = await stageDeps(options());
+    const refused = rollbackOnStage(deps, 'orders', { toCommit: C2 }, {}, () => {});
+    await expect(refused).rejects.toBeInstanceOf(RollbackRefusedError);
+    await expect(refused).rejects.toThrow(
+      /^commit 20261120110500456 of silver\.orders \(load orders-2\) cannot be a rollback target: .*roll back to `--to 20261120100500123`/,
+    );
+    deps.close();
+    const slack = await startRollbackAndReplay('orders-3', 'orders', {
+      ledger: new DynamoLedger(new DynamoDBClient(OFFLINE), 'lakeplane-dev-ledger'),
+      contracts: { datasets: new Map([['orders', contract('orders')]]) },
+      rollbacks: {
+        startExecution: async () => {
+          throw new Error('must not start');
+        },
+      },
+      layout: TEST_LAYOUT,
+      now: () => new Date('2026-11-27T15:00:00Z'),
+    });
+    expect(slack).toMatchObject({
+      outcome: 'refused',
+      reason: expect.stringContaining('roll back to `--to 20261120100500123` (load orders-1), before it'),
+    });
+    expect(sfn.started).toEqual([]);
   });
 });
 
