@@ -16,13 +16,14 @@ function lit(value: string): string {
 
 /** The characters Python's str.strip() removes that matter here, as a SQL literal. */
 export const WS = lit(' \t\n\r\f\v');
-const INTEGRAL = lit('[+-]?\\d+(\\.0*)?');
-const NUMBER = lit('[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?');
-const DATE = lit('(\\d{4})-(\\d{2})-(\\d{2})');
+const INTEGRAL = lit('[+-]?[0-9]+(\\.0*)?');
+const NUMBER = lit('[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?');
+const DATE = lit('([0-9]{4})-([0-9]{2})-([0-9]{2})');
 /** casting.py _TIMESTAMP, group for group. */
 const TIMESTAMP = lit(
-  '(\\d{4})-(\\d{2})-(\\d{2})(?:[Tt ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9}))?)?\\s*([Zz]|[+-]\\d{2}(?::?\\d{2})?)?)?',
+  '([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?\\s*([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?',
 );
+const COMMON_TIMESTAMP = lit('[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z');
 const FLOAT_MAX = '3.4028234663852886e38';
 const INT_TYPES: Record<'int' | 'bigint', string> = { int: 'INTEGER', bigint: 'BIGINT' };
 
@@ -39,28 +40,53 @@ export function shownSql(text: string): string {
  * rounded half-up to the scale and within the precision. The text is trimmed except for strings.
  */
 export function castSql(type: ColumnType, raw: string): string {
+  // Each case first tries the text as producers write it (no surrounding white space), where
+  // one pattern check decides, and only then the trimmed text: DuckDB evaluates an expression
+  // once per reference (no common subexpressions), and trimming every value of a million-row
+  // file costs 0.3 s per column.
   const t = `trim(${raw}, ${WS})`;
+  const either = (check: (x: string) => string, value: (x: string) => string) =>
+    `CASE WHEN ${check(raw)} THEN ${value(raw)} WHEN ${check(t)} THEN ${value(t)} END`;
   switch (type.kind) {
     case 'string':
       return raw;
     case 'int':
     case 'bigint':
-      return `CASE WHEN regexp_full_match(${t}, ${INTEGRAL}) THEN TRY_CAST(split_part(${t}, '.', 1) AS ${INT_TYPES[type.kind]}) END`;
+      return either(
+        (x) => `regexp_full_match(${x}, ${INTEGRAL})`,
+        (x) => `TRY_CAST(split_part(${x}, '.', 1) AS ${INT_TYPES[type.kind]})`,
+      );
     case 'double':
     case 'float': {
-      const v = `TRY_CAST(${t} AS DOUBLE)`;
-      const limit = type.kind === 'float' ? ` AND abs(${v}) <= ${FLOAT_MAX}` : '';
-      return `CASE WHEN regexp_full_match(${t}, ${NUMBER}) AND isfinite(${v})${limit} THEN ${v}::${duckdbType(type)} END`;
+      const limit = type.kind === 'float' ? ` AND abs(v) <= ${FLOAT_MAX}` : '';
+      return either(
+        (x) => `regexp_full_match(${x}, ${NUMBER})`,
+        (x) => `list_filter([TRY_CAST(${x} AS DOUBLE)], v -> isfinite(v)${limit})[1]::${duckdbType(type)}`,
+      );
     }
     case 'boolean':
       return `CASE WHEN lower(${t}) IN ('true', '1') THEN true WHEN lower(${t}) IN ('false', '0') THEN false END`;
     case 'date':
-      return `CASE WHEN regexp_full_match(${t}, ${DATE}) AND left(${t}, 4) <> '0000' THEN TRY_CAST(${t} AS DATE) END`;
+      return either(
+        (x) => `regexp_full_match(${x}, ${DATE}) AND left(${x}, 4) <> '0000'`,
+        (x) => `TRY_CAST(${x} AS DATE)`,
+      );
     case 'timestamp':
-      return timestampSql(t);
+      return `CASE WHEN ${commonTimestamp(raw)} THEN TRY_CAST(rtrim(${raw}, 'Z') AS TIMESTAMP) ELSE ${timestampSql(t)} END`;
     case 'decimal':
-      return `CASE WHEN regexp_full_match(${t}, ${NUMBER}) THEN TRY_CAST(${t} AS ${duckdbType(type)}) END`;
+      return either(
+        (x) => `regexp_full_match(${x}, ${NUMBER})`,
+        (x) => `TRY_CAST(${x} AS ${duckdbType(type)})`,
+      );
   }
+}
+
+/**
+ * The form nearly every producer writes, `2024-05-01T12:30:00[.ffffff]Z` with its fields in range
+ * (DuckDB takes 24:00:00), which DuckDB's own fast cast reads exactly as casting.py does.
+ */
+function commonTimestamp(x: string): string {
+  return `regexp_full_match(${x}, ${COMMON_TIMESTAMP}) AND left(${x}, 4) <> '0000' AND substr(${x}, 12, 2) < '24' AND substr(${x}, 15, 2) < '60' AND substr(${x}, 18, 2) < '60'`;
 }
 
 /**
