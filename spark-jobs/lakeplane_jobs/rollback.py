@@ -4,7 +4,9 @@ The procedures (Hudi 0.14/0.15 and 1.x, ``org.apache.spark.sql.hudi.command.proc
 
 - ``CALL show_commits(table => 't', limit => n)``: completed instants of the commits timeline,
   newest first, column ``commit_time``; ``limit`` defaults to 10, so the job passes a large one.
-- ``CALL show_savepoints(table => 't')``: column ``savepoint_time``.
+- ``CALL show_savepoints(table => 't', limit => n)``: column ``savepoint_time``. Hudi 1.0.2's
+  procedure declares no ``limit`` (it lists them all) and ignores the argument; newer Hudi
+  releases cap this listing too, at 10 by default, so the job passes the same large limit.
 - ``CALL create_savepoint(table => 't', commit_time => 'i')``: the instant must be a completed
   commit; returns false (does not raise) when Hudi refuses.
 - ``CALL rollback_to_savepoint(table => 't', instant_time => 'i')``: a *restore*
@@ -29,8 +31,10 @@ from .errors import JobFailure
 INSTANT = re.compile(r"\d{14,17}\Z")
 IDENTIFIER_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,254}\Z")
 PLAIN_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# show_commits returns at most ``limit`` rows (default 10); the active timeline is far shorter.
+# show_commits (and, after Hudi 1.0, show_savepoints) return at most ``limit`` rows (default
+# 10); the active timeline is far shorter than this.
 SHOW_COMMITS_LIMIT = 100000
+SHOW_LIMIT = SHOW_COMMITS_LIMIT
 
 ROLLBACK_TO_SAVEPOINT = "rollback_to_savepoint"
 ROLLBACK_TO_INSTANT = "rollback_to_instant"
@@ -81,14 +85,18 @@ def change_counts_sql(table: str, instant: str) -> str:
     )
 
 
-def show_commits_sql(table: str, limit: int = SHOW_COMMITS_LIMIT) -> str:
+def _limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
-    return f"CALL show_commits({table_arg(table)}, limit => {limit})"
+    return limit
 
 
-def show_savepoints_sql(table: str) -> str:
-    return f"CALL show_savepoints({table_arg(table)})"
+def show_commits_sql(table: str, limit: int = SHOW_LIMIT) -> str:
+    return f"CALL show_commits({table_arg(table)}, limit => {_limit(limit)})"
+
+
+def show_savepoints_sql(table: str, limit: int = SHOW_LIMIT) -> str:
+    return f"CALL show_savepoints({table_arg(table)}, limit => {_limit(limit)})"
 
 
 def savepoint_sql(table: str, instant: str) -> str:

@@ -49,7 +49,7 @@ class Sql(unittest.TestCase):
 
     def test_procedures(self):
         self.assertEqual(show_commits_sql(T), "CALL show_commits(table => 'lake_silver.orders', limit => 100000)")
-        self.assertEqual(show_savepoints_sql(T), "CALL show_savepoints(table => 'lake_silver.orders')")
+        self.assertEqual(show_savepoints_sql(T), "CALL show_savepoints(table => 'lake_silver.orders', limit => 100000)")
         self.assertEqual(
             savepoint_sql(T, C1), f"CALL create_savepoint(table => 'lake_silver.orders', commit_time => '{C1}')"
         )
