@@ -2,7 +2,10 @@
 right after a commit (pure part of query_table.py).
 
 The dataset's ``silver.<dataset>`` references read a temporary view of the Hudi table at the
-instant (Spark SQL time travel, ``TIMESTAMP AS OF``); other ``silver.<t>`` / ``gold.<t>``
+instant (Spark SQL time travel, ``TIMESTAMP AS OF``, registered from the DataFrame of that
+SELECT: Hudi's SQL parser resolves ``TIMESTAMP AS OF '<instant>'`` only in a query, while in a
+``CREATE VIEW ... AS SELECT`` Spark's own analyzer takes the instant for a timestamp literal
+and fails, ``INVALID_TIME_TRAVEL_TIMESTAMP_EXPR``); other ``silver.<t>`` / ``gold.<t>``
 references read the zone databases as they are now. The statement must be one SELECT (or WITH
 ... SELECT): the step runs with the cluster's role, which may write the lake.
 """
@@ -13,6 +16,7 @@ import base64
 import datetime
 import decimal
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
 from .errors import JobFailure
@@ -67,25 +71,33 @@ def as_of_view_name(dataset: str) -> str:
     return f"lakeplane_as_of_{dataset}"
 
 
-def as_of_view_sql(table: str, instant: str, view: str) -> str:
+def check_view_name(view: str) -> str:
     if not re.match(r"[a-z_][a-z0-9_]*\Z", view):
         raise ValueError(f"{view!r} is not a view name")
-    return (
-        f"CREATE OR REPLACE TEMPORARY VIEW {view} AS "
-        f"SELECT * FROM {checked_table(table)} TIMESTAMP AS OF '{check_instant(instant)}'"
-    )
+    return view
 
 
-def plan_query(sql: str, dataset: str, table: str, instant: str, silver_db: str, gold_db: str) -> Tuple[str, str]:
-    """(the view statement, the user's SELECT with its references rewritten)."""
+def as_of_sql(table: str, instant: str) -> str:
+    """The SELECT of the whole table as it was right after ``instant`` (Hudi time travel)."""
+    return f"SELECT * FROM {checked_table(table)} TIMESTAMP AS OF '{check_instant(instant)}'"
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    view: str  # the temporary view the dataset's references read
+    as_of: str  # the time-travel SELECT whose DataFrame is registered as ``view``
+    select: str  # the user's SELECT with its references rewritten
+
+
+def plan_query(sql: str, dataset: str, table: str, instant: str, silver_db: str, gold_db: str) -> QueryPlan:
     statement = check_read_only(sql)
-    view = as_of_view_name(dataset)
+    view = check_view_name(as_of_view_name(dataset))
     rewritten, refs = rewrite_table_refs(
         statement, {"silver": silver_db, "gold": gold_db}, {("silver", dataset.lower()): view}
     )
     if not any(r.zone == "silver" and r.table.lower() == dataset.lower() for r in refs):
         raise JobFailure(f"the query does not read silver.{dataset}, the table --as-of applies to")
-    return as_of_view_sql(table, instant, view), rewritten
+    return QueryPlan(view, as_of_sql(table, instant), rewritten)
 
 
 def json_value(value: Any) -> Any:

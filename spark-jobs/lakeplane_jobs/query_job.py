@@ -1,4 +1,7 @@
-"""The query step on Spark: a temporary view of the table at the instant, the SELECT, the rows."""
+"""The query step on Spark: a temporary view of the table at the instant, the SELECT, the rows.
+
+The view is registered from the DataFrame of the time-travel SELECT (``createOrReplaceTempView``),
+not with ``CREATE TEMPORARY VIEW ... AS``, which Spark 3.5 + Hudi 1.0 refuse (see query.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from .rollback import table_identifier
 
 def run_query(spark: Any, args: QueryArgs, contract: Contract) -> Dict[str, Any]:
     table = table_identifier(args.database, contract.name)
-    view_sql, select = plan_query(args.sql, contract.name, table, args.as_of, args.database, args.gold_database)
-    spark.sql(view_sql)
-    df = spark.sql(select)
+    plan = plan_query(args.sql, contract.name, table, args.as_of, args.database, args.gold_database)
+    spark.sql(plan.as_of).createOrReplaceTempView(plan.view)
+    df = spark.sql(plan.select)
     rows = [r.asDict(recursive=True) for r in df.limit(args.limit + 1).collect()]
     return query_result(args.load_id, contract.name, args.as_of, list(df.columns), rows, args.limit)

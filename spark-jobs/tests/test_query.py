@@ -9,7 +9,7 @@ from lakeplane_jobs import query_job
 from lakeplane_jobs.cli import QueryArgs, job_argv, parse_query_table
 from lakeplane_jobs.emr import step_args
 from lakeplane_jobs.errors import JobArgumentError, JobFailure
-from lakeplane_jobs.query import as_of_view_sql, check_read_only, code_only, json_value, plan_query
+from lakeplane_jobs.query import as_of_sql, check_read_only, check_view_name, code_only, json_value, plan_query
 
 from .helpers import fixture_contract
 
@@ -47,23 +47,23 @@ class ReadOnly(unittest.TestCase):
         self.assertEqual(len(code_only("a 'b' `c` -- d\n/* e */f")), len("a 'b' `c` -- d\n/* e */f"))
 
     def test_the_dataset_reads_the_view_at_the_instant_other_tables_now(self):
-        view_sql, select = plan_query(
+        plan = plan_query(
             "SELECT o.*, d.rows FROM silver.orders o JOIN gold.daily d ON true WHERE o.note <> 'silver.orders'",
             "orders", T, I, "lake_silver", "lake_gold",
         )
+        self.assertEqual(plan.view, "lakeplane_as_of_orders")
+        self.assertEqual(plan.as_of, f"SELECT * FROM {T} TIMESTAMP AS OF '{I}'")
         self.assertEqual(
-            view_sql,
-            f"CREATE OR REPLACE TEMPORARY VIEW lakeplane_as_of_orders AS SELECT * FROM {T} TIMESTAMP AS OF '{I}'",
-        )
-        self.assertEqual(
-            select,
+            plan.select,
             "SELECT o.*, d.rows FROM lakeplane_as_of_orders o JOIN lake_gold.daily d ON true WHERE o.note <> 'silver.orders'",
         )
         with self.assertRaisesRegex(JobFailure, "does not read silver.orders"):
             plan_query("SELECT * FROM silver.order_items", "orders", T, I, "lake_silver", "lake_gold")
-        for bad in ((T, "yesterday", "v"), ("x'y", I, "v"), (T, I, "v; drop")):
+        for bad in ((T, "yesterday"), ("x'y", I)):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
-                as_of_view_sql(*bad)
+                as_of_sql(*bad)
+        with self.assertRaises(ValueError):
+            check_view_name("v; drop")
 
     def test_values_as_json(self):
         self.assertEqual(
@@ -90,7 +90,7 @@ class Row(dict):
 
 
 class Job(unittest.TestCase):
-    def test_runs_the_view_then_the_select_and_caps_the_rows(self):
+    def test_registers_the_view_then_runs_the_select_and_caps_the_rows(self):
         statements = []
         df = mock.Mock(columns=["status", "n"])
         df.limit.return_value.collect.return_value = [Row(status="NEW", n=3), Row(status="PAID", n=2), Row(status="X", n=1)]
@@ -100,7 +100,8 @@ class Job(unittest.TestCase):
             return df
 
         result = query_job.run_query(mock.Mock(sql=sql), parse_query_table(ARGV), fixture_contract("orders"))
-        self.assertEqual(statements[0], as_of_view_sql(T, I, "lakeplane_as_of_orders"))
+        self.assertEqual(statements[0], as_of_sql(T, I))
+        df.createOrReplaceTempView.assert_called_once_with("lakeplane_as_of_orders")
         self.assertEqual(statements[1], "SELECT status, count(*) AS n FROM lakeplane_as_of_orders GROUP BY status")
         df.limit.assert_called_once_with(3)
         self.assertEqual(result, {
