@@ -73,5 +73,9 @@ def create_table_sql(database: str, table: str, columns: Sequence[Tuple[str, str
     return f"CREATE TABLE {qualified(database, table)} ({cols}) USING parquet LOCATION {sql_string(location)}"
 
 
+def create_database_sql(database: str) -> str:
+    return f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}"
+
+
 def drop_table_sql(database: str, table: str) -> str:
     return f"DROP TABLE IF EXISTS {qualified(database, table)}"

@@ -10,6 +10,7 @@ from .cli import GoldArgs
 from .contract import Contract
 from .errors import JobFailure
 from .gold import (
+    create_database_sql,
     create_table_sql,
     drop_table_sql,
     gold_table_uri,
@@ -47,11 +48,20 @@ def register(spark: Any, database: str, table: str, columns: Sequence[Tuple[str,
     return action
 
 
+def ensure_database(spark: Any, database: str) -> None:
+    """Creates the Gold database when the metastore lacks it. The deployed stack creates it in
+    Glue (scripts/lake-formation.cjs), so on EMR this is one lookup; a fresh local metastore has
+    only what the upserts' Hive sync created (the Silver database)."""
+    if not spark.catalog.databaseExists(database):
+        spark.sql(create_database_sql(database))
+
+
 def run_gold(spark: Any, args: GoldArgs, contract: Contract, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
     if contract.gold:
         detected = detect_hudi_line(spark)
         if detected is None:
             raise JobFailure(hudi_missing_message())
+        ensure_database(spark, args.gold_database)
     databases = {"silver": args.silver_database, "gold": args.gold_database}
     now = now or dt.datetime.now(dt.timezone.utc)
     tables: List[Tuple[str, int]] = []

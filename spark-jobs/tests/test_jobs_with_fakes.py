@@ -539,7 +539,12 @@ class Gold(unittest.TestCase):
         self.data = {}
         fake = self
 
+        self.databases = {"lake_gold"}  # the stack creates it in Glue
+
         class Catalog:
+            def databaseExists(self, db):
+                return db in fake.databases
+
             def tableExists(self, table, db):
                 return (db, table) in fake.tables
 
@@ -555,6 +560,8 @@ class Gold(unittest.TestCase):
 
             def sql(self, text):
                 fake.statements.append(text)
+                if text.startswith("CREATE DATABASE"):
+                    fake.databases.add(text.split()[-1])
                 if text.startswith("CREATE TABLE"):
                     db, table = text.split()[2].split(".")
                     fake.tables[(db, table)] = fake.columns
@@ -608,6 +615,15 @@ class Gold(unittest.TestCase):
             self.fs.list_names(None, "s3://gold/daily_revenue/", directories=True),
             ["20250102T000000000Z-orders-0a1b2c", "20250103T000000000Z-orders-0a1b2c"],
         )
+
+    def test_a_missing_gold_database_is_created_first(self):
+        self.databases.clear()  # a fresh local metastore
+        self.gold(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+        self.assertEqual(self.statements[0], "CREATE DATABASE IF NOT EXISTS lake_gold")
+        self.assertIn("FROM lake_silver.orders", self.statements[1])
+        self.assertTrue(self.statements[2].startswith("CREATE TABLE lake_gold.daily_revenue"))
+        self.gold(dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc))
+        self.assertEqual(sum(s.startswith("CREATE DATABASE") for s in self.statements), 1)
 
     def test_changed_columns_replace_the_table(self):
         self.tables[("lake_gold", "daily_revenue")] = [("order_date", "date"), ("orders", "int")]
