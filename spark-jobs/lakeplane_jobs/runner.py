@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 from .cli import JobArgs
 from .contract import Contract, load_contract_json
@@ -40,11 +40,38 @@ JOB_RUNNERS: Dict[str, Tuple[str, str]] = {
 }
 
 
-def run_job(args: Args) -> int:
+# Job script (the Python file of an EMR step) -> its parser in cli.py. Each script's main() is
+# entry_point(<that parser>, argv) (a test reads the scripts to check), so a driver that runs a
+# step by script name (the local step server, spark-jobs/local_engine.py) runs what
+# spark-submit of that script would.
+SCRIPT_PARSERS: Dict[str, str] = {
+    "bronze_to_silver.py": "parse_bronze_to_silver",
+    "validate_batch.py": "parse_validate_batch",
+    "silver_to_gold.py": "parse_silver_to_gold",
+    "rollback_table.py": "parse_rollback_table",
+    "savepoint_table.py": "parse_savepoint_table",
+    "query_table.py": "parse_query_table",
+}
+
+
+def script_parser(script: str) -> Callable[[Sequence[str]], Args]:
+    """The argument parser of a job script named by its file name (``bronze_to_silver.py``)."""
+    from . import cli
+    from .errors import JobArgumentError
+
+    name = SCRIPT_PARSERS.get(script)
+    if name is None:
+        raise JobArgumentError(f"{script!r} is not a job script; use one of {', '.join(SCRIPT_PARSERS)}")
+    return getattr(cli, name)
+
+
+def run_job(args: Args, stop_session: bool = True) -> int:
     """Runs the phase and writes its result JSON; returns the process exit code.
 
     For the validate phase the result is the validation result, whether the suite passed or
     not: the step exits 0 and the gate reads ``success`` and the severities from it.
+    ``stop_session=False`` leaves the SparkSession running (and reuses one that runs already),
+    for a driver that runs many steps: the local step server and the Spark test suite.
     """
     from . import spark_io
 
@@ -70,7 +97,8 @@ def run_job(args: Args) -> int:
         print(to_json(result), end="")
         return 0
     finally:
-        spark.stop()
+        if stop_session:
+            spark.stop()
 
 
 def _write_error(spark: Any, args: Args, message: str) -> None:
@@ -82,7 +110,7 @@ def _write_error(spark: Any, args: Args, message: str) -> None:
         print(f"could not write the error result to {args.result}: {e}", file=sys.stderr)
 
 
-def entry_point(parse, argv=None) -> int:
+def entry_point(parse, argv=None, stop_session: bool = True) -> int:
     """What a job script runs: parse its arguments (exit 2 naming the problem) and run it."""
     from .errors import JobArgumentError
 
@@ -91,4 +119,4 @@ def entry_point(parse, argv=None) -> int:
     except JobArgumentError as e:
         print(e, file=sys.stderr)
         return 2
-    return run_job(args)
+    return run_job(args, stop_session=stop_session)

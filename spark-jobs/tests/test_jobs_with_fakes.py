@@ -644,13 +644,46 @@ class Runner(unittest.TestCase):
             with self.subTest(phase=phase):
                 self.assertTrue(callable(getattr(importlib.import_module(f"lakeplane_jobs.{module}"), function)))
 
+    def test_every_job_script_parses_with_its_table_entry(self):
+        import ast
+        import os
+
+        from lakeplane_jobs import cli
+        from lakeplane_jobs.emr import SCRIPTS
+        from lakeplane_jobs.errors import JobArgumentError
+        from lakeplane_jobs.runner import SCRIPT_PARSERS, script_parser
+
+        from .helpers import SPARK_JOBS
+
+        self.assertEqual(set(SCRIPT_PARSERS), set(SCRIPTS.values()))
+        for script, parser in SCRIPT_PARSERS.items():
+            with self.subTest(script=script):
+                with open(os.path.join(SPARK_JOBS, script), encoding="utf-8") as f:
+                    tree = ast.parse(f.read())
+                imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "lakeplane_jobs.cli"
+                            for a in n.names]
+                self.assertEqual(imported, [parser])
+                calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "entry_point"]
+                self.assertEqual([c.args[0].id for c in calls], [parser])
+                self.assertIs(script_parser(script), getattr(cli, parser))
+        with self.assertRaisesRegex(JobArgumentError, "'x.py' is not a job script; use one of bronze_to_silver.py"):
+            script_parser("x.py")
+
+    def test_stop_session_false_leaves_the_session_running(self):
+        stage = lambda spark, args, contract: {"phase": "stage", "loadId": args.load_id, "dataset": contract.name,
+                                               "rowsIn": 1, "rowsQuarantined": 0, "rowsStaged": 1,
+                                               "duplicatesDropped": 0}  # noqa: E731
+        with mock.patch("sys.stdout"):
+            self.assertEqual(self.run_job(STAGE, stage, stop_session=False), 0)
+        self.assertEqual(self.stopped, [])
+
     def setUp(self):
         self.fs = MemoryFS()
         self.fs.files["s3://art/contracts/orders.json"] = json.dumps(fixture_document("orders")).encode()
         self.stopped = []
         self.sessions = []
 
-    def run_job(self, argv, stage=None):
+    def run_job(self, argv, stage=None, **kwargs):
         args = parse_bronze_to_silver(argv)
 
         def build(name, conf, hive):
@@ -663,7 +696,7 @@ class Runner(unittest.TestCase):
         for p in patches:
             p.start()
         try:
-            return runner.run_job(args)
+            return runner.run_job(args, **kwargs)
         finally:
             for p in patches:
                 p.stop()
