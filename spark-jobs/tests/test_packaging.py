@@ -14,7 +14,7 @@ import lakeplane_jobs
 from .helpers import SPARK_JOBS
 
 PACKAGE_DIR = os.path.dirname(lakeplane_jobs.__file__)
-JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "validate_batch.py", "rollback_table.py", "savepoint_table.py", "query_table.py", "build_zip.py")
+JOB_SCRIPTS = ("bronze_to_silver.py", "silver_to_gold.py", "validate_batch.py", "rollback_table.py", "savepoint_table.py", "query_table.py", "build_zip.py", "local_engine.py")
 
 
 def sources():
