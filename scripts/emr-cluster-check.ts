@@ -106,13 +106,23 @@ function classification(request: Record<string, unknown>, name: string): Configu
   return ((request.Configurations ?? []) as Configuration[]).find((c) => c.Classification === name);
 }
 
-/** The modules the jobs import that the cluster must install, with the files importing each. */
+/**
+ * The modules the jobs import that the cluster must install, with the files importing each. Not
+ * the standard library, not what EMR provides, not the jobs' own package or the scripts beside
+ * the jobs (spark-jobs/<name>.py, importable as <name> from there).
+ */
 export function thirdPartyImports(sources: readonly SourceFile[]): Map<string, string[]> {
+  const own = new Set([
+    ...OWN_PACKAGES,
+    ...sources.flatMap((f) => {
+      const top = /^spark-jobs\/([A-Za-z_]\w*)\.py$/.exec(f.path);
+      return top ? [top[1]!] : [];
+    }),
+  ]);
   const modules = new Map<string, string[]>();
   for (const file of sources)
     for (const m of pythonImports(file.text)) {
-      if (m.startsWith('_') || PYTHON_STDLIB_MODULES.has(m) || EMR_PROVIDED.has(m) || OWN_PACKAGES.has(m))
-        continue;
+      if (m.startsWith('_') || PYTHON_STDLIB_MODULES.has(m) || EMR_PROVIDED.has(m) || own.has(m)) continue;
       modules.set(m, [...(modules.get(m) ?? []), file.path]);
     }
   return modules;

@@ -112,6 +112,12 @@ describe('the cluster carries what the Spark jobs import and read', () => {
     expect([...needed.keys()]).toEqual(['boto3', 'great_expectations']);
     expect(needed.get('great_expectations')).toEqual(['spark-jobs/lakeplane_jobs/validate_job.py']);
     expect(needed.get('boto3')).toEqual(['spark-jobs/lakeplane_jobs/spark_io.py']);
+    // A script beside the jobs is theirs (spark-jobs/ is on the path of its siblings), not a package to install.
+    const beside = thirdPartyImports([
+      { path: 'spark-jobs/runner_tool.py', text: 'import build_zip\nimport yaml\n' },
+      { path: 'spark-jobs/build_zip.py', text: 'import zipfile\n' },
+    ]);
+    expect([...beside.keys()]).toEqual(['yaml']);
   });
 
   it('reads imports at any indentation, dotted and aliased, and skips relative ones and prose', () => {
