@@ -94,8 +94,10 @@ export class SparkStepServer {
         env: {
           ...process.env,
           ...(toolchain.javaHome ? { JAVA_HOME: toolchain.javaHome } : {}),
+          ...(toolchain.sparkHome ? { SPARK_HOME: toolchain.sparkHome } : {}),
           PYSPARK_PYTHON: toolchain.python,
           PYSPARK_DRIVER_PYTHON: toolchain.python,
+          ...toolchain.env,
           PYTHONPATH: SPARK_JOBS_DIR,
           GX_ANALYTICS_ENABLED: 'False',
         },

@@ -17,6 +17,9 @@ export const sparkToolchain = z.object({
   hudiJar: z.string().min(1),
   java: z.string().min(1).optional(),
   javaHome: z.string().min(1).optional(),
+  sparkHome: z.string().min(1).optional(),
+  /** The variables spark-submit needs (JAVA_HOME, SPARK_HOME, PYSPARK_PYTHON). */
+  env: z.record(z.string(), z.string()).optional(),
   versions: z.record(z.string(), z.string()).optional(),
 });
 export type SparkToolchain = z.infer<typeof sparkToolchain>;
