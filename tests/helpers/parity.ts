@@ -75,16 +75,20 @@ export async function runCorpus(rt: LocalRuntime, dataset: string): Promise<Corp
   return { loads, silver, gold };
 }
 
-/** A Gold table's rows: the warehouse's table, or on the Spark engine the Parquet of its one live run. */
+/**
+ * A Gold table's rows: the warehouse's table, or on the Spark engine the Parquet of the run its
+ * catalog table points at (the gold job writes each rebuild to a new run folder named by its time
+ * and keeps the one before it for readers still on it, so the newest is live).
+ */
 async function goldRows(rt: LocalRuntime, table: string): Promise<Record<string, unknown>[]> {
   if (rt.engine === 'duckdb') return [...(await rt.warehouse.query(`SELECT * FROM gold.${table}`)).rows];
   const dir = join(rt.workspace.objects, LOCAL_LAYOUT.goldBucket, table);
-  const runs = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
-  if (runs.length !== 1)
-    throw new Error(`gold table ${table} has ${runs.length} live runs: ${runs.join(', ')}`);
-  return [
-    ...(await rt.warehouse.query(`SELECT * FROM read_parquet('${join(dir, runs[0]!)}/*.parquet')`)).rows,
-  ];
+  const live = readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory())
+    .sort()
+    .at(-1);
+  if (!live) throw new Error(`gold table ${table} has no run in ${dir}`);
+  return [...(await rt.warehouse.query(`SELECT * FROM read_parquet('${join(dir, live)}/*.parquet')`)).rows];
 }
 
 function expectationOutcomes(doc: unknown): string[] {
