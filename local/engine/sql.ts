@@ -167,20 +167,21 @@ export function silverTable(dataset: string): string {
   return `silver.${ident(dataset)}`;
 }
 
-/** Row-count SQL of what a MERGE of `staged` into `silver` will do (run in the same transaction). */
-export function mergeCountsSql(
-  contract: DatasetContract,
-  staged: string,
-  columns: readonly string[],
-): string {
+/**
+ * The staged records' outcomes against Silver before the MERGE (run in the same transaction), by
+ * the README's contract rule that the Spark job follows too (spark-jobs upsert_job.outcome_counts_sql):
+ * `updated` is every existing key whose row the record replaces (precombine not older), whether or
+ * not a column changed and wherever its partition goes; a stale record or a delete of an unknown
+ * key counts in none of the three.
+ */
+export function mergeCountsSql(contract: DatasetContract, staged: string): string {
   const on = contract.key.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ');
   const pc = ident(contract.precombine);
   const isDelete = deleteCondition(contract);
-  const differs = `(${columns.map((c) => `s.${ident(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `t.${ident(c)}`).join(', ')})`;
   const firstKey = ident(contract.key[0]!);
   return `SELECT
   count(*) FILTER (WHERE t.${firstKey} IS NULL AND NOT (${isDelete})) AS inserted,
-  count(*) FILTER (WHERE t.${firstKey} IS NOT NULL AND s.${pc} >= t.${pc} AND NOT (${isDelete}) AND ${differs}) AS updated,
+  count(*) FILTER (WHERE t.${firstKey} IS NOT NULL AND s.${pc} >= t.${pc} AND NOT (${isDelete})) AS updated,
   count(*) FILTER (WHERE t.${firstKey} IS NOT NULL AND s.${pc} >= t.${pc} AND ${isDelete}) AS deleted,
   count(*) FILTER (WHERE t.${firstKey} IS NOT NULL AND s.${pc} < t.${pc}) AS stale
 FROM ${staged} s LEFT JOIN ${silverTable(contract.name)} t ON ${on}`;

@@ -330,7 +330,7 @@ export class Warehouse {
       }
       const names = columns.map((c) => c.name);
       const empty = (await this.rows(`SELECT 1 FROM ${target} LIMIT 1`)).length === 0;
-      const counts = await this.one(mergeCountsSql(contract, staged, names));
+      const counts = await this.one(mergeCountsSql(contract, staged));
       const undo = await this.captureUndo(contract, staged, names, load);
       // Into an empty table a MERGE is an INSERT of the non-deletes; DuckDB inserts faster.
       await this.conn.run(empty ? insertSql(contract, staged, names) : mergeSql(contract, staged, names));
@@ -371,17 +371,19 @@ export class Warehouse {
    * Quarantine step after a failed quality gate: the staged batch as NDJSON (to be written to
    * the quarantine prefix) and the staged table dropped. Silver is not touched.
    */
-  async quarantineStaged(load: {
-    loadId: string;
-    attempt: number;
-  }): Promise<{ ndjson: string; rows: number }> {
+  /**
+   * Moves a staged batch out: `keep` gets its rows as JSON lines and must store them; the staged
+   * table is dropped only once it has (a crash in between leaves the batch staged, not lost).
+   */
+  async quarantineStaged(
+    load: { loadId: string; attempt: number },
+    keep: (ndjson: string, rows: number) => Promise<void>,
+  ): Promise<number> {
     const staged = await this.stagedTable(load);
     const rows = await this.rows(`SELECT to_json(s)::VARCHAR AS j FROM ${staged} s`);
+    await keep(rows.map((r) => String(r.j)).join('\n') + (rows.length > 0 ? '\n' : ''), rows.length);
     await this.conn.run(`DROP TABLE ${staged}`);
-    return {
-      ndjson: rows.map((r) => String(r.j)).join('\n') + (rows.length > 0 ? '\n' : ''),
-      rows: rows.length,
-    };
+    return rows.length;
   }
 
   /** The staged table of a load attempt: temporary, or in `silver` for a dataset's first load. */

@@ -238,20 +238,6 @@ def decode_commit_metadata(data: bytes) -> Dict[str, Any]:
     return value
 
 
-def commit_counts(metadata: Dict[str, Any]) -> Dict[str, int]:
-    """``inserted``/``updated``/``deleted`` summed over ``partitionToWriteStats``."""
-    totals = {"inserted": 0, "updated": 0, "deleted": 0}
-    fields = (("inserted", "numInserts"), ("updated", "numUpdateWrites"), ("deleted", "numDeletes"))
-    stats = metadata.get("partitionToWriteStats") or {}
-    for partition_stats in stats.values():
-        for stat in partition_stats or ():
-            for out, src in fields:
-                value = stat.get(src)
-                if value is not None:
-                    totals[out] += int(value)
-    return totals
-
-
 def commit_load_id(metadata: Dict[str, Any]) -> Optional[str]:
     extra = metadata.get("extraMetadata") or {}
     value = extra.get(LOAD_ID_METADATA_KEY)

@@ -183,6 +183,10 @@ class Upsert(unittest.TestCase):
 
         self.spark = Spark()
         self.layout = "1.x"
+        # The outcome counts are Spark SQL over Silver (run for real in tests_spark and the
+        # parity corpus); here: which table they were asked about, and that they reach the result.
+        self.counted = []
+        self.counts = {"inserted": 5, "updated": 1, "deleted": 1}
 
     def hudi_save(self, base, df):
         """What Hudi leaves on the timeline: pending files, the completed commit, a clean."""
@@ -198,10 +202,16 @@ class Upsert(unittest.TestCase):
         else:
             self.fs.files[f"{base}/.hoodie/{INSTANT_NEW}.commit"] = json.dumps(md).encode()
 
+    def count_outcomes(self, spark, contract, staged, silver_path):
+        self.assertEqual(self.saved, [], "the counts are taken before the write")
+        self.counted.append((contract.name, silver_path))
+        return self.counts
+
     def upsert(self, argv, contract, hudi_version=8):
         args = parse_bronze_to_silver(argv)
         with mock.patch.dict(sys.modules, fake_pyspark()):
             patches = self.fs.patches(hudi_version)
+            patches.append(mock.patch.object(upsert_job, "outcome_counts", self.count_outcomes))
             for p in patches:
                 p.start()
             try:
@@ -232,6 +242,7 @@ class Upsert(unittest.TestCase):
                 "deleted": 1,
             },
         )
+        self.assertEqual(self.counted, [("order_items", base)])
         (path, df), = self.saved
         self.assertEqual(path, base)
         self.assertEqual(df.added, {"_hoodie_is_deleted": ("expr", "coalesce(upper(trim(`Op`)) = 'D', false)")})
@@ -294,6 +305,7 @@ class Upsert(unittest.TestCase):
         self.upsert(UPSERT, fixture_contract("orders"))
         (_, df), = self.saved
         self.assertEqual(df.filtered, ["`order_id` IS NULL"])
+        self.assertEqual(self.counted, [("orders", None)])  # no timeline yet: every record is new
 
     def test_a_write_without_a_new_commit_fails(self):
         self.hudi_save = lambda base, df: None

@@ -14,6 +14,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { landAndWait } from '../../cli/commands/load.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
@@ -131,9 +132,13 @@ function partLines(rt: LocalRuntime, prefix: string): string[] {
   } catch {
     return [];
   }
+  const text = (n: string) => {
+    const bytes = readFileSync(join(dir, n));
+    return (n.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  };
   return names
-    .filter((n) => /^part-.*\.json$/.test(n))
-    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n'))
+    .filter((n) => /^part-.*\.json(\.gz)?$/.test(n))
+    .flatMap((n) => text(n).split('\n'))
     .filter((l) => l.trim() !== '');
 }
 

@@ -82,4 +82,16 @@ describe('the parity corpus on DuckDB follows the contract rules', () => {
       'SUCCEEDED',
     ]);
   });
+
+  it("upsert counts are each record's outcome: a partition move or an unchanged row is an update; stale records and deletes of unknown keys count in none", () => {
+    const counts = (d: string, i: number) => {
+      const c = snap[d]!.loads[i]!.counts!;
+      return [c.inserted, c.updated, c.deleted];
+    };
+    // o01 newer, o03 tie, o04 and o30 move partition, o11 unchanged; o02 stale.
+    expect(counts('orders', 1)).toEqual([0, 5, 0]);
+    // a20 new; a1, a8, a11 (delete then insert: the insert is newer) updated and a7 moved;
+    // a2, a3, a4 deleted; zz unknown, a5 and a6 stale.
+    expect(counts('order_items', 1)).toEqual([1, 4, 3]);
+  });
 });

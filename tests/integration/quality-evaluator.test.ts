@@ -207,10 +207,13 @@ describe('local quality evaluator (GX 1.x result shape)', () => {
       order('ord-2', '2026-11-27T10:00:00Z'),
     ]);
     await wh.stage(orders, { loadId, attempt: 1, file, displayName: file });
-    const q = await wh.quarantineStaged({ loadId, attempt: 1 });
-    expect(q.rows).toBe(2);
+    let kept = '';
+    const rows = await wh.quarantineStaged({ loadId, attempt: 1 }, async (ndjson) => {
+      kept = ndjson;
+    });
+    expect(rows).toBe(2);
     expect(
-      q.ndjson
+      kept
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l).order_id)

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
@@ -46,10 +47,10 @@ describe('the quality gate on the local runtime', () => {
 
     const quarantined = await rt.store.get(
       LOCAL_LAYOUT.quarantineBucket,
-      `orders/${bad.loadId}/attempt-1/staged-batch/part-00000.json`,
+      `orders/${bad.loadId}/attempt-1/staged-batch/part-00000.json.gz`,
     );
-    const rows = new TextDecoder()
-      .decode(quarantined!)
+    const rows = gunzipSync(quarantined!)
+      .toString('utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
