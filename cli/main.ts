@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DEFAULT_DATASETS_DIR, NoSilverCommitError } from '../local/runtime.js';
+import { DEFAULT_DATASETS_DIR, NAMES_SILVER, NoSilverCommitError } from '../local/runtime.js';
 import {
   defaultHome,
   engineOf,
@@ -220,7 +220,7 @@ loads
 program
   .command('query')
   .description(
-    'run SQL on the local warehouse (tables silver.<dataset>, gold.<name>, lakeplane.commits); with --stage, one SELECT on EMR as of a commit',
+    'run SQL on the local lake (silver.<dataset>, gold.<name>, lakeplane.commits; on the Spark engine one SELECT over silver.<dataset>, or over gold tables only); with --stage, one SELECT on EMR as of a commit',
   )
   .argument('<sql>')
   .option('--json', 'print rows as JSON')
@@ -262,9 +262,15 @@ program
       return;
     }
     if (localEngine() === 'spark') {
-      const dataset = raw.dataset ?? silverDatasetOf(sql);
+      if (!raw.dataset && !NAMES_SILVER.test(sql)) {
+        // Gold only: no Silver table for a query-dataset run; the live Gold runs' Parquet is read.
+        const g = await withRuntime(global(), (rt) => rt.queryGold(sql));
+        process.stderr.write('gold as its newest complete run holds it (Spark engine)\n');
+        out(raw.json ? JSON.stringify(g.rows, null, 2) : rowsTable(g));
+        return;
+      }
       const r = await withRuntime(global(), (rt) =>
-        refusalsAsUsage(() => rt.querySpark(sql, dataset, raw.asOf)),
+        refusalsAsUsage(() => rt.querySpark(sql, raw.dataset ?? silverDatasetOf(sql), raw.asOf)),
       );
       process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf} (Spark engine)\n`);
       out(
@@ -736,14 +742,9 @@ function localEngine(): LocalEngineName | undefined {
   return engineOf(workspaceAt(defaultHome(global().home))) ?? global().engine;
 }
 
-/** The dataset a query on the Spark engine reads: the first `silver.<dataset>` it names. */
+/** The dataset a Silver query on the Spark engine reads: the first `silver.<dataset>` it names. */
 function silverDatasetOf(sql: string): string {
-  const m = /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql);
-  if (!m)
-    throw new UsageError(
-      'on the Spark engine a query reads a Silver table: name silver.<dataset> in it, or give --dataset <d>',
-    );
-  return m[1]!.toLowerCase();
+  return /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql)![1]!.toLowerCase();
 }
 
 /** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */

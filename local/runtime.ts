@@ -26,6 +26,7 @@ import { LocalCatalog } from './catalog/local-catalog.js';
 import { DuckDbStepEngine } from './emr/duckdb/engine.js';
 import { LocalEmr } from './emr/local-emr.js';
 import { SparkStepEngine } from './emr/spark-engine.js';
+import { queryGoldRuns } from './emr/spark-gold.js';
 import type { LocalStepEngine } from './emr/step-engine.js';
 import { Warehouse } from './engine/warehouse.js';
 import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
@@ -51,6 +52,9 @@ import {
 } from './workspace.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** SQL that reads a Silver table (`silver.<table>`). */
+export const NAMES_SILVER = /\bsilver\.[a-z]/i;
+
 /** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
 export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
 export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
@@ -203,11 +207,24 @@ export class LocalRuntime {
     );
   }
 
-  /** Rows of a SELECT over Silver and Gold on this runtime's engine (the demo's checks). */
+  /** A SELECT over the Gold tables of the Spark engine, as their live runs hold them. */
+  async queryGold(
+    sql: string,
+  ): Promise<{ columns: readonly string[]; rows: readonly Record<string, unknown>[] }> {
+    const tables = [...this.contracts.datasets.values()].flatMap((c) => c.gold.map((g) => g.name));
+    return queryGoldRuns(sql, join(this.workspace.objects, LOCAL_LAYOUT.goldBucket), tables);
+  }
+
+  /**
+   * Rows of a SELECT on this runtime's engine (the demo's checks). On Spark, one that names
+   * `silver.<table>` runs as a query-dataset execution of `dataset`; one over Gold only reads the
+   * live Gold runs.
+   */
   async selectRows(sql: string, dataset: string): Promise<readonly Record<string, unknown>[]> {
-    return this.emrMachines
+    if (!this.emrMachines) return (await this.warehouse.query(sql)).rows;
+    return NAMES_SILVER.test(sql)
       ? (await this.querySpark(sql, dataset)).rows
-      : (await this.warehouse.query(sql)).rows;
+      : (await this.queryGold(sql)).rows;
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {

@@ -138,8 +138,10 @@ export async function runDemo(
     )
   )[0];
   const staleIgnored = row !== undefined && row.status !== probe.staleStatus;
+  // DuckDB's JSON rows write a timestamp with a space, the Spark query's with a T: one form here.
+  const updatedAt = String(row?.updated_at).replace(' ', 'T');
   write(
-    `Stale update check: ${probe.orderId} has status "${row?.status}" updated ${row?.updated_at}; the late record (status "${probe.staleStatus}", updated ${probe.staleUpdatedAt}) ${staleIgnored ? 'did not overwrite it' : 'OVERWROTE it'}.\n`,
+    `Stale update check: ${probe.orderId} has status "${row?.status}" updated ${updatedAt}; the late record (status "${probe.staleStatus}", updated ${probe.staleUpdatedAt}) ${staleIgnored ? 'did not overwrite it' : 'OVERWROTE it'}.\n`,
   );
   for (const f of failed) {
     write(`Expected failure: ${f.key} → ${f.load?.cause?.message}\n`);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
 import { contractArtifact } from '../../shared/core/contract/parse.js';
@@ -22,7 +22,9 @@ export class SparkJobError extends Error {
  * The Spark engine: the very spark-jobs EMR runs, in Spark local mode, on the very step arguments
  * the state machine built. The stage's bucket URIs (`s3://<bucket>/<key>`) become the workspace's
  * object store folders (`file://<objects>/<bucket>/<key>`), and an exact Bronze object version
- * (`--input` + `--input-version`, a boto3 copy on EMR) becomes the file of that version.
+ * (`--input` + `--input-version`, a boto3 copy on EMR) becomes that version's file, linked under
+ * the key's own file name (Spark picks a codec by the name's extension: a `.ndjson.gz` must stay
+ * `.gz`). A failed step's message names the stage's URIs again, not the workspace's paths.
  */
 export class SparkStepEngine implements LocalStepEngine {
   readonly name = 'spark';
@@ -40,17 +42,25 @@ export class SparkStepEngine implements LocalStepEngine {
   async run(step: JobStep): Promise<void> {
     await this.writeContracts();
     this.server ??= SparkStepServer.start(this.toolchain, this.home);
-    const answer = await this.server.run([step.script, ...this.localArgv(step.argv)]);
+    const { argv, uris } = this.localArgv(step.argv);
+    const answer = await this.server.run([step.script, ...argv]);
     if (answer.exitCode !== 0)
       throw new SparkJobError(
         answer.exitCode === 2 ? 'JobArgumentError' : 'JobFailure',
-        answer.error ?? `${step.script} exited ${answer.exitCode} (log: ${this.server.logFile})`,
+        stageUris(
+          answer.error ?? `${step.script} exited ${answer.exitCode} (log: ${this.server.logFile})`,
+          uris,
+        ),
       );
   }
 
-  /** The job arguments with every stage URI turned into the workspace's folder for it. */
-  localArgv(argv: readonly string[]): string[] {
+  /**
+   * The job arguments with every stage URI turned into the workspace's folder for it, and what
+   * each local URI stands for (to word a failure in the stage's URIs).
+   */
+  localArgv(argv: readonly string[]): { argv: string[]; uris: Map<string, string> } {
     const out: string[] = [];
+    const uris = new Map<string, string>();
     const versionAt = argv.indexOf('--input-version');
     const version = versionAt >= 0 ? argv[versionAt + 1] : undefined;
     for (let i = 0; i < argv.length; i++) {
@@ -59,12 +69,33 @@ export class SparkStepEngine implements LocalStepEngine {
         i += 1;
         continue;
       }
-      if (argv[i - 1] === '--input' && version !== undefined) {
-        const { bucket, key } = parseS3Uri(a);
-        out.push(pathToFileURL(this.store.pathOf(bucket, key, version)).href);
-      } else out.push(a.startsWith('s3://') ? this.fileUri(a) : a);
+      if (!a.startsWith('s3://')) {
+        out.push(a);
+        continue;
+      }
+      const local =
+        argv[i - 1] === '--input' && version !== undefined ? this.versionUri(a, version) : this.fileUri(a);
+      uris.set(local, argv[i - 1] === '--input' && version !== undefined ? `${a}?versionId=${version}` : a);
+      out.push(local);
     }
-    return out;
+    return { argv: out, uris };
+  }
+
+  /** An exact object version as a file named like its key (a hard link to the version's file). */
+  private versionUri(uri: string, version: string): string {
+    const { bucket, key } = parseS3Uri(uri);
+    const dir = join(this.home, 'spark', 'inputs', bucket, version);
+    const path = join(dir, basename(key));
+    if (!existsSync(path)) {
+      mkdirSync(dir, { recursive: true });
+      const source = this.store.pathOf(bucket, key, version);
+      try {
+        linkSync(source, path);
+      } catch {
+        copyFileSync(source, path); // a workspace spread over file systems
+      }
+    }
+    return pathToFileURL(path).href;
   }
 
   private fileUri(uri: string): string {
@@ -90,4 +121,13 @@ export class SparkStepEngine implements LocalStepEngine {
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+/** The message with each local URI of the step (longest first) put back as the stage's URI. */
+function stageUris(message: string, uris: ReadonlyMap<string, string>): string {
+  let out = message;
+  for (const [local, stage] of [...uris].sort((a, b) => b[0].length - a[0].length)) {
+    out = out.split(local.replace(/\/$/, '')).join(stage.replace(/\/$/, ''));
+  }
+  return out;
 }

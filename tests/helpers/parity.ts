@@ -12,7 +12,7 @@
  *   cause" (the engines word their failures differently); each expectation's outcome
  *   (type, column(s), success, unexpected count).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { landAndWait } from '../../cli/commands/load.js';
@@ -76,20 +76,10 @@ export async function runCorpus(rt: LocalRuntime, dataset: string): Promise<Corp
   return { loads, silver, gold };
 }
 
-/**
- * A Gold table's rows: the warehouse's table, or on the Spark engine the Parquet of the run its
- * catalog table points at (the gold job writes each rebuild to a new run folder named by its time
- * and keeps the one before it for readers still on it, so the newest is live).
- */
-async function goldRows(rt: LocalRuntime, table: string): Promise<Record<string, unknown>[]> {
-  if (rt.engine === 'duckdb') return [...(await rt.warehouse.query(`SELECT * FROM gold.${table}`)).rows];
-  const dir = join(rt.workspace.objects, LOCAL_LAYOUT.goldBucket, table);
-  const live = readdirSync(dir)
-    .filter((d) => statSync(join(dir, d)).isDirectory())
-    .sort()
-    .at(-1);
-  if (!live) throw new Error(`gold table ${table} has no run in ${dir}`);
-  return [...(await rt.warehouse.query(`SELECT * FROM read_parquet('${join(dir, live)}/*.parquet')`)).rows];
+/** A Gold table's rows: the warehouse's table, or on the Spark engine its live run (local/emr/spark-gold.ts). */
+async function goldRows(rt: LocalRuntime, table: string): Promise<readonly Record<string, unknown>[]> {
+  const sql = `SELECT * FROM gold.${table}`;
+  return rt.engine === 'duckdb' ? (await rt.warehouse.query(sql)).rows : (await rt.queryGold(sql)).rows;
 }
 
 function expectationOutcomes(doc: unknown): string[] {
