@@ -299,23 +299,16 @@ program
   .argument('<dataset>')
   .option('--json', 'print JSON')
   .action(async (dataset: string, raw: { json?: boolean }) => {
+    // A stage, and the local Spark engine: the commits the ledger recorded (Hudi's timeline).
     const target = deployedStage();
-    if (target) {
-      const commits = await withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset));
+    const ledgerCommits = target
+      ? () => withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset))
+      : localEngine() === 'spark'
+        ? () => withLocalLedger((local) => datasetCommits(local.ledger, dataset))
+        : undefined;
+    if (ledgerCommits) {
       out(
-        listing(commits, {
-          json: raw.json,
-          empty: `no commits of ${dataset} in the ledger`,
-          columns: ['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'],
-          row: commitRow,
-        }),
-      );
-      return;
-    }
-    if (localEngine() === 'spark') {
-      const commits = await withLocalLedger((local) => datasetCommits(local.ledger, dataset));
-      out(
-        listing(commits, {
+        listing(await ledgerCommits(), {
           json: raw.json,
           empty: `no commits of ${dataset} in the ledger`,
           columns: ['commit', 'load', 'attempt', 'committed', 'ins', 'upd', 'del'],
