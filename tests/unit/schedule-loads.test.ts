@@ -1,42 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySchedulerStores } from '../../local/scheduler/memory-stores.js';
+import { type LoadLimits, manifestLoadId, nextManifest } from '../../shared/core/schedule.js';
+import { onLoadEnded, type ScheduleDeps, scheduleDataset } from '../../shared/usecases/schedule-loads.js';
 import {
-  type LoadLimits,
-  manifestLoadId,
-  nextManifest,
-  type PendingObject,
-} from '../../shared/core/schedule.js';
-import {
-  onLoadEnded,
-  type ScheduleDeps,
-  type ScheduledLoad,
-  scheduleDataset,
-} from '../../shared/usecases/schedule-loads.js';
-
-function object(dataset: string, i: number, size = 100): PendingObject {
-  const second = String(Math.floor(i / 10)).padStart(6, '0');
-  return {
-    dataset,
-    bucket: 'bronze',
-    key: `${dataset}/f-${String(i).padStart(5, '0')}.ndjson`,
-    versionId: `v${i}`,
-    etag: `e${i}`,
-    size,
-    landedAt: `2026-12-02T10:${second.slice(2, 4)}:${second.slice(4)}.000Z`,
-  };
-}
-
-/** A small seeded generator (mulberry32), so a failing interleaving can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+  pendingObject as object,
+  type RaceStores,
+  raceWorld,
+  seededRandom,
+} from '../helpers/scheduler-race.js';
 
 describe('the next manifest', () => {
   const limits: LoadLimits = { maxObjects: 3, maxBytes: 250 };
@@ -57,93 +28,18 @@ describe('the next manifest', () => {
   });
 });
 
-/**
- * A world of racing schedulers: landings, the safety net and load ends run concurrently with
- * random interleavings; executions end at random; a scheduler call may die at any store
- * operation. The orchestrator fails the test the moment a second load of a dataset would start.
- */
-async function raceWorld(seed: number, opts: { objects: number; limits: LoadLimits; crashRate: number }) {
-  const rnd = random(seed);
-  let crashing = false;
-  const stores = new MemorySchedulerStores(async () => {
+/** The in-memory stores, with random yields before each operation to shuffle racing callers. */
+function memoryStores(seed: number): RaceStores {
+  const rnd = seededRandom(seed * 7919);
+  const m = new MemorySchedulerStores(async () => {
     for (let i = Math.floor(rnd() * 3); i > 0; i--) await Promise.resolve();
-    if (crashing && rnd() < opts.crashRate) throw new Error('killed');
   });
-  const started = new Map<string, ScheduledLoad>();
-  const ended = new Set<string>();
-  const violations: string[] = [];
-  const deps: ScheduleDeps = {
-    pending: stores.pending,
-    slots: stores.slots,
-    limits: () => opts.limits,
-    paused: async () => false,
-    input: (load) => ({ loadId: load.loadId }),
-    orchestrator: {
-      startExecution: async (name) => {
-        if (started.has(name)) return { executionArn: name, alreadyStarted: true };
-        const load = stores.loads.get(name)!;
-        for (const other of started.values())
-          if (other.dataset === load.dataset && !ended.has(other.loadId))
-            violations.push(`${name} started while ${other.loadId} was in flight`);
-        started.set(name, load);
-        stores.setStatus(name, 'RUNNING');
-        return { executionArn: name, alreadyStarted: false };
-      },
-    },
+  return {
+    pending: m.pending,
+    slots: m.slots,
+    setStatus: async (load, status) => m.setStatus(load.loadId, status),
+    pendingCount: async (d) => m.pendingCount(d),
   };
-  const attempt = async (run: () => Promise<unknown>) => {
-    try {
-      await run();
-    } catch (e) {
-      if ((e as Error).message !== 'killed') throw e;
-    }
-  };
-  const endSome = async () => {
-    const running = [...started.values()].filter((l) => !ended.has(l.loadId));
-    for (const l of running) {
-      if (rnd() < 0.5) continue;
-      ended.add(l.loadId);
-      stores.setStatus(l.loadId, 'SUCCEEDED');
-      // The end event is lost now and then: the safety net must notice.
-      if (rnd() < 0.8) await attempt(() => onLoadEnded(l.dataset, l.loadId, deps));
-    }
-  };
-
-  crashing = true;
-  const datasets = ['a', 'b'];
-  const tasks: Promise<unknown>[] = [];
-  for (let i = 0; i < opts.objects; i++) {
-    const d = datasets[i % 2]!;
-    const o = object(d, i);
-    // object-landed: register as pending, then run the scheduler; either may die. A death before
-    // the object is registered fails the invocation, and EventBridge delivers the event again.
-    tasks.push(
-      (async () => {
-        for (;;) {
-          try {
-            await stores.pending.add(o);
-            break;
-          } catch (e) {
-            if ((e as Error).message !== 'killed') throw e;
-          }
-        }
-        await attempt(() => scheduleDataset(d, deps));
-      })(),
-    );
-    if (rnd() < 0.2) tasks.push(attempt(() => scheduleDataset(d, deps))); // a racing safety-net run
-    if (rnd() < 0.3) tasks.push(endSome());
-    if (rnd() < 0.1) tasks.push(stores.pending.add(o).catch(() => false)); // a duplicate event
-  }
-  await Promise.all(tasks);
-  // Then no more crashes: load ends and safety-net rounds until everything is loaded.
-  crashing = false;
-  for (let round = 0; round < 10_000; round++) {
-    await endSome();
-    for (const d of datasets) await scheduleDataset(d, deps);
-    const idle = [...started.values()].every((l) => ended.has(l.loadId));
-    if (idle && datasets.every((d) => stores.pendingCount(d) === 0)) break;
-  }
-  return { started, ended, violations, stores };
 }
 
 describe('the per-dataset scheduler', () => {
@@ -178,18 +74,17 @@ describe('the per-dataset scheduler', () => {
   it.each([2, 3, 4, 5, 6, 7, 8, 9])(
     'never has two loads of a dataset in flight, with racing schedulers, lost end events and deaths at any step (seed %i)',
     async (seed) => {
-      const { started, ended, violations, stores } = await raceWorld(seed, {
-        objects: 300,
-        limits: { maxObjects: 20, maxBytes: 1 << 30 },
-        crashRate: 0.05,
-      });
+      const { started, ended, violations } = await raceWorld(
+        seed,
+        { objects: 300, limits: { maxObjects: 20, maxBytes: 1 << 30 }, crashRate: 0.05 },
+        memoryStores(seed),
+      );
       expect(violations).toEqual([]);
       // Nothing lost, nothing twice: every object is in exactly one load, and every load ended.
       const keys = [...started.values()].flatMap((l) => l.objects.map((o) => `${o.dataset}/${o.key}`));
       expect(keys.length).toBe(300);
       expect(new Set(keys).size).toBe(300);
       expect([...started.keys()].every((id) => ended.has(id))).toBe(true);
-      expect(stores.pendingCount('a') + stores.pendingCount('b')).toBe(0);
     },
   );
 
