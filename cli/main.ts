@@ -8,8 +8,9 @@ import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DEFAULT_DATASETS_DIR, NAMES_SILVER, NoSilverCommitError } from '../local/runtime.js';
 import {
+  checkedEngine,
   defaultHome,
-  engineOf,
+  EngineMismatchError,
   LOCAL_BRONZE_DATABASE,
   type LocalEngineName,
   workspaceAt,
@@ -36,6 +37,7 @@ import { commitRow, describeRollback, rollbackOnStage, stageRollbackEngine } fro
 import { describeStream, streamFile } from './commands/stream.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, listing, table } from './output.js';
+import { shellWord } from './shell-word.js';
 import { type StageDeps, stageDeps } from './stage.js';
 
 const program = new Command('lakeplane')
@@ -253,7 +255,7 @@ program
           throw e;
         }
       });
-      process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf}\n`);
+      process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf}${askedFor(raw.asOf, r.asOf)}\n`);
       out(
         raw.json
           ? JSON.stringify(r.rows, null, 2)
@@ -272,7 +274,9 @@ program
       const r = await withRuntime(global(), (rt) =>
         refusalsAsUsage(() => rt.querySpark(sql, raw.dataset ?? silverDatasetOf(sql), raw.asOf)),
       );
-      process.stderr.write(`silver.${r.dataset} as of commit ${r.asOf} (Spark engine)\n`);
+      process.stderr.write(
+        `silver.${r.dataset} as of commit ${r.asOf}${askedFor(raw.asOf, r.asOf)} (Spark engine)\n`,
+      );
       out(
         raw.json
           ? JSON.stringify(r.rows, null, 2)
@@ -698,7 +702,9 @@ program
   .action(async (raw: { fresh?: boolean }) => {
     const g = global();
     if (raw.fresh) wipeWorkspace(workspaceAt(defaultHome(g.home)).home);
-    await withRuntime(g, (rt) => runDemo(rt, out));
+    await withRuntime(g, (rt) =>
+      runDemo(rt, out, g.home ? `npx lakeplane --home ${shellWord(g.home)}` : undefined),
+    );
   });
 
 function showLoad(r: LoadRecord): string {
@@ -732,7 +738,15 @@ function showLoad(r: LoadRecord): string {
 
 /** The engine of the workspace of `--home` (undefined: a new workspace). */
 function localEngine(): LocalEngineName | undefined {
-  return engineOf(workspaceAt(defaultHome(global().home))) ?? global().engine;
+  return checkedEngine(workspaceAt(defaultHome(global().home)), global().engine) ?? global().engine;
+}
+
+/**
+ * When the query job read another commit than the one asked (a time, or a commit a rollback
+ * removed): the newest commit at or before it, said so.
+ */
+function askedFor(asked: string | undefined, read: string): string {
+  return asked === undefined || asked === read ? '' : ` (the newest commit at or before ${asked})`;
 }
 
 /** The dataset a Silver query on the Spark engine reads: the first `silver.<dataset>` it names. */
@@ -783,11 +797,13 @@ async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
   return withLocalLedger((local) => run(local.ledger));
 }
 
+// An exported but empty LAKEPLANE_ENGINE means "not set" (commander would refuse '' as a choice).
+if (process.env.LAKEPLANE_ENGINE === '') delete process.env.LAKEPLANE_ENGINE;
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const verbose = process.argv.includes('--verbose');
-  if (e instanceof UsageError || e instanceof ContractError) {
+  if (e instanceof UsageError || e instanceof ContractError || e instanceof EngineMismatchError) {
     process.stderr.write(`lakeplane: ${e.message}\n`);
     process.exitCode = 2;
   } else {

@@ -79,16 +79,25 @@ export class EngineMismatchError extends Error {
   override readonly name = 'EngineMismatchError';
 }
 
-/**
- * The engine a command runs on: the workspace's own, or for a new workspace the one asked for
- * (recorded). Asking for the other engine on an existing workspace is refused with what to do.
- */
-export function useEngine(ws: Workspace, requested: LocalEngineName | undefined): LocalEngineName {
+/** The workspace's engine (undefined: a new one), refusing another one asked for. */
+export function checkedEngine(
+  ws: Workspace,
+  requested: LocalEngineName | undefined,
+): LocalEngineName | undefined {
   const current = engineOf(ws);
   if (current && requested && requested !== current)
     throw new EngineMismatchError(
       `the workspace ${ws.home} holds a lake built by the ${current} engine; run without --engine ${requested} (or LAKEPLANE_ENGINE) to use it, or give another workspace: --home <dir> --engine ${requested}`,
     );
+  return current;
+}
+
+/**
+ * The engine a command runs on: the workspace's own, or for a new workspace the one asked for
+ * (recorded). Asking for the other engine on an existing workspace is refused with what to do.
+ */
+export function useEngine(ws: Workspace, requested: LocalEngineName | undefined): LocalEngineName {
+  const current = checkedEngine(ws, requested);
   const engine = current ?? requested ?? 'duckdb';
   if (!current)
     writeFileSync(

@@ -60,6 +60,8 @@ async function pressAlertButtons(rt: LocalRuntime, failed: FileOutcome[], write:
 export async function runDemo(
   rt: LocalRuntime,
   write: (text: string) => void,
+  /** How the printed next steps call the CLI (with the `--home` the demo ran with, if any). */
+  cli = 'npx lakeplane',
 ): Promise<{ outcomes: FileOutcome[] }> {
   const started = Date.now();
   const sample = writeSampleData(join(rt.workspace.home, 'demo-data'));
@@ -122,7 +124,7 @@ export async function runDemo(
   const paused = await rt.control.get('order_items');
   if (paused?.paused) {
     write(
-      `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.load?.status === 'HELD').length} file(s) wait in Bronze. Resume: npx lakeplane dataset resume order_items --accept-schema\n`,
+      `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.load?.status === 'HELD').length} file(s) wait in Bronze. Resume: ${cli} dataset resume order_items --accept-schema\n`,
     );
   }
   const countOf = async (dataset: string) =>
@@ -147,17 +149,22 @@ export async function runDemo(
     write(`Expected failure: ${f.key} → ${f.load?.cause?.message}\n`);
   }
   await pressAlertButtons(rt, failed, write);
+  const again = cli === 'npx lakeplane' ? '`npm start`' : `\`${cli} demo\``;
+  const steps: [string, string][] = [
+    ['loads', 'every load, newest first'],
+    ['loads --status FAILED --json', 'the failed load, with its cause'],
+    ['query "SELECT * FROM gold.daily_revenue ORDER BY order_date"', ''],
+    [`query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"`, ''],
+    ['stream orders <file.ndjson>', 'put your own events on the local stream'],
+    ['drift', 'schema changes the crawler found, and what they did'],
+  ];
+  const width = Math.max(...steps.filter(([, what]) => what).map(([c]) => cli.length + 1 + c.length)) + 2;
   write(`
 Where to look next:
-  npx lakeplane loads                                   every load, newest first
-  npx lakeplane loads --status FAILED --json            the failed load, with its cause
-  npx lakeplane query "SELECT * FROM gold.daily_revenue ORDER BY order_date"
-  npx lakeplane query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"
-  npx lakeplane stream orders <file.ndjson>             put your own events on the local stream
-  npx lakeplane drift                                   schema changes the crawler found, and what they did
+${steps.map(([c, what]) => `  ${what ? `${cli} ${c}`.padEnd(width) + what : `${cli} ${c}`}`).join('\n')}
   ${join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket)}   quarantined records with their reasons
   ${rt.workspace.notifications}   alerts as Slack would receive them
-Run \`npm start\` again: every file is recognised as already loaded and the tables stay the same.
+Run ${again} again: every file is recognised as already loaded; the stream's events come again as new micro-batches, which leave the tables as they are.
 `);
   if (!staleIgnored) throw new Error(`stale update of ${probe.orderId} overwrote newer data`);
   return { outcomes };

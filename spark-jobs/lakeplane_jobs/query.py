@@ -100,6 +100,16 @@ def plan_query(sql: str, dataset: str, table: str, instant: str, silver_db: str,
     return QueryPlan(view, as_of_sql(table, instant), rewritten)
 
 
+def resolve_instant(instant: str, active_commits: List[str]) -> str:
+    """The commit a query as of ``instant`` reads: the newest commit of the active timeline at or
+    before it. Hudi's time travel reads that one too, but silently, so a result labelled with the
+    asked instant (a time, or a commit a rollback removed) would name data it is not; the result
+    names this one. An instant before every active commit is kept (archived commits, which Hudi
+    still reads while their files last)."""
+    earlier = [c for c in active_commits if c <= instant]
+    return max(earlier) if earlier else instant
+
+
 def json_value(value: Any) -> Any:
     """A Spark row value as JSON: times as ISO text, decimals as text (exact), bytes as base64."""
     if isinstance(value, (datetime.datetime, datetime.date)):

@@ -9,7 +9,16 @@ from lakeplane_jobs import query_job
 from lakeplane_jobs.cli import QueryArgs, job_argv, parse_query_table
 from lakeplane_jobs.emr import step_args
 from lakeplane_jobs.errors import JobArgumentError, JobFailure
-from lakeplane_jobs.query import as_of_sql, check_read_only, check_view_name, code_only, json_value, plan_query
+from lakeplane_jobs.query import (
+    as_of_sql,
+    check_read_only,
+    check_view_name,
+    code_only,
+    json_value,
+    plan_query,
+    resolve_instant,
+)
+from lakeplane_jobs.rollback import show_commits_sql
 
 from .helpers import fixture_contract
 
@@ -84,6 +93,18 @@ class Args(unittest.TestCase):
             parse_query_table([a if a != I else "2026-11-20" for a in ARGV])
 
 
+class Resolve(unittest.TestCase):
+    def test_the_newest_active_commit_at_or_before_the_instant(self):
+        active = ["20250101000000000", "20250103000000000"]
+        self.assertEqual(resolve_instant("20250101000000000", active), "20250101000000000")
+        # A commit a rollback removed, or a time between commits: the commit before it.
+        self.assertEqual(resolve_instant("20250102000000000", active), "20250101000000000")
+        self.assertEqual(resolve_instant("20250109000000000", active), "20250103000000000")
+        # Before every active commit (archived): as asked.
+        self.assertEqual(resolve_instant("20241231000000000", active), "20241231000000000")
+        self.assertEqual(resolve_instant("20250102000000000", []), "20250102000000000")
+
+
 class Row(dict):
     def asDict(self, recursive=False):  # noqa: N802 (pyspark's name)
         return dict(self)
@@ -97,12 +118,15 @@ class Job(unittest.TestCase):
 
         def sql(text):
             statements.append(text)
+            if text.startswith("CALL show_commits"):
+                return mock.Mock(collect=lambda: [Row(commit_time=I)])
             return df
 
         result = query_job.run_query(mock.Mock(sql=sql), parse_query_table(ARGV), fixture_contract("orders"))
-        self.assertEqual(statements[0], as_of_sql(T, I))
+        self.assertEqual(statements[0], show_commits_sql(T))
+        self.assertEqual(statements[1], as_of_sql(T, I))
         df.createOrReplaceTempView.assert_called_once_with("lakeplane_as_of_orders")
-        self.assertEqual(statements[1], "SELECT status, count(*) AS n FROM lakeplane_as_of_orders GROUP BY status")
+        self.assertEqual(statements[2], "SELECT status, count(*) AS n FROM lakeplane_as_of_orders GROUP BY status")
         df.limit.assert_called_once_with(3)
         self.assertEqual(result, {
             "phase": "query", "loadId": "q-orders-1", "dataset": "orders", "asOf": I, "columns": ["status", "n"],

@@ -224,6 +224,11 @@ class SilverLifecycle(S.Steps):
         self.assertEqual(silver_state(), {"o1": ("placed", c1), "o2": ("paid", c1), "o4": ("cancelled", c1)})
         code, again, _ = self.rollback("R5", "--to-instant", c1)
         self.assertEqual((code, again["commitsRolledBack"], again["savepoint"]), (0, [], None))
+        # As of the commit the rollback removed: Hudi reads c1, and the result says so.
+        code, result, _ = self.query("Q4", c2, "SELECT order_id, status FROM silver.orders ORDER BY order_id")
+        self.assertEqual(code, 0, result)
+        self.assertEqual(result["asOf"], c1)
+        self.assertEqual([r["status"] for r in result["rows"]], ["placed", "paid", "cancelled"])
 
     def test_08_the_table_takes_loads_after_a_rollback(self):
         _, upsert, savepoint = self.load("L4")

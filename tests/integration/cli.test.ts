@@ -69,6 +69,33 @@ describe('lakeplane CLI', () => {
     expect(show.stdout).toContain('FAILED');
   });
 
+  it('refuses the other engine on a workspace (exit 2, what to do); an empty LAKEPLANE_ENGINE is unset', () => {
+    const home = tempDir();
+    const file = ndjson(tempDir(), 'x.ndjson', [order('o1', '2026-11-20T10:00:00Z')]);
+    expect(lakeplane(home, 'load', 'orders', file).code).toBe(0);
+    for (const args of [
+      ['query', 'SELECT 1'],
+      ['load', 'orders', file],
+      ['commits', 'orders'],
+    ]) {
+      const r = lakeplane(home, '--engine', 'spark', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(
+        `lakeplane: the workspace ${home} holds a lake built by the duckdb engine; run without --engine spark (or LAKEPLANE_ENGINE) to use it, or give another workspace: --home <dir> --engine spark\n`,
+      );
+    }
+    const empty = spawnSync(
+      process.execPath,
+      [BIN, '--home', home, 'query', 'SELECT count(*) AS n FROM silver.orders'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, LAKEPLANE_HOME: '', LAKEPLANE_ENGINE: '' },
+      },
+    );
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stdout).toBe('n\n-\n1\n(1 rows)\n');
+  });
+
   it('refuses an unknown dataset and a missing file with a clear message', () => {
     const home = tempDir();
     const file = ndjson(tempDir(), 'x.ndjson', [order('o1', '2026-11-20T10:00:00Z')]);
@@ -246,6 +273,9 @@ describe('lakeplane CLI', () => {
       "SELECT (SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY o::VARCHAR)) FROM silver.orders o) AS orders, (SELECT md5(string_agg(i::VARCHAR, '|' ORDER BY i::VARCHAR)) FROM silver.order_items i) AS items, (SELECT md5(string_agg(g::VARCHAR, '|' ORDER BY g::VARCHAR)) FROM gold.daily_revenue g) AS gold";
     const first = lakeplane(home, 'demo');
     expect(first.code).toBe(0);
+    // Its next steps name the workspace it ran in.
+    expect(first.stdout).toContain(`  npx lakeplane --home ${home} loads `);
+    expect(first.stdout).toContain(`Run \`npx lakeplane --home ${home} demo\` again`);
     expect(first.stdout).toMatch(/loads\s+succeeded\s+failed/);
     expect(first.stdout).toContain('did not overwrite it');
     expect(first.stdout).toMatch(/Expected failure: orders\/orders-2026-11-23-export\.ndjson/);

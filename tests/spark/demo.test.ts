@@ -9,8 +9,13 @@ import { REPO, tempDir } from '../helpers/fixtures.js';
 const BIN = join(REPO, 'bin', 'lakeplane.js');
 
 function lakeplane(home: string, ...args: string[]) {
+  return typed('--home', home, ...args);
+}
+
+/** A command as printed, `npx lakeplane` being this checkout's bin/lakeplane.js. */
+function typed(...args: string[]) {
   const { LAKEPLANE_ENGINE: _engine, ...env } = process.env;
-  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { ...env, LAKEPLANE_HOME: '' },
   });
@@ -18,7 +23,7 @@ function lakeplane(home: string, ...args: string[]) {
 }
 
 /** What must agree between the engines: the loads tables and the summary lines, times taken out. */
-function comparable(stdout: string): string[] {
+function comparable(stdout: string, home: string): string[] {
   const lines = stdout.split('\n');
   const start = lines.findIndex((l) => /^load\s+status\s+in\s+inserted/.test(l));
   const end = lines.findIndex((l, i) => i > start && l.startsWith('Stream:'));
@@ -28,7 +33,7 @@ function comparable(stdout: string): string[] {
     ...lines.filter((l) =>
       /^(Silver now holds|Stale update check|Schema drift:|order_items is PAUSED)/.test(l),
     ),
-  ].map((l) => l.replace(time, 'T').replace(/\s+/g, ' ').trim());
+  ].map((l) => l.replaceAll(home, '<home>').replace(time, 'T').replace(/\s+/g, ' ').trim());
 }
 
 /** The `npx lakeplane …` commands of the demo's "Where to look next" (placeholders left out). */
@@ -44,9 +49,10 @@ function nextSteps(stdout: string): string[][] {
 let duckdb: ReturnType<typeof lakeplane>;
 let spark: ReturnType<typeof lakeplane>;
 const sparkHome = tempDir();
+const duckdbHome = tempDir();
 
 beforeAll(() => {
-  duckdb = lakeplane(tempDir(), 'demo', '--fresh');
+  duckdb = lakeplane(duckdbHome, 'demo', '--fresh');
   spark = lakeplane(sparkHome, '--engine', 'spark', 'demo', '--fresh');
 });
 
@@ -54,9 +60,9 @@ describe('the demo on the Spark engine', () => {
   it('completes and prints the same loads table as the DuckDB demo', () => {
     expect(duckdb.code, duckdb.stderr).toBe(0);
     expect(spark.code, spark.stderr).toBe(0);
-    const rows = comparable(spark.stdout);
+    const rows = comparable(spark.stdout, sparkHome);
     expect(rows.filter((l) => / SUCCEEDED /.test(l))).toHaveLength(9);
-    expect(rows).toEqual(comparable(duckdb.stdout));
+    expect(rows).toEqual(comparable(duckdb.stdout, duckdbHome));
     // The stream's micro-batches (gzipped objects) load on both engines.
     const stream = (s: string) => /^Stream: .*$/m.exec(s)?.[0];
     expect(stream(spark.stdout)).toMatch(/2 micro-batch loads \(2 succeeded\)/);
@@ -65,7 +71,9 @@ describe('the demo on the Spark engine', () => {
 
   it('every next step it prints works when typed literally', () => {
     const steps = nextSteps(spark.stdout);
-    expect(steps.map((s) => s.slice(0, 2).join(' '))).toEqual([
+    // Each names the demo's workspace, so it works typed anywhere.
+    expect(steps.every((s) => s[0] === '--home' && s[1] === sparkHome)).toBe(true);
+    expect(steps.map((s) => s.slice(2, 4).join(' '))).toEqual([
       'loads',
       'loads --status',
       'query SELECT * FROM gold.daily_revenue ORDER BY order_date',
@@ -73,7 +81,7 @@ describe('the demo on the Spark engine', () => {
       'drift',
     ]);
     for (const step of steps) {
-      const r = lakeplane(sparkHome, ...step);
+      const r = typed(...step);
       expect(r.code, `${step.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stdout.trim()).not.toBe('');
     }
@@ -85,7 +93,7 @@ describe('the demo on the Spark engine', () => {
     );
     expect(JSON.parse(gold.stdout)).toHaveLength(5);
     const resume = /Resume: npx lakeplane (.*)$/m.exec(spark.stdout)![1]!.split(' ');
-    const resumed = lakeplane(sparkHome, ...resume);
+    const resumed = typed(...resume);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/);
   });
