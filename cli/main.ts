@@ -213,10 +213,12 @@ loads
   .description('one load: source, status history, counts, commit and cause')
   .argument('<load-id>')
   .option('--json', 'print JSON')
-  .action(async (loadId: string, raw: { json?: boolean }) => {
+  .action(async (loadId: string, raw: { json?: boolean }, cmd: Command) => {
     const record = await withLedger((l) => l.get(loadId));
     if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
-    out(raw.json ? JSON.stringify(record, null, 2) : showLoad(record));
+    // `loads` has its own --json, which commander gives it wherever the flag stands.
+    const json = raw.json || cmd.parent?.opts<{ json?: boolean }>().json;
+    out(json ? JSON.stringify(record, null, 2) : showLoad(record));
   });
 
 program

@@ -53,6 +53,13 @@ describe('lakeplane CLI', () => {
     const records = JSON.parse(loads.stdout) as { status: string; dataset: string }[];
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ status: 'SUCCEEDED', dataset: 'orders' });
+    const id = (records[0] as { loadId?: string }).loadId!;
+    for (const args of [
+      ['loads', 'show', id, '--json'],
+      ['loads', 'show', '--json', id],
+    ]) {
+      expect(JSON.parse(lakeplane(home, ...args).stdout)).toMatchObject({ loadId: id, status: 'SUCCEEDED' });
+    }
 
     const q = lakeplane(home, 'query', '--json', 'SELECT order_id FROM silver.orders ORDER BY 1');
     expect(q.code).toBe(0);
