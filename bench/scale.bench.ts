@@ -26,6 +26,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemorySchedulerStores } from '../local/scheduler/memory-stores.js';
+import { seededRandom } from '../shared/core/prng.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits } from '../shared/core/schedule.js';
 import {
   onLoadEnded,
@@ -107,23 +108,13 @@ class Events {
   }
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 async function simulate(limits: LoadLimits) {
   const path = successPath();
-  const rnd = seeded(42);
+  const rnd = seededRandom(42);
   const events = new Events();
   const stores = new MemorySchedulerStores();
   const landedAt = new Map<string, number>();

@@ -3,7 +3,13 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { type PendingObject, pendingKey } from '../core/schedule.js';
 import type {
   DatasetSlots,
@@ -47,7 +53,12 @@ export class DynamoSchedulerStores {
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { pk: `obj#${object.dataset}`, sk: objectSk(object), pendingDataset: object.dataset, object },
+            Item: {
+              pk: `obj#${object.dataset}`,
+              sk: objectSk(object),
+              pendingDataset: object.dataset,
+              object,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../shared/core/prng.js';
 import type { LoadLimits, PendingObject } from '../../shared/core/schedule.js';
 import {
   type DatasetSlots,
@@ -30,17 +31,7 @@ export function pendingObject(dataset: string, i: number, size = 100): PendingOb
   };
 }
 
-/** A small seeded generator (mulberry32), so a failing interleaving can be run again. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../shared/core/prng.js';
 
 const KILLED = 'killed';
 
