@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
@@ -92,7 +92,11 @@ export class SparkStepEngine implements LocalStepEngine {
       try {
         linkSync(source, path);
       } catch {
-        copyFileSync(source, path); // a workspace spread over file systems
+        // A workspace spread over file systems: a copy, renamed into place whole (a process
+        // killed mid-copy leaves no half file under the name).
+        const part = `${path}.${process.pid}.part`;
+        copyFileSync(source, part);
+        renameSync(part, path);
       }
     }
     return pathToFileURL(path).href;
