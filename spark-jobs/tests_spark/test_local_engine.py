@@ -42,7 +42,7 @@ class LocalEngine(unittest.TestCase):
             {"id": "s-1", "argv": stage("E1")},
             {"id": "s-2", "argv": ["bronze_to_silver.py", "--phase", "stage", "--dataset", "orders"]},
             {"id": "s-3", "argv": ["no_such_job.py"]},
-            {"id": "s-4", "argv": [  # an unexpected exception in the job (no such table): reported, and on to the next
+            {"id": "s-4", "argv": [  # an unexpected exception in the job (no such database): reported, and on to the next
                 "query_table.py", "--dataset", "orders", "--contract", S.contract_uri("orders"), "--load-id", "Q1",
                 "--attempt", "1", "--result", S.uri("engine/runs/Q1/query.json"), "--database", "nowhere",
                 "--gold-database", "gold", "--as-of", "20240101000000000", "--sql", "SELECT * FROM silver.orders",
@@ -86,7 +86,8 @@ class LocalEngine(unittest.TestCase):
         self.assertEqual(steps[2]["exitCode"], 2)
         self.assertIn("'no_such_job.py' is not a job script", steps[2]["error"])
         self.assertEqual((steps[3]["id"], steps[3]["exitCode"]), ("s-4", 1))
-        self.assertTrue(steps[3]["error"].startswith("AnalysisException: [TABLE_OR_VIEW_NOT_FOUND]"), steps[3]["error"])
+        # The query job's first statement (show_commits of nowhere.orders) meets the missing database.
+        self.assertTrue(steps[3]["error"].startswith("AnalysisException: [SCHEMA_NOT_FOUND]"), steps[3]["error"])
         self.assertEqual(S.read_json(S.uri("engine/runs/Q1/query.json"))["error"].split(":")[0], "AnalysisException")
         self.assertEqual((steps[4]["id"], steps[4]["exitCode"]), (None, 2))
         self.assertTrue(steps[4]["error"].startswith("not a JSON request"))
