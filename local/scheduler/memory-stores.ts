@@ -54,6 +54,16 @@ export class MemorySchedulerStores {
       await this.beforeEach();
       const held = this.slotHolder.get(load.dataset);
       if (held !== undefined && held !== load.loadId) return false;
+      // A load that ended never gets the slot again (a scheduler acquiring late, with a manifest
+      // built before that load claimed it).
+      const known = this.loads.get(load.loadId);
+      if (
+        held === undefined &&
+        known !== undefined &&
+        known.status !== 'REGISTERED' &&
+        known.status !== 'RUNNING'
+      )
+        return false;
       this.slotHolder.set(load.dataset, load.loadId);
       if (!this.loads.has(load.loadId)) this.loads.set(load.loadId, load);
       return true;

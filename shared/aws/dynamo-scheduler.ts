@@ -32,7 +32,8 @@ const CLAIMED_TTL_SECONDS = 14 * 24 * 3600;
  *   duplicate event in between finds it and adds nothing;
  * - a slot item per dataset: `pk = slot#<dataset>`, `sk = slot`, with `holder` (the load id) and
  *   the holder's `load` (manifest and status) in the same item, so taking the slot and recording
- *   the load are one conditional write (no transaction needed; dynalite has none).
+ *   the load are one conditional write (no transaction needed; dynalite has none). The last
+ *   load stays after its release, so it cannot be given the slot a second time.
  * The manifest rides in the slot item for now (DynamoDB's 400 KB item limit: some 1,500
  * objects); docs/architecture.md says where it moves.
  */
@@ -115,54 +116,56 @@ export class DynamoSchedulerStores {
       return out.Item?.holder === undefined ? undefined : (out.Item.load as ScheduledLoad);
     },
     acquire: async (load) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: slotKey(load.dataset),
-            UpdateExpression: 'SET holder = :l, #load = if_not_exists(#load, :load)',
-            ConditionExpression: 'attribute_not_exists(holder) OR holder = :l',
-            ExpressionAttributeNames: { '#load': 'load' },
-            ExpressionAttributeValues: { ':l': load.loadId, ':load': load },
-          }),
-        );
+      // Already this load's: nothing to write (its recorded status stays).
+      if (await this.update(load.dataset, 'SET holder = :l', 'holder = :l', { ':l': load.loadId }))
         return true;
-      } catch (e) {
-        if (e instanceof ConditionalCheckFailedException) return false;
-        throw e;
-      }
+      // Free: take it with the load, unless this load is the one that just let it go (a scheduler
+      // that built the manifest before that load claimed it, acquiring late, would start nothing
+      // and hold the slot for ever).
+      return this.update(
+        load.dataset,
+        'SET holder = :l, #load = :load',
+        'attribute_not_exists(holder) AND (attribute_not_exists(#load) OR #load.loadId <> :l)',
+        { ':l': load.loadId, ':load': load },
+        { '#load': 'load' },
+      );
     },
-    release: async (dataset, loadId) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: slotKey(dataset),
-            UpdateExpression: 'REMOVE holder, #load',
-            ConditionExpression: 'holder = :l',
-            ExpressionAttributeNames: { '#load': 'load' },
-            ExpressionAttributeValues: { ':l': loadId },
-          }),
-        );
-        return true;
-      } catch (e) {
-        if (e instanceof ConditionalCheckFailedException) return false;
-        throw e;
-      }
-    },
+    // The load stays in the item after its release: acquire recognises it.
+    release: async (dataset, loadId) =>
+      this.update(dataset, 'REMOVE holder', 'holder = :l', { ':l': loadId }),
   };
 
   /** The holding load moved on (until the ledger carries it: load-events will). */
   async setStatus(dataset: string, loadId: string, status: ScheduledStatus): Promise<boolean> {
+    return this.update(
+      dataset,
+      'SET #load.#status = :s',
+      'holder = :l',
+      { ':l': loadId, ':s': status },
+      {
+        '#load': 'load',
+        '#status': 'status',
+      },
+    );
+  }
+
+  /** One conditional update of a dataset's slot item; false when the condition did not hold. */
+  private async update(
+    dataset: string,
+    expression: string,
+    condition: string,
+    values: Record<string, unknown>,
+    names?: Record<string, string>,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: slotKey(dataset),
-          UpdateExpression: 'SET #load.#status = :s',
-          ConditionExpression: 'holder = :l',
-          ExpressionAttributeNames: { '#load': 'load', '#status': 'status' },
-          ExpressionAttributeValues: { ':l': loadId, ':s': status },
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
       return true;

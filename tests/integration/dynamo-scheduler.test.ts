@@ -67,6 +67,10 @@ describe('the scheduler stores on DynamoDB', () => {
     expect(await s.slots.release('d', winner === 'L1' ? 'L2' : 'L1')).toBe(false);
     expect(await s.slots.release('d', winner)).toBe(true);
     expect(await s.slots.holder('d')).toBeUndefined();
+    // A scheduler that built the same manifest before, acquiring after the load ended: refused.
+    expect(await s.slots.acquire({ ...load, loadId: winner })).toBe(false);
+    expect(await s.slots.acquire({ ...load, loadId: 'L3' })).toBe(true);
+    expect((await s.slots.holder('d'))?.loadId).toBe('L3');
   });
 
   it.each([11, 12, 13])(
