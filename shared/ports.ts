@@ -5,6 +5,7 @@
 import type { GlueTableVersion } from './core/drift/table.js';
 import type { LoadCause, LoadCounts, LoadRecord, LoadStatus, LoadWarning } from './core/load.js';
 import type { SlackMessage } from './core/messages/slack.js';
+import type { PendingObject } from './core/schedule.js';
 
 /** Object metadata as S3 reports it. */
 export interface ObjectInfo {
@@ -168,4 +169,39 @@ export interface Catalog {
 /** Custom events for other consumers (EventBridge PutEvents; locally the in-process bus). */
 export interface EventPublisher {
   publish(source: string, detailType: string, detail: Record<string, unknown>): Promise<void>;
+}
+
+// The coalesced-load scheduler (shared/usecases/schedule-loads.ts).
+
+export type ScheduledStatus = 'REGISTERED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'FAILED_QUALITY';
+
+/** A coalesced load as the scheduler sees it: its manifest and where it is. */
+export interface ScheduledLoad {
+  readonly loadId: string;
+  readonly dataset: string;
+  readonly status: ScheduledStatus;
+  readonly objects: readonly PendingObject[];
+}
+
+/** Objects waiting for a load of their dataset. */
+export interface PendingObjects {
+  /** Adds an object version; false when it is pending or was claimed already (a duplicate event). */
+  add(object: PendingObject): Promise<boolean>;
+  /** The dataset's pending objects, in any order. */
+  list(dataset: string): Promise<PendingObject[]>;
+  /** The objects are the load's now: they leave the pending set (idempotent). */
+  claim(dataset: string, loadId: string, objects: readonly PendingObject[]): Promise<void>;
+}
+
+/** The one in-flight slot of each dataset, and the loads it is given to. */
+export interface DatasetSlots {
+  /** The load holding the dataset's slot, with its record. */
+  holder(dataset: string): Promise<ScheduledLoad | undefined>;
+  /**
+   * In one conditional write: when the slot is free (or already this load's), give it to `load`
+   * and register the load unless it is registered. False when another load holds it.
+   */
+  acquire(load: ScheduledLoad): Promise<boolean>;
+  /** Frees the slot if `loadId` holds it; false otherwise. */
+  release(dataset: string, loadId: string): Promise<boolean>;
 }

@@ -1,10 +1,5 @@
 import { type PendingObject, pendingKey } from '../../shared/core/schedule.js';
-import type {
-  DatasetSlots,
-  PendingObjects,
-  ScheduledLoad,
-  ScheduledStatus,
-} from '../../shared/usecases/schedule-loads.js';
+import type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledStatus } from '../../shared/ports.js';
 
 /**
  * The scheduler's stores in memory, with the conditional semantics of their DynamoDB items: each

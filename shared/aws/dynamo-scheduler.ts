@@ -11,12 +11,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type PendingObject, pendingKey } from '../core/schedule.js';
-import type {
-  DatasetSlots,
-  PendingObjects,
-  ScheduledLoad,
-  ScheduledStatus,
-} from '../usecases/schedule-loads.js';
+import type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledStatus } from '../ports.js';
 
 /** The index of pending objects: sparse, only items that still carry `pendingDataset`. */
 export const PENDING_INDEX = 'pending';

@@ -1,5 +1,7 @@
-import { type LoadLimits, manifestLoadId, nextManifest, type PendingObject } from '../core/schedule.js';
-import type { Orchestrator } from '../ports.js';
+import { type LoadLimits, manifestLoadId, nextManifest } from '../core/schedule.js';
+import type { DatasetSlots, Orchestrator, PendingObjects, ScheduledLoad, ScheduledStatus } from '../ports.js';
+
+export type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledStatus } from '../ports.js';
 
 /**
  * The per-dataset scheduler of coalesced loads: at most one load of a dataset in flight, covering
@@ -17,44 +19,11 @@ import type { Orchestrator } from '../ports.js';
  *   named by the load id.
  */
 
-export type ScheduledStatus = 'REGISTERED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'FAILED_QUALITY';
-
 export const FINAL_STATUSES: ReadonlySet<ScheduledStatus> = new Set([
   'SUCCEEDED',
   'FAILED',
   'FAILED_QUALITY',
 ]);
-
-/** A coalesced load as the scheduler sees it: its manifest and where it is. */
-export interface ScheduledLoad {
-  readonly loadId: string;
-  readonly dataset: string;
-  readonly status: ScheduledStatus;
-  readonly objects: readonly PendingObject[];
-}
-
-/** Objects waiting for a load of their dataset. */
-export interface PendingObjects {
-  /** Adds an object version; false when it is pending or was claimed already (a duplicate event). */
-  add(object: PendingObject): Promise<boolean>;
-  /** The dataset's pending objects, in any order. */
-  list(dataset: string): Promise<PendingObject[]>;
-  /** The objects are the load's now: they leave the pending set (idempotent). */
-  claim(dataset: string, loadId: string, objects: readonly PendingObject[]): Promise<void>;
-}
-
-/** The one in-flight slot of each dataset, and the loads it is given to. */
-export interface DatasetSlots {
-  /** The load holding the dataset's slot, with its record. */
-  holder(dataset: string): Promise<ScheduledLoad | undefined>;
-  /**
-   * In one conditional write: when the slot is free (or already this load's), give it to `load`
-   * and register the load unless it is registered. False when another load holds it.
-   */
-  acquire(load: ScheduledLoad): Promise<boolean>;
-  /** Frees the slot if `loadId` holds it; false otherwise. */
-  release(dataset: string, loadId: string): Promise<boolean>;
-}
 
 export interface ScheduleDeps {
   readonly pending: PendingObjects;
