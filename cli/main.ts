@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DEFAULT_DATASETS_DIR, NAMES_SILVER, NoSilverCommitError } from '../local/runtime.js';
+import { DEFAULT_DATASETS_DIR, NoSilverCommitError, silverTableOf } from '../local/runtime.js';
 import {
   checkedEngine,
   defaultHome,
@@ -266,7 +266,8 @@ program
       return;
     }
     if (localEngine() === 'spark') {
-      if (!raw.dataset && !NAMES_SILVER.test(sql)) {
+      const dataset = raw.dataset ?? silverTableOf(sql);
+      if (dataset === undefined) {
         // Gold only: no Silver table for a query-dataset run; the live Gold runs' Parquet is read.
         const g = await withRuntime(global(), (rt) => rt.queryGold(sql));
         process.stderr.write('gold as its newest complete run holds it (Spark engine)\n');
@@ -274,7 +275,7 @@ program
         return;
       }
       const r = await withRuntime(global(), (rt) =>
-        refusalsAsUsage(() => rt.querySpark(sql, raw.dataset ?? silverDatasetOf(sql), raw.asOf)),
+        refusalsAsUsage(() => rt.querySpark(sql, dataset, raw.asOf)),
       );
       process.stderr.write(
         `silver.${r.dataset} as of commit ${r.asOf}${askedFor(raw.asOf, r.asOf)} (Spark engine)\n`,
@@ -749,11 +750,6 @@ function localEngine(): LocalEngineName | undefined {
  */
 function askedFor(asked: string | undefined, read: string): string {
   return asked === undefined || asked === read ? '' : ` (the newest commit at or before ${asked})`;
-}
-
-/** The dataset a Silver query on the Spark engine reads: the first `silver.<dataset>` it names. */
-function silverDatasetOf(sql: string): string {
-  return /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql)![1]!.toLowerCase();
 }
 
 /** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */

@@ -52,8 +52,10 @@ import {
 } from './workspace.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-/** SQL that reads a Silver table (`silver.<table>`). */
-export const NAMES_SILVER = /\bsilver\.[a-z]/i;
+/** The first Silver table (`silver.<dataset>`) a SQL statement names, if any. */
+export function silverTableOf(sql: string): string | undefined {
+  return /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql)?.[1]?.toLowerCase();
+}
 
 /** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
 export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
@@ -222,7 +224,7 @@ export class LocalRuntime {
    */
   async selectRows(sql: string, dataset: string): Promise<readonly Record<string, unknown>[]> {
     if (!this.emrMachines) return (await this.warehouse.query(sql)).rows;
-    return NAMES_SILVER.test(sql)
+    return silverTableOf(sql) !== undefined
       ? (await this.querySpark(sql, dataset)).rows
       : (await this.queryGold(sql)).rows;
   }

@@ -42,23 +42,29 @@ function memoryStores(seed: number): RaceStores {
   };
 }
 
+/** Scheduler deps over `stores` whose orchestrator records each start. */
+function recording(stores: MemorySchedulerStores, maxObjects: number, paused: () => Promise<boolean>) {
+  const starts: string[] = [];
+  const deps: ScheduleDeps = {
+    pending: stores.pending,
+    slots: stores.slots,
+    limits: () => ({ maxObjects, maxBytes: 1 << 30 }),
+    paused,
+    input: () => ({}),
+    orchestrator: {
+      startExecution: async (name) => {
+        starts.push(name);
+        return { executionArn: name, alreadyStarted: false };
+      },
+    },
+  };
+  return { starts, deps };
+}
+
 describe('the per-dataset scheduler', () => {
   it('turns 500 objects landed at once into as few loads as the limit allows, in landing order', async () => {
     const stores = new MemorySchedulerStores();
-    const starts: string[] = [];
-    const deps: ScheduleDeps = {
-      pending: stores.pending,
-      slots: stores.slots,
-      limits: () => ({ maxObjects: 100, maxBytes: 1 << 30 }),
-      paused: async () => false,
-      input: () => ({}),
-      orchestrator: {
-        startExecution: async (name) => {
-          starts.push(name);
-          return { executionArn: name, alreadyStarted: false };
-        },
-      },
-    };
+    const { starts, deps } = recording(stores, 100, async () => false);
     for (let i = 499; i >= 0; i--) await stores.pending.add(object('d', i));
     let outcome = await scheduleDataset('d', deps);
     while (outcome.outcome === 'started') {
@@ -91,20 +97,7 @@ describe('the per-dataset scheduler', () => {
   it('starts nothing for a paused dataset; its objects wait in landing order', async () => {
     const stores = new MemorySchedulerStores();
     let paused = true;
-    const starts: string[] = [];
-    const deps: ScheduleDeps = {
-      pending: stores.pending,
-      slots: stores.slots,
-      limits: () => ({ maxObjects: 2, maxBytes: 1 << 30 }),
-      paused: async () => paused,
-      input: () => ({}),
-      orchestrator: {
-        startExecution: async (name) => {
-          starts.push(name);
-          return { executionArn: name, alreadyStarted: false };
-        },
-      },
-    };
+    const { starts, deps } = recording(stores, 2, async () => paused);
     for (const i of [3, 1, 2]) await stores.pending.add(object('d', i));
     expect(await scheduleDataset('d', deps)).toEqual({ outcome: 'paused' });
     expect(starts).toEqual([]);
