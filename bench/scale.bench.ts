@@ -184,6 +184,7 @@ async function simulate(limits: LoadLimits) {
   const deps: ScheduleDeps = {
     pending: stores.pending,
     slots: stores.slots,
+    loads: stores.loads,
     limits: () => limits,
     paused: async () => false,
     input: (load) => ({ loadId: load.loadId }),
@@ -192,7 +193,7 @@ async function simulate(limits: LoadLimits) {
       startExecution: async (name) => {
         if (startedNames.has(name)) return { executionArn: name, alreadyStarted: true };
         startedNames.add(name);
-        execute(stores.loads.get(name)!);
+        execute(stores.manifestOf(name)!);
         return { executionArn: name, alreadyStarted: false };
       },
     },

@@ -173,35 +173,55 @@ export interface EventPublisher {
 
 // The coalesced-load scheduler (shared/usecases/schedule-loads.ts).
 
-export type ScheduledStatus = 'REGISTERED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'FAILED_QUALITY';
-
-/** A coalesced load as the scheduler sees it: its manifest and where it is. */
+/** A coalesced load as the scheduler sees it: its id and its manifest (object versions in landing order). */
 export interface ScheduledLoad {
   readonly loadId: string;
   readonly dataset: string;
-  readonly status: ScheduledStatus;
   readonly objects: readonly PendingObject[];
 }
 
-/** Objects waiting for a load of their dataset. */
+/** One object version of a key, and the load that took it (none while it is pending). */
+export interface KnownObject {
+  readonly object: PendingObject;
+  readonly loadId?: string;
+}
+
+/** Objects waiting for a load of their dataset, and which load took each. */
 export interface PendingObjects {
-  /** Adds an object version; false when it is pending or was claimed already (a duplicate event). */
+  /**
+   * Adds an object; false when the same content of that key (bucket, key, ETag) is pending or was
+   * taken by a load already: a duplicate event, or the same file landed again.
+   */
   add(object: PendingObject): Promise<boolean>;
   /** The dataset's pending objects, in any order. */
   list(dataset: string): Promise<PendingObject[]>;
-  /** The objects are the load's now: they leave the pending set (idempotent). */
-  claim(dataset: string, loadId: string, objects: readonly PendingObject[]): Promise<void>;
+  /**
+   * The objects are the load's now: they leave the pending set. Idempotent for the same load;
+   * false, with nothing claimed, when another load has taken one of them (a stale manifest). Only
+   * the holder of the dataset's slot claims, so checking before writing is race-free.
+   */
+  claim(dataset: string, loadId: string, objects: readonly PendingObject[]): Promise<boolean>;
+  /** Every version of one key the dataset was given, oldest first. */
+  byKey(dataset: string, bucket: string, key: string): Promise<KnownObject[]>;
 }
 
-/** The one in-flight slot of each dataset, and the loads it is given to. */
+/** The one in-flight slot of each dataset. */
 export interface DatasetSlots {
-  /** The load holding the dataset's slot, with its record. */
-  holder(dataset: string): Promise<ScheduledLoad | undefined>;
-  /**
-   * In one conditional write: when the slot is free (or already this load's), give it to `load`
-   * and register the load unless it is registered. False when another load holds it.
-   */
-  acquire(load: ScheduledLoad): Promise<boolean>;
+  /** The id of the load holding the dataset's slot. */
+  holder(dataset: string): Promise<string | undefined>;
+  /** Gives the slot to `loadId` when it is free or already its (conditional write); false otherwise. */
+  acquire(dataset: string, loadId: string): Promise<boolean>;
   /** Frees the slot if `loadId` holds it; false otherwise. */
   release(dataset: string, loadId: string): Promise<boolean>;
+}
+
+/** The loads' records and manifests, as the scheduler needs them (the ledger and the artifacts bucket). */
+export interface ScheduledLoads {
+  /** Stores the load's manifest (the same id is the same content, so writing twice is harmless). */
+  putManifest(load: ScheduledLoad): Promise<void>;
+  manifest(dataset: string, loadId: string): Promise<ScheduledLoad | undefined>;
+  /** Registers the load unless it is registered (conditional write); its status and attempt afterwards. */
+  register(load: ScheduledLoad): Promise<{ readonly status: LoadStatus; readonly attempts: number }>;
+  /** The load's status, or undefined when it is not registered. */
+  status(loadId: string): Promise<LoadStatus | undefined>;
 }

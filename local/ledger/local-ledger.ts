@@ -47,7 +47,9 @@ export async function startLocalLedger(path: string | undefined): Promise<LocalL
     endpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
+    // dynalite runs in this process on loopback: a slow connect means a busy machine (measured:
+    // 2 s was tripped by 200 racing scheduler calls on 2 cores), not a server gone away.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 30_000 }),
     maxAttempts: 3,
   });
   for (const [TableName, schema] of [

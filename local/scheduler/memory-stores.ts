@@ -1,17 +1,24 @@
+import type { LoadStatus } from '../../shared/core/load.js';
 import { type PendingObject, pendingKey } from '../../shared/core/schedule.js';
-import type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledStatus } from '../../shared/ports.js';
+import type {
+  DatasetSlots,
+  KnownObject,
+  PendingObjects,
+  ScheduledLoad,
+  ScheduledLoads,
+} from '../../shared/ports.js';
 
 /**
  * The scheduler's stores in memory, with the conditional semantics of their DynamoDB items: each
  * operation reads and writes in one synchronous step (one JavaScript turn), as one conditional
  * write does. `beforeEach` is awaited before every operation; tests use it to shuffle how racing
- * schedulers interleave.
+ * schedulers interleave. `loads` stands for the ledger and the manifests in the artifacts bucket.
  */
 export class MemorySchedulerStores {
-  private readonly pendingByDataset = new Map<string, Map<string, PendingObject>>();
-  private readonly claimed = new Set<string>();
+  private readonly objects = new Map<string, { object: PendingObject; loadId?: string }>();
   private readonly slotHolder = new Map<string, string>();
-  readonly loads = new Map<string, ScheduledLoad>();
+  private readonly manifests = new Map<string, ScheduledLoad>();
+  private readonly records = new Map<string, { status: LoadStatus; attempts: number }>();
 
   constructor(private readonly beforeEach: () => Promise<void> = async () => undefined) {}
 
@@ -19,48 +26,48 @@ export class MemorySchedulerStores {
     add: async (o) => {
       await this.beforeEach();
       const id = `${o.dataset}\n${pendingKey(o)}`;
-      const of = this.pendingOf(o.dataset);
-      if (this.claimed.has(id) || of.has(id)) return false;
-      of.set(id, o);
+      if (this.objects.has(id)) return false;
+      this.objects.set(id, { object: o });
       return true;
     },
     list: async (dataset) => {
       await this.beforeEach();
-      return [...this.pendingOf(dataset).values()];
+      return [...this.objects.values()]
+        .filter((e) => e.object.dataset === dataset && e.loadId === undefined)
+        .map((e) => e.object);
     },
-    claim: async (dataset, _loadId, objects) => {
+    claim: async (dataset, loadId, objects) => {
       await this.beforeEach();
-      const of = this.pendingOf(dataset);
-      for (const o of objects) {
-        const id = `${dataset}\n${pendingKey(o)}`;
-        of.delete(id);
-        this.claimed.add(id);
-      }
+      const ids = objects.map((o) => `${dataset}\n${pendingKey(o)}`);
+      if (
+        ids.some(
+          (id) => this.objects.get(id)?.loadId !== undefined && this.objects.get(id)?.loadId !== loadId,
+        )
+      )
+        return false;
+      for (const [i, id] of ids.entries()) this.objects.set(id, { object: objects[i]!, loadId });
+      return true;
+    },
+    byKey: async (dataset, bucket, key) => {
+      await this.beforeEach();
+      const out: KnownObject[] = [];
+      for (const e of this.objects.values())
+        if (e.object.dataset === dataset && e.object.bucket === bucket && e.object.key === key)
+          out.push(e.loadId ? { object: e.object, loadId: e.loadId } : { object: e.object });
+      return out;
     },
   };
 
   readonly slots: DatasetSlots = {
     holder: async (dataset) => {
       await this.beforeEach();
-      const id = this.slotHolder.get(dataset);
-      return id === undefined ? undefined : this.loads.get(id);
+      return this.slotHolder.get(dataset);
     },
-    acquire: async (load) => {
+    acquire: async (dataset, loadId) => {
       await this.beforeEach();
-      const held = this.slotHolder.get(load.dataset);
-      if (held !== undefined && held !== load.loadId) return false;
-      // A load that ended never gets the slot again (a scheduler acquiring late, with a manifest
-      // built before that load claimed it).
-      const known = this.loads.get(load.loadId);
-      if (
-        held === undefined &&
-        known !== undefined &&
-        known.status !== 'REGISTERED' &&
-        known.status !== 'RUNNING'
-      )
-        return false;
-      this.slotHolder.set(load.dataset, load.loadId);
-      if (!this.loads.has(load.loadId)) this.loads.set(load.loadId, load);
+      const held = this.slotHolder.get(dataset);
+      if (held !== undefined && held !== loadId) return false;
+      this.slotHolder.set(dataset, loadId);
       return true;
     },
     release: async (dataset, loadId) => {
@@ -71,23 +78,44 @@ export class MemorySchedulerStores {
     },
   };
 
+  readonly loads: ScheduledLoads = {
+    putManifest: async (load) => {
+      await this.beforeEach();
+      this.manifests.set(load.loadId, load);
+    },
+    manifest: async (_dataset, loadId) => {
+      await this.beforeEach();
+      return this.manifests.get(loadId);
+    },
+    register: async (load) => {
+      await this.beforeEach();
+      const known = this.records.get(load.loadId);
+      if (known) return known;
+      const created = { status: 'REGISTERED' as const, attempts: 1 };
+      this.records.set(load.loadId, created);
+      return created;
+    },
+    status: async (loadId) => {
+      await this.beforeEach();
+      return this.records.get(loadId)?.status;
+    },
+  };
+
   /** A load moved on (what the ledger's transitions do). */
-  setStatus(loadId: string, status: ScheduledStatus): void {
-    const load = this.loads.get(loadId);
-    if (!load) throw new Error(`no load ${loadId}`);
-    this.loads.set(loadId, { ...load, status });
+  setStatus(loadId: string, status: LoadStatus): void {
+    const known = this.records.get(loadId);
+    if (!known) throw new Error(`no load ${loadId}`);
+    this.records.set(loadId, { ...known, status });
+  }
+
+  /** The manifest of a load the scheduler stored. */
+  manifestOf(loadId: string): ScheduledLoad | undefined {
+    return this.manifests.get(loadId);
   }
 
   pendingCount(dataset: string): number {
-    return this.pendingOf(dataset).size;
-  }
-
-  private pendingOf(dataset: string): Map<string, PendingObject> {
-    let of = this.pendingByDataset.get(dataset);
-    if (!of) {
-      of = new Map();
-      this.pendingByDataset.set(dataset, of);
-    }
-    return of;
+    let n = 0;
+    for (const e of this.objects.values()) if (e.object.dataset === dataset && e.loadId === undefined) n++;
+    return n;
   }
 }

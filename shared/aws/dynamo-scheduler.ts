@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -11,26 +12,20 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type PendingObject, pendingKey } from '../core/schedule.js';
-import type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledStatus } from '../ports.js';
+import type { DatasetSlots, KnownObject, PendingObjects } from '../ports.js';
 
 /** The index of pending objects: sparse, only items that still carry `pendingDataset`. */
 export const PENDING_INDEX = 'pending';
 
-/** How long a claimed object's item stays (a duplicate event within it is recognised). */
-const CLAIMED_TTL_SECONDS = 14 * 24 * 3600;
-
 /**
  * The scheduler's stores on one DynamoDB table (`pk`, `sk`), every write conditional:
- * - an object item per landed object version: `pk = obj#<dataset>`, `sk = <landedAt>#<key>#<version>`
- *   (landing order). While pending it carries `pendingDataset`, the key of the sparse `pending`
- *   index; a claim removes it and sets `claimedBy`, and the item expires later by TTL, so a
- *   duplicate event in between finds it and adds nothing;
- * - a slot item per dataset: `pk = slot#<dataset>`, `sk = slot`, with `holder` (the load id) and
- *   the holder's `load` (manifest and status) in the same item, so taking the slot and recording
- *   the load are one conditional write (no transaction needed; dynalite has none). The last
- *   load stays after its release, so it cannot be given the slot a second time.
- * The manifest rides in the slot item for now (DynamoDB's 400 KB item limit: some 1,500
- * objects); docs/architecture.md says where it moves.
+ * - an object item per landed content of a key: `pk = obj#<dataset>`, `sk = <bucket>/<key>#<etag>`
+ *   (so a duplicate event or the same file landed again adds nothing). While pending it carries
+ *   `pendingDataset` and `pendingOrder` (`<landedAt>#<sk>`), the keys of the sparse `pending`
+ *   index; a claim removes them and sets `claimedBy`. Claimed items stay: they answer which load
+ *   took an object (`lakeplane loads --key`) and recognise the same content landing again;
+ * - a slot item per dataset: `pk = slot#<dataset>`, `sk = slot`, with `holder` (the load id).
+ * The manifests live in the artifacts bucket and the loads in the ledger (shared/usecases/scheduled-loads.ts).
  */
 export class DynamoSchedulerStores {
   private readonly doc: DynamoDBDocumentClient;
@@ -38,7 +33,6 @@ export class DynamoSchedulerStores {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
-    private readonly now: () => Date = () => new Date(),
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -50,9 +44,10 @@ export class DynamoSchedulerStores {
           new PutCommand({
             TableName: this.tableName,
             Item: {
-              pk: `obj#${object.dataset}`,
-              sk: objectSk(object),
+              pk: objectPk(object.dataset),
+              sk: pendingKey(object),
               pendingDataset: object.dataset,
+              pendingOrder: `${object.landedAt}#${pendingKey(object)}`,
               object,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -83,7 +78,19 @@ export class DynamoSchedulerStores {
       return out;
     },
     claim: async (dataset, loadId, objects) => {
-      const expiresAt = Math.floor(this.now().getTime() / 1000) + CLAIMED_TTL_SECONDS;
+      // Only the slot's holder claims, so an object taken by another load now was taken before
+      // this load held the slot: the manifest is stale. Check first, then write.
+      for (let i = 0; i < objects.length; i += 100) {
+        const keys = objects.slice(i, i + 100).map((o) => ({ pk: objectPk(dataset), sk: pendingKey(o) }));
+        const got = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        const unprocessed = got.UnprocessedKeys?.[this.tableName]?.Keys?.length ?? 0;
+        if (unprocessed > 0)
+          throw new Error(`DynamoDB left ${unprocessed} keys unread: the claim is retried`);
+        for (const item of got.Responses?.[this.tableName] ?? [])
+          if (item.claimedBy !== undefined && item.claimedBy !== loadId) return false;
+      }
       // 25 at a time: the SDK's default socket pool, and a claim is redone whole if it dies.
       for (let i = 0; i < objects.length; i += 25) {
         await Promise.all(
@@ -91,15 +98,38 @@ export class DynamoSchedulerStores {
             this.doc.send(
               new UpdateCommand({
                 TableName: this.tableName,
-                Key: { pk: `obj#${dataset}`, sk: objectSk(o) },
-                UpdateExpression: 'SET claimedBy = :l, expiresAt = :x REMOVE pendingDataset',
+                Key: { pk: objectPk(dataset), sk: pendingKey(o) },
+                UpdateExpression: 'SET claimedBy = :l REMOVE pendingDataset, pendingOrder',
                 ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':l': loadId, ':x': expiresAt },
+                ExpressionAttributeValues: { ':l': loadId },
               }),
             ),
           ),
         );
       }
+      return true;
+    },
+    byKey: async (dataset, bucket, key) => {
+      const out: KnownObject[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :p AND begins_with(sk, :k)',
+            ExpressionAttributeValues: { ':p': objectPk(dataset), ':k': `${bucket}/${key}#` },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const object = item.object as PendingObject;
+          // begins_with also matches longer keys that contain '#': keep this key's only.
+          if (object.key !== key) continue;
+          out.push({ object, ...(typeof item.claimedBy === 'string' ? { loadId: item.claimedBy } : {}) });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out.sort((a, b) => (a.object.landedAt < b.object.landedAt ? -1 : 1));
     },
   };
 
@@ -108,41 +138,15 @@ export class DynamoSchedulerStores {
       const out = await this.doc.send(
         new GetCommand({ TableName: this.tableName, Key: slotKey(dataset), ConsistentRead: true }),
       );
-      return out.Item?.holder === undefined ? undefined : (out.Item.load as ScheduledLoad);
+      return typeof out.Item?.holder === 'string' ? out.Item.holder : undefined;
     },
-    acquire: async (load) => {
-      // Already this load's: nothing to write (its recorded status stays).
-      if (await this.update(load.dataset, 'SET holder = :l', 'holder = :l', { ':l': load.loadId }))
-        return true;
-      // Free: take it with the load, unless this load is the one that just let it go (a scheduler
-      // that built the manifest before that load claimed it, acquiring late, would start nothing
-      // and hold the slot for ever).
-      return this.update(
-        load.dataset,
-        'SET holder = :l, #load = :load',
-        'attribute_not_exists(holder) AND (attribute_not_exists(#load) OR #load.loadId <> :l)',
-        { ':l': load.loadId, ':load': load },
-        { '#load': 'load' },
-      );
-    },
-    // The load stays in the item after its release: acquire recognises it.
+    acquire: async (dataset, loadId) =>
+      this.update(dataset, 'SET holder = :l', 'attribute_not_exists(holder) OR holder = :l', {
+        ':l': loadId,
+      }),
     release: async (dataset, loadId) =>
       this.update(dataset, 'REMOVE holder', 'holder = :l', { ':l': loadId }),
   };
-
-  /** The holding load moved on (until the ledger carries it: load-events will). */
-  async setStatus(dataset: string, loadId: string, status: ScheduledStatus): Promise<boolean> {
-    return this.update(
-      dataset,
-      'SET #load.#status = :s',
-      'holder = :l',
-      { ':l': loadId, ':s': status },
-      {
-        '#load': 'load',
-        '#status': 'status',
-      },
-    );
-  }
 
   /** One conditional update of a dataset's slot item; false when the condition did not hold. */
   private async update(
@@ -150,7 +154,6 @@ export class DynamoSchedulerStores {
     expression: string,
     condition: string,
     values: Record<string, unknown>,
-    names?: Record<string, string>,
   ): Promise<boolean> {
     try {
       await this.doc.send(
@@ -160,7 +163,6 @@ export class DynamoSchedulerStores {
           UpdateExpression: expression,
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
-          ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
       return true;
@@ -171,8 +173,8 @@ export class DynamoSchedulerStores {
   }
 }
 
-function objectSk(o: PendingObject): string {
-  return `${o.landedAt}#${pendingKey(o)}`;
+function objectPk(dataset: string): string {
+  return `obj#${dataset}`;
 }
 
 function slotKey(dataset: string): { pk: string; sk: string } {
@@ -185,6 +187,7 @@ export const SCHEDULER_TABLE_SCHEMA: Omit<CreateTableCommandInput, 'TableName'> 
     { AttributeName: 'pk', AttributeType: 'S' },
     { AttributeName: 'sk', AttributeType: 'S' },
     { AttributeName: 'pendingDataset', AttributeType: 'S' },
+    { AttributeName: 'pendingOrder', AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' },
@@ -195,7 +198,7 @@ export const SCHEDULER_TABLE_SCHEMA: Omit<CreateTableCommandInput, 'TableName'> 
       IndexName: PENDING_INDEX,
       KeySchema: [
         { AttributeName: 'pendingDataset', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: 'pendingOrder', KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'ALL' },
     },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ManifestRef } from './manifest.js';
 
 /** Where a load's Bronze object is. */
 export interface SourceObject {
@@ -104,7 +105,13 @@ export interface LoadRecord {
   readonly loadId: string;
   readonly dataset: string;
   readonly status: LoadStatus;
+  /** The load's first object (in landing order); the only one of a load without a manifest. */
   readonly source: SourceObject;
+  /**
+   * The objects the load reads (coalesced loads). A load registered before loads were coalesced
+   * has none: it reads its one `source`.
+   */
+  readonly manifest?: ManifestRef;
   readonly executionName: string;
   readonly executionArn?: string;
   readonly attempts: number;

@@ -1,5 +1,6 @@
 import type { DatasetContract } from './contract/types.js';
 import type { SourceObject } from './load.js';
+import type { ManifestRef } from './manifest.js';
 
 /** Path of the Hudi Spark bundle on EMR nodes (EMR 7.x with the Hudi application). */
 export const HUDI_BUNDLE = '/usr/lib/hudi/hudi-spark-bundle.jar';
@@ -49,7 +50,10 @@ export interface LoadExecutionInput {
   readonly load: {
     readonly loadId: string;
     readonly dataset: string;
+    /** The first object of the load (its only one without a manifest). */
     readonly source: SourceObject;
+    /** The object versions the stage job reads; a load registered before coalescing has none. */
+    readonly manifest?: ManifestRef;
     readonly attempt: number;
   };
   readonly cluster: { readonly id: string };
@@ -117,7 +121,7 @@ function jobArgs(contract: DatasetContract, layout: LakeLayout, id: string, atte
  */
 export function planLoad(
   contract: DatasetContract,
-  load: { loadId: string; source: SourceObject; attempt: number },
+  load: { loadId: string; source: SourceObject; manifest?: ManifestRef | undefined; attempt: number },
   layout: LakeLayout,
 ): LoadExecutionInput {
   const spark = (job: string) => sparkSubmit(layout, job);
@@ -134,7 +138,13 @@ export function planLoad(
   const src = load.source;
   const stepName = (what: string) => `${contract.name} ${what} ${load.loadId}#${load.attempt}`;
   return {
-    load: { loadId: load.loadId, dataset: contract.name, source: src, attempt: load.attempt },
+    load: {
+      loadId: load.loadId,
+      dataset: contract.name,
+      source: src,
+      ...(load.manifest ? { manifest: load.manifest } : {}),
+      attempt: load.attempt,
+    },
     cluster: { id: layout.clusterId },
     steps: {
       stage: {
@@ -146,9 +156,14 @@ export function planLoad(
           ...common,
           '--result',
           results.stage,
-          '--input',
-          `s3://${src.bucket}/${src.key}`,
-          ...(src.versionId ? ['--input-version', src.versionId] : []),
+          // A manifest of object versions; a load registered before coalescing reads its one object.
+          ...(load.manifest
+            ? ['--manifest', load.manifest.uri]
+            : [
+                '--input',
+                `s3://${src.bucket}/${src.key}`,
+                ...(src.versionId ? ['--input-version', src.versionId] : []),
+              ]),
           '--staging',
           staging,
           '--quarantine',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { loadIdFor } from './load.js';
 
 /**
  * Coalesced loads (the pure part): objects that landed in Bronze wait as pending objects of their
@@ -55,17 +56,24 @@ export function nextManifest(pending: readonly PendingObject[], limits: LoadLimi
 }
 
 /**
- * The load id of a manifest: the dataset and a digest of its object versions in order (bucket,
- * key, version, ETag). At most 80 characters of [A-Za-z0-9-_], as an execution name must be.
+ * The load id of a manifest: for one object, the object's own load id (`loadIdFor`, as every
+ * load had before loads were coalesced, so the ledger's older loads keep their meaning); for more,
+ * the dataset and a digest of the object versions in order (bucket, key, version, ETag). At most
+ * 80 characters of [A-Za-z0-9-_], as an execution name must be.
  */
 export function manifestLoadId(dataset: string, manifest: readonly PendingObject[]): string {
+  if (manifest.length === 1) return loadIdFor(dataset, manifest[0]!);
   const h = createHash('sha256');
   for (const o of manifest)
     h.update(`${o.bucket}\n${o.key}\n${o.versionId ?? ''}\n${o.etag.replaceAll('"', '')}\n`);
   return `${dataset}-m${h.digest('hex').slice(0, 19)}`;
 }
 
-/** The identity of a pending object within its dataset (one entry per object version). */
-export function pendingKey(o: Pick<PendingObject, 'bucket' | 'key' | 'versionId' | 'etag'>): string {
-  return `${o.bucket}/${o.key}#${o.versionId ?? o.etag.replaceAll('"', '')}`;
+/**
+ * The identity of a pending object within its dataset: bucket, key and content ETag, as a load id
+ * was before loads were coalesced, so the same content landing at the same key again (a duplicate
+ * event, the same file uploaded twice, a Bronze restore) is recognised and not loaded twice.
+ */
+export function pendingKey(o: Pick<PendingObject, 'bucket' | 'key' | 'etag'>): string {
+  return `${o.bucket}/${o.key}#${o.etag.replaceAll('"', '')}`;
 }

@@ -26,6 +26,7 @@ import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
 import { readJsonArtifact } from './run-artifacts.js';
+import { onLoadEnded, type ScheduleDeps } from './schedule-loads.js';
 
 export interface ExecutionStatusDeps {
   readonly ledger: Ledger;
@@ -39,6 +40,8 @@ export interface ExecutionStatusDeps {
    * rollback-dataset executions carrying `replay`); without it chains are not continued.
    */
   readonly replays?: ReplayDeps;
+  /** The coalesced-load scheduler: a load that ended frees its dataset's slot for the next one. */
+  readonly scheduler?: ScheduleDeps;
 }
 
 export type StatusOutcome =
@@ -135,6 +138,9 @@ export async function onExecutionStatus(
     case 'PENDING_REDRIVE':
       return { outcome: 'ignored', reason: 'redrive is not used by lakeplane' };
   }
+  // After a replay chain took its next step (it holds the slot then): the dataset's next load.
+  // Also on a repeated end event, whose first delivery may have died before it got here.
+  if (d.status !== 'RUNNING' && deps.scheduler) await onLoadEnded(input.load.dataset, loadId, deps.scheduler);
   if (!updated)
     return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };

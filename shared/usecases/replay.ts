@@ -1,14 +1,18 @@
 import type { ContractSet } from '../core/contract/parse.js';
+import type { DatasetContract } from '../core/contract/types.js';
 import { type LoadRecord, REPLAYABLE_STATUSES } from '../core/load.js';
 import { type LakeLayout, type LoadExecutionInput, planLoad, type ReplayChain } from '../core/plan.js';
 import type { Ledger, LoadUpdate, Orchestrator } from '../ports.js';
 import { executionName } from './object-landed.js';
+import { FINAL_STATUSES, type ScheduleDeps, takeSlot } from './schedule-loads.js';
 
 export interface ReplayDeps {
   readonly contracts: ContractSet;
   readonly ledger: Ledger;
   readonly orchestrator: Orchestrator;
   readonly layout: LakeLayout;
+  /** The dataset slots of coalesced loads: a replay runs only while no other load of its dataset does. */
+  readonly scheduler?: Pick<ScheduleDeps, 'slots' | 'loads'>;
 }
 
 export type ReplayOutcome =
@@ -66,21 +70,68 @@ export async function replayLoad(
       outcome: 'would-start',
       load,
       attempt,
-      source: `s3://${load.source.bucket}/${load.source.key} (version ${load.source.versionId ?? 'current'})`,
+      source: describeInput(load),
     };
+  }
+  return startAttempt(load, contract, deps, {
+    from: REPLAYABLE_STATUSES,
+    note: `replay, attempt ${attempt}`,
+    notMoved: () => `load ${loadId} is being replayed already`,
+    replayNext: options.replayNext,
+  });
+}
+
+/** What a load reads, in words: its manifest, or the one object of a load from before manifests. */
+export function describeInput(load: LoadRecord): string {
+  if (load.manifest)
+    return `the manifest ${load.manifest.uri} (${load.manifest.objects} object${load.manifest.objects === 1 ? '' : 's'}, first s3://${load.source.bucket}/${load.source.key})`;
+  return `s3://${load.source.bucket}/${load.source.key} (version ${load.source.versionId ?? 'current'})`;
+}
+
+/**
+ * Starts the next attempt of a load (a replay): takes its dataset's slot (no other load of the
+ * dataset in flight), moves the load back to REGISTERED (a conditional write, so of two concurrent
+ * replays exactly one starts) and starts `<load id>-a<attempt>` on the same input.
+ */
+export async function startAttempt(
+  load: LoadRecord,
+  contract: DatasetContract,
+  deps: ReplayDeps,
+  how: {
+    readonly from: readonly LoadRecord['status'][];
+    readonly note: string;
+    readonly notMoved: () => Promise<string> | string;
+    readonly replayNext?: ReplayChain | undefined;
+  },
+): Promise<ReplayOutcome> {
+  const { loadId } = load;
+  const attempt = load.attempts + 1;
+  if (deps.scheduler) {
+    const slot = await takeSlot(load.dataset, loadId, deps.scheduler);
+    if (!slot.taken)
+      return {
+        outcome: 'refused',
+        reason: `load ${loadId} was not replayed: load ${slot.inFlight} of ${load.dataset} is in flight, and a dataset runs one load at a time; replay it when that one has ended (\`lakeplane loads show ${slot.inFlight}\`)`,
+      };
   }
   const name = executionName(loadId, attempt);
   const moved = await deps.ledger.transition(
     loadId,
     'REGISTERED',
-    REPLAYABLE_STATUSES,
+    how.from,
     newAttempt(attempt, name),
-    `replay, attempt ${attempt}`,
+    how.note,
   );
-  if (!moved) return { outcome: 'refused', reason: `load ${loadId} is being replayed already` };
+  if (!moved) {
+    // Let the slot go unless a concurrent replay of this load moved it first (its attempt holds it).
+    const now = await deps.scheduler?.loads.status(loadId);
+    if (deps.scheduler && (now === undefined || FINAL_STATUSES.has(now)))
+      await deps.scheduler.slots.release(load.dataset, loadId);
+    return { outcome: 'refused', reason: await how.notMoved() };
+  }
   const input = withChain(
-    planLoad(contract, { loadId, source: load.source, attempt }, deps.layout),
-    options.replayNext,
+    planLoad(contract, { loadId, source: load.source, manifest: load.manifest, attempt }, deps.layout),
+    how.replayNext,
   );
   const started = await deps.orchestrator.startExecution(name, input);
   return { outcome: 'started', load: moved, executionArn: started.executionArn };

@@ -51,7 +51,7 @@ export async function resumeDataset(
     if (!moved) continue;
     const input = planLoad(
       contract,
-      { loadId: load.loadId, source: load.source, attempt: load.attempts },
+      { loadId: load.loadId, source: load.source, manifest: load.manifest, attempt: load.attempts },
       deps.layout,
     );
     await deps.orchestrator.startExecution(executionName(load.loadId, load.attempts), input);

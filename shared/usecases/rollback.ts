@@ -1,10 +1,9 @@
 import type { ContractSet } from '../core/contract/parse.js';
 import type { DatasetContract } from '../core/contract/types.js';
 import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '../core/load.js';
-import { planLoad, type ReplayChain } from '../core/plan.js';
+import type { ReplayChain } from '../core/plan.js';
 import type { Ledger } from '../ports.js';
-import { executionName } from './object-landed.js';
-import { newAttempt, type ReplayDeps, type ReplayOutcome, replayLoad, withChain } from './replay.js';
+import { type ReplayDeps, type ReplayOutcome, replayLoad, startAttempt } from './replay.js';
 
 /**
  * Where a rollback returns a dataset's Silver table to: the state right after a commit, or the
@@ -264,26 +263,13 @@ export async function replayUndoneLoad(
       reason: `dataset ${load.dataset} of load ${load.loadId} has no contract any more`,
     };
   }
-  const attempt = load.attempts + 1;
-  const name = executionName(load.loadId, attempt);
-  const moved = await deps.ledger.transition(
-    load.loadId,
-    'REGISTERED',
+  return startAttempt(load, contract, deps, {
     from,
-    newAttempt(attempt, name),
-    `replay after the rollback${report.commitId ? ` (commit ${report.commitId})` : ''} to ${report.toCommit}, attempt ${attempt}`,
-  );
-  if (!moved) {
-    const now = await deps.ledger.get(load.loadId);
-    return {
-      outcome: 'refused',
-      reason: `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not SUCCEEDED`,
-    };
-  }
-  const input = withChain(
-    planLoad(contract, { loadId: load.loadId, source: load.source, attempt }, deps.layout),
+    note: `replay after the rollback${report.commitId ? ` (commit ${report.commitId})` : ''} to ${report.toCommit}, attempt ${load.attempts + 1}`,
+    notMoved: async () => {
+      const now = await deps.ledger.get(load.loadId);
+      return `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not SUCCEEDED`;
+    },
     replayNext,
-  );
-  const started = await deps.orchestrator.startExecution(name, input);
-  return { outcome: 'started', load: moved, executionArn: started.executionArn };
+  });
 }

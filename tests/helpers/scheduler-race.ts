@@ -1,3 +1,4 @@
+import type { LoadStatus } from '../../shared/core/load.js';
 import { seededRandom } from '../../shared/core/prng.js';
 import type { LoadLimits, PendingObject } from '../../shared/core/schedule.js';
 import {
@@ -6,15 +7,17 @@ import {
   type PendingObjects,
   type ScheduleDeps,
   type ScheduledLoad,
-  type ScheduledStatus,
+  type ScheduledLoads,
   scheduleDataset,
 } from '../../shared/usecases/schedule-loads.js';
 
-/** The scheduler's stores under test (in memory, or on DynamoDB). */
+/** The scheduler's stores under test (in memory, or on DynamoDB), and the loads' records. */
 export interface RaceStores {
   readonly pending: PendingObjects;
   readonly slots: DatasetSlots;
-  setStatus(load: ScheduledLoad, status: ScheduledStatus): Promise<void>;
+  readonly loads: ScheduledLoads;
+  /** What the ledger's transitions do. */
+  setStatus(loadId: string, status: LoadStatus): Promise<void>;
   pendingCount(dataset: string): Promise<number>;
 }
 
@@ -48,11 +51,18 @@ function dying(stores: RaceStores, die: () => boolean): RaceStores {
       add: guard(stores.pending.add),
       list: guard(stores.pending.list),
       claim: guard(stores.pending.claim),
+      byKey: guard(stores.pending.byKey),
     },
     slots: {
       holder: guard(stores.slots.holder),
       acquire: guard(stores.slots.acquire),
       release: guard(stores.slots.release),
+    },
+    loads: {
+      putManifest: guard(stores.loads.putManifest),
+      manifest: guard(stores.loads.manifest),
+      register: guard(stores.loads.register),
+      status: guard(stores.loads.status),
     },
     setStatus: stores.setStatus,
     pendingCount: stores.pendingCount,
@@ -79,6 +89,7 @@ export async function raceWorld(
   const deps: ScheduleDeps = {
     pending: stores.pending,
     slots: stores.slots,
+    loads: stores.loads,
     limits: () => opts.limits,
     paused: async () => false,
     input: (load) => load,
@@ -90,7 +101,7 @@ export async function raceWorld(
           if (other.dataset === load.dataset && !ended.has(other.loadId))
             violations.push(`${name} started while ${other.loadId} was in flight`);
         started.set(name, load);
-        await base.setStatus(load, 'RUNNING');
+        await base.setStatus(load.loadId, 'RUNNING');
         return { executionArn: name, alreadyStarted: false };
       },
     },
@@ -106,7 +117,7 @@ export async function raceWorld(
     for (const l of [...started.values()].filter((x) => !ended.has(x.loadId))) {
       if (rnd() < 0.5) continue;
       ended.add(l.loadId);
-      await base.setStatus(l, 'SUCCEEDED');
+      await base.setStatus(l.loadId, 'SUCCEEDED');
       // The end event is lost now and then: the safety net must notice. Safety-net runs and
       // landings race the end's scheduler for the slot it frees.
       const racers = Array.from({ length: Math.floor(rnd() * 3) }, () =>

@@ -1,6 +1,7 @@
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalLedger, startLocalLedger } from '../../local/ledger/local-ledger.js';
+import { MemorySchedulerStores } from '../../local/scheduler/memory-stores.js';
 import { DynamoSchedulerStores, SCHEDULER_TABLE_SCHEMA } from '../../shared/aws/dynamo-scheduler.js';
 import { pendingObject, type RaceStores, raceWorld } from '../helpers/scheduler-race.js';
 
@@ -17,14 +18,15 @@ async function stores(): Promise<{ s: DynamoSchedulerStores; race: RaceStores }>
     { TableName },
   );
   const s = new DynamoSchedulerStores(local.client, TableName);
+  // The loads' records in memory: the ledger's conditional writes have their own suite.
+  const records = new MemorySchedulerStores();
   return {
     s,
     race: {
       pending: s.pending,
       slots: s.slots,
-      setStatus: async (load, status) => {
-        await s.setStatus(load.dataset, load.loadId, status);
-      },
+      loads: records.loads,
+      setStatus: async (loadId, status) => records.setStatus(loadId, status),
       pendingCount: async (d) => (await s.pending.list(d)).length,
     },
   };
@@ -36,41 +38,47 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 describe('the scheduler stores on DynamoDB', () => {
-  it('adds an object version once, lists the pending in landing order, claims them out of the index', async () => {
+  it('adds an object once, lists the pending in landing order, claims them out of the index', async () => {
     const { s } = await stores();
     for (const i of [3, 1, 2]) expect(await s.pending.add(pendingObject('d', i))).toBe(true);
     expect(await s.pending.add(pendingObject('d', 2))).toBe(false);
+    // The same content of a key landed again (another version, same ETag): nothing new.
+    expect(
+      await s.pending.add({
+        ...pendingObject('d', 2),
+        versionId: 'again',
+        landedAt: '2027-01-01T00:00:00.000Z',
+      }),
+    ).toBe(false);
     const listed = await s.pending.list('d');
     expect(listed.map((o) => o.versionId)).toEqual(['v1', 'v2', 'v3']);
-    await s.pending.claim('d', 'L', listed.slice(0, 2));
-    await s.pending.claim('d', 'L', listed.slice(0, 2)); // again: idempotent
+    expect(await s.pending.claim('d', 'L', listed.slice(0, 2))).toBe(true);
+    expect(await s.pending.claim('d', 'L', listed.slice(0, 2))).toBe(true); // again: idempotent
     expect((await s.pending.list('d')).map((o) => o.versionId)).toEqual(['v3']);
     expect(await s.pending.add(pendingObject('d', 1))).toBe(false); // claimed: a late duplicate adds nothing
+    // A stale manifest (v2 is L's): nothing claimed, v3 stays pending.
+    expect(await s.pending.claim('d', 'M', [listed[2]!, listed[1]!])).toBe(false);
+    expect((await s.pending.list('d')).map((o) => o.versionId)).toEqual(['v3']);
+    expect(await s.pending.byKey('d', 'bronze', pendingObject('d', 2).key)).toEqual([
+      { object: pendingObject('d', 2), loadId: 'L' },
+    ]);
+    expect(await s.pending.byKey('d', 'bronze', pendingObject('d', 3).key)).toEqual([
+      { object: pendingObject('d', 3) },
+    ]);
   });
 
-  it('gives the slot to one load at a time, with its manifest in the same write', async () => {
+  it('gives the slot to one load at a time', async () => {
     const { s } = await stores();
-    const load = {
-      loadId: 'L1',
-      dataset: 'd',
-      status: 'REGISTERED' as const,
-      objects: [pendingObject('d', 1)],
-    };
-    const [a, b] = await Promise.all([s.slots.acquire(load), s.slots.acquire({ ...load, loadId: 'L2' })]);
+    const [a, b] = await Promise.all([s.slots.acquire('d', 'L1'), s.slots.acquire('d', 'L2')]);
     expect([a, b].filter(Boolean)).toHaveLength(1);
-    const holder = await s.slots.holder('d');
-    expect(holder?.objects).toHaveLength(1);
-    const winner = holder!.loadId;
-    expect(await s.slots.acquire({ ...load, loadId: winner })).toBe(true); // the same load again
-    expect(await s.setStatus('d', winner, 'RUNNING')).toBe(true);
-    expect((await s.slots.holder('d'))?.status).toBe('RUNNING'); // a repeated acquire kept it
+    const winner = (await s.slots.holder('d'))!;
+    expect(['L1', 'L2']).toContain(winner);
+    expect(await s.slots.acquire('d', winner)).toBe(true); // the same load again
     expect(await s.slots.release('d', winner === 'L1' ? 'L2' : 'L1')).toBe(false);
     expect(await s.slots.release('d', winner)).toBe(true);
     expect(await s.slots.holder('d')).toBeUndefined();
-    // A scheduler that built the same manifest before, acquiring after the load ended: refused.
-    expect(await s.slots.acquire({ ...load, loadId: winner })).toBe(false);
-    expect(await s.slots.acquire({ ...load, loadId: 'L3' })).toBe(true);
-    expect((await s.slots.holder('d'))?.loadId).toBe('L3');
+    expect(await s.slots.acquire('d', 'L3')).toBe(true);
+    expect(await s.slots.holder('d')).toBe('L3');
   });
 
   it.each([11, 12, 13])(

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySchedulerStores } from '../../local/scheduler/memory-stores.js';
 import { type LoadLimits, manifestLoadId, nextManifest } from '../../shared/core/schedule.js';
-import { onLoadEnded, type ScheduleDeps, scheduleDataset } from '../../shared/usecases/schedule-loads.js';
+import {
+  onLoadEnded,
+  type ScheduleDeps,
+  scheduleDataset,
+  takeSlot,
+} from '../../shared/usecases/schedule-loads.js';
 import {
   pendingObject as object,
   type RaceStores,
@@ -37,7 +42,8 @@ function memoryStores(seed: number): RaceStores {
   return {
     pending: m.pending,
     slots: m.slots,
-    setStatus: async (load, status) => m.setStatus(load.loadId, status),
+    loads: m.loads,
+    setStatus: async (loadId, status) => m.setStatus(loadId, status),
     pendingCount: async (d) => m.pendingCount(d),
   };
 }
@@ -48,6 +54,7 @@ function recording(stores: MemorySchedulerStores, maxObjects: number, paused: ()
   const deps: ScheduleDeps = {
     pending: stores.pending,
     slots: stores.slots,
+    loads: stores.loads,
     limits: () => ({ maxObjects, maxBytes: 1 << 30 }),
     paused,
     input: () => ({}),
@@ -73,7 +80,7 @@ describe('the per-dataset scheduler', () => {
     }
     expect(outcome).toEqual({ outcome: 'idle' });
     expect(starts).toHaveLength(5);
-    const order = starts.flatMap((id) => stores.loads.get(id)!.objects.map((o) => o.versionId));
+    const order = starts.flatMap((id) => stores.manifestOf(id)!.objects.map((o) => o.versionId));
     expect(order).toEqual(Array.from({ length: 500 }, (_, i) => `v${i}`));
   });
 
@@ -104,15 +111,50 @@ describe('the per-dataset scheduler', () => {
     paused = false;
     const first = await scheduleDataset('d', deps);
     expect(first).toMatchObject({ outcome: 'started', objects: 2 });
-    expect(stores.loads.get(starts[0]!)!.objects.map((o) => o.versionId)).toEqual(['v1', 'v2']);
+    expect(stores.manifestOf(starts[0]!)!.objects.map((o) => o.versionId)).toEqual(['v1', 'v2']);
     expect(await scheduleDataset('d', deps)).toEqual({ outcome: 'in-flight', loadId: starts[0] });
     stores.setStatus(starts[0]!, 'FAILED');
     expect(await onLoadEnded('d', starts[0]!, deps)).toMatchObject({ outcome: 'started', objects: 1 });
-    expect(await stores.pending.add(object('d', 1))).toBe(false); // the same version again: nothing new
-    // The ended first load is never given the slot again (a late scheduler with its old manifest).
+    expect(await stores.pending.add(object('d', 1))).toBe(false); // the same content again: nothing new
     const [firstId, secondId] = [...new Set(starts)]; // a REGISTERED holder's start is repeated (idempotent)
+    expect(await stores.pending.byKey('d', 'bronze', object('d', 1).key)).toEqual([
+      { object: object('d', 1), loadId: firstId },
+    ]);
+    // A late scheduler with the first manifest, acquiring after the loads ended, starts nothing:
+    // its objects were claimed (by the first load itself), it is registered and final.
     stores.setStatus(secondId!, 'SUCCEEDED');
-    expect(await stores.slots.release('d', secondId!)).toBe(true);
-    expect(await stores.slots.acquire(stores.loads.get(firstId!)!)).toBe(false);
+    const before = starts.length;
+    expect(await stores.slots.acquire('d', firstId!)).toBe(false); // the second still holds it
+    expect(await scheduleDataset('d', deps)).toEqual({ outcome: 'idle' }); // frees the ended holder
+    expect(await stores.slots.acquire('d', firstId!)).toBe(true);
+    expect(await scheduleDataset('d', deps)).toEqual({ outcome: 'idle' });
+    expect(starts.length).toBe(before);
+    expect(await stores.slots.holder('d')).toBeUndefined();
+  });
+
+  it('never starts a stale manifest: objects another load took are refused, the stale load is never registered', async () => {
+    const stores = new MemorySchedulerStores();
+    const { starts, deps } = recording(stores, 10, async () => false);
+    await stores.pending.add(object('d', 1));
+    const stale = [object('d', 1)];
+    await stores.pending.add(object('d', 2));
+    const first = await scheduleDataset('d', deps); // takes v1 and v2
+    expect(first).toMatchObject({ outcome: 'started', objects: 2 });
+    expect(await stores.pending.claim('d', 'stale-load', stale)).toBe(false);
+    expect(await stores.loads.status('stale-load')).toBeUndefined();
+    expect(starts).toHaveLength(1);
+  });
+
+  it('lets a replay take the slot only when no other load of the dataset is in flight', async () => {
+    const stores = new MemorySchedulerStores();
+    const { deps } = recording(stores, 10, async () => false);
+    await stores.pending.add(object('d', 1));
+    const first = await scheduleDataset('d', deps);
+    if (first.outcome !== 'started') throw new Error('not started');
+    expect(await takeSlot('d', 'older-load', deps)).toEqual({ taken: false, inFlight: first.loadId });
+    stores.setStatus(first.loadId, 'FAILED');
+    expect(await takeSlot('d', first.loadId, deps)).toEqual({ taken: true }); // its own replay
+    stores.setStatus(first.loadId, 'REGISTERED'); // what the replay's transition does
+    expect(await takeSlot('d', 'older-load', deps)).toEqual({ taken: false, inFlight: first.loadId });
   });
 });

@@ -1,0 +1,143 @@
+import type { ContractSet } from '../core/contract/parse.js';
+import type { LoadRecord } from '../core/load.js';
+import { manifestBody, manifestKey, manifestRef, parseManifest } from '../core/manifest.js';
+import { type LakeLayout, type LoadExecutionInput, planLoad } from '../core/plan.js';
+import { DEFAULT_LOAD_LIMITS, type LoadLimits, type PendingObject } from '../core/schedule.js';
+import type {
+  DatasetControl,
+  DatasetSlots,
+  Ledger,
+  ObjectStore,
+  Orchestrator,
+  PendingObjects,
+  ScheduledLoad,
+  ScheduledLoads,
+} from '../ports.js';
+import type { ScheduleDeps } from './schedule-loads.js';
+
+/**
+ * The scheduler's loads over the ledger (their records) and the artifacts bucket (their
+ * manifests): a load's record names its first object as `source` and refers to the manifest.
+ */
+export function ledgerLoads(deps: {
+  readonly ledger: Ledger;
+  readonly store: ObjectStore;
+  readonly layout: LakeLayout;
+  readonly now: () => Date;
+}): ScheduledLoads {
+  const bucket = deps.layout.artifactsBucket;
+  return {
+    putManifest: async (load) => {
+      await deps.store.put(
+        bucket,
+        manifestKey(load.loadId),
+        manifestBody(load.loadId, load.dataset, load.objects),
+      );
+    },
+    manifest: async (dataset, loadId) => {
+      const body = await deps.store.get(bucket, manifestKey(loadId));
+      if (!body) return undefined;
+      const file = parseManifest(new TextDecoder().decode(body), `s3://${bucket}/${manifestKey(loadId)}`);
+      return { loadId, dataset, objects: file.objects.map((o) => ({ ...o, dataset })) };
+    },
+    register: async (load) => {
+      const record = scheduledRecord(load, deps.layout, deps.now().toISOString());
+      const out = await deps.ledger.register(record);
+      return out.created
+        ? { status: record.status, attempts: record.attempts }
+        : { status: out.existing.status, attempts: out.existing.attempts };
+    },
+    status: async (loadId) => (await deps.ledger.get(loadId))?.status,
+  };
+}
+
+/** The ledger record of a newly scheduled load. */
+export function scheduledRecord(load: ScheduledLoad, layout: LakeLayout, at: string): LoadRecord {
+  const first = load.objects[0];
+  if (!first) throw new Error(`load ${load.loadId} has an empty manifest`);
+  const n = load.objects.length;
+  return {
+    loadId: load.loadId,
+    dataset: load.dataset,
+    status: 'REGISTERED',
+    source: sourceOf(first),
+    manifest: manifestRef(layout, load.loadId, load.objects),
+    executionName: load.loadId,
+    attempts: 1,
+    registeredAt: at,
+    history: [{ status: 'REGISTERED', at, note: n === 1 ? '1 object' : `${n} objects` }],
+  };
+}
+
+function sourceOf(o: PendingObject): LoadRecord['source'] {
+  return {
+    bucket: o.bucket,
+    key: o.key,
+    ...(o.versionId ? { versionId: o.versionId } : {}),
+    etag: o.etag,
+    size: o.size,
+  };
+}
+
+/** The load limits of a deployment: the stage's (environment) over the defaults. */
+export function loadLimitsFrom(env: {
+  readonly LAKEPLANE_LOAD_MAX_OBJECTS?: string | undefined;
+  readonly LAKEPLANE_LOAD_MAX_BYTES?: string | undefined;
+}): LoadLimits {
+  const positive = (name: string, raw: string | undefined, dflt: number): number => {
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
+    return n;
+  };
+  return {
+    maxObjects: positive(
+      'LAKEPLANE_LOAD_MAX_OBJECTS',
+      env.LAKEPLANE_LOAD_MAX_OBJECTS,
+      DEFAULT_LOAD_LIMITS.maxObjects,
+    ),
+    maxBytes: positive(
+      'LAKEPLANE_LOAD_MAX_BYTES',
+      env.LAKEPLANE_LOAD_MAX_BYTES,
+      DEFAULT_LOAD_LIMITS.maxBytes,
+    ),
+  };
+}
+
+/** The scheduler's dependencies from the platform's parts (object-landed, load-events, the safety net). */
+export function scheduleDepsOver(deps: {
+  readonly contracts: ContractSet;
+  readonly ledger: Ledger;
+  readonly store: ObjectStore;
+  readonly pending: PendingObjects;
+  readonly slots: DatasetSlots;
+  readonly orchestrator: Orchestrator;
+  readonly layout: LakeLayout;
+  readonly limits: LoadLimits;
+  readonly control?: DatasetControl | undefined;
+  readonly now: () => Date;
+}): ScheduleDeps {
+  return {
+    pending: deps.pending,
+    slots: deps.slots,
+    loads: ledgerLoads(deps),
+    orchestrator: deps.orchestrator,
+    limits: () => deps.limits,
+    paused: async (dataset) => {
+      const contract = deps.contracts.datasets.get(dataset);
+      if (!contract || contract.paused) return true;
+      return (await deps.control?.get(dataset))?.paused === true;
+    },
+    input: (load): LoadExecutionInput => {
+      const contract = deps.contracts.datasets.get(load.dataset);
+      if (!contract) throw new Error(`dataset ${load.dataset} has no contract any more`);
+      const record = scheduledRecord(load, deps.layout, '');
+      return planLoad(
+        contract,
+        { loadId: load.loadId, source: record.source, manifest: record.manifest, attempt: 1 },
+        deps.layout,
+      );
+    },
+  };
+}
