@@ -28,12 +28,7 @@ import { join } from 'node:path';
 import { MemorySchedulerStores } from '../local/scheduler/memory-stores.js';
 import { seededRandom } from '../shared/core/prng.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits } from '../shared/core/schedule.js';
-import {
-  onLoadEnded,
-  type ScheduleDeps,
-  type ScheduledLoad,
-  scheduleDataset,
-} from '../shared/usecases/schedule-loads.js';
+import { type ScheduleDeps, type ScheduledLoad, scheduleDataset } from '../shared/usecases/schedule-loads.js';
 
 const HOUR_S = 3600;
 const DATASETS = 20;
@@ -155,7 +150,7 @@ async function simulate(limits: LoadLimits) {
         stores.setStatus(load.loadId, 'SUCCEEDED');
         loadsEnded += 1;
         loadDurations.push(now - started);
-        void onLoadEnded(load.dataset, load.loadId, deps);
+        void scheduleDataset(load.dataset, deps); // load-events
         return;
       }
       const stage = path[i]!;

@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -11,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DatasetControl, DatasetState, DriftLog, DriftRecord } from '../ports.js';
+import { conditionalWrite } from './conditional-write.js';
 
 /** The control table: dataset states (`dataset#<name>`) and drift records (`drift#<db>.<table>#<version>`). */
 export const CONTROL_TABLE_SCHEMA: Omit<CreateTableCommandInput, 'TableName'> = {
@@ -92,19 +89,15 @@ export class DynamoControl implements DatasetControl, DriftLog {
   }
 
   async record(drift: DriftRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionalWrite(() =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: `drift#${drift.database}.${drift.table}#${drift.toVersion}`, kind: 'drift', ...drift },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+      ),
+    );
   }
 
   async list(query: { readonly dataset?: string; readonly limit?: number }): Promise<DriftRecord[]> {

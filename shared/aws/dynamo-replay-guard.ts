@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReplayGuard } from '../core/slack/signature.js';
+import { conditionalWrite } from './conditional-write.js';
 
 /** Key prefix of the claims on the control table (the slack-actions role may write only these). */
 export const SLACK_REQUEST_PREFIX = 'slack-request#';
@@ -22,19 +23,15 @@ export class DynamoReplayGuard implements ReplayGuard {
   }
 
   async claim(key: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionalWrite(() =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: `${SLACK_REQUEST_PREFIX}${key}`, expiresAtMs, ttl: Math.ceil(expiresAtMs / 1000) },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now',
           ExpressionAttributeValues: { ':now': nowMs },
         }),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+      ),
+    );
   }
 }

@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -13,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type PendingObject, pendingKey } from '../core/schedule.js';
 import type { DatasetSlots, KnownObject, PendingObjects } from '../ports.js';
+import { conditionalWrite } from './conditional-write.js';
 
 /** The index of pending objects: sparse, only items that still carry `pendingDataset`. */
 export const PENDING_INDEX = 'pending';
@@ -38,9 +35,9 @@ export class DynamoSchedulerStores {
   }
 
   readonly pending: PendingObjects = {
-    add: async (object) => {
-      try {
-        await this.doc.send(
+    add: async (object) =>
+      conditionalWrite(() =>
+        this.doc.send(
           new PutCommand({
             TableName: this.tableName,
             Item: {
@@ -52,13 +49,8 @@ export class DynamoSchedulerStores {
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
-        );
-        return true;
-      } catch (e) {
-        if (e instanceof ConditionalCheckFailedException) return false;
-        throw e;
-      }
-    },
+        ),
+      ),
     list: async (dataset) => {
       const out: PendingObject[] = [];
       let start: Record<string, unknown> | undefined;
@@ -155,8 +147,8 @@ export class DynamoSchedulerStores {
     condition: string,
     values: Record<string, unknown>,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionalWrite(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: slotKey(dataset),
@@ -164,12 +156,8 @@ export class DynamoSchedulerStores {
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+      ),
+    );
   }
 }
 

@@ -26,7 +26,7 @@ import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
 import { readJsonArtifact } from './run-artifacts.js';
-import { onLoadEnded, type ScheduleDeps } from './schedule-loads.js';
+import { type ScheduleDeps, scheduleDataset } from './schedule-loads.js';
 
 export interface ExecutionStatusDeps {
   readonly ledger: Ledger;
@@ -140,7 +140,7 @@ export async function onExecutionStatus(
   }
   // After a replay chain took its next step (it holds the slot then): the dataset's next load.
   // Also on a repeated end event, whose first delivery may have died before it got here.
-  if (d.status !== 'RUNNING' && deps.scheduler) await onLoadEnded(input.load.dataset, loadId, deps.scheduler);
+  if (d.status !== 'RUNNING' && deps.scheduler) await scheduleDataset(input.load.dataset, deps.scheduler);
   if (!updated)
     return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };

@@ -42,7 +42,11 @@ export type ScheduleOutcome =
   | { readonly outcome: 'idle' }
   | { readonly outcome: 'paused' };
 
-/** Starts the dataset's next load if none is in flight (see the module comment). */
+/**
+ * Starts the dataset's next load if none is in flight (see the module comment). load-events runs
+ * it after a load's end is in the ledger: it frees the slot of a holder in a final state, never by
+ * id alone, so a late end event of an earlier attempt cannot free a replay's slot.
+ */
 export async function scheduleDataset(dataset: string, deps: ScheduleDeps): Promise<ScheduleOutcome> {
   // Each round either returns, frees a slot whose load ended or was stale, or finds the slot taken
   // by another scheduler's load; a load holds the slot once, so this ends after a few rounds.
@@ -91,19 +95,6 @@ async function startHeld(load: ScheduledLoad, deps: ScheduleDeps): Promise<boole
   if (status === 'REGISTERED' && attempts === 1)
     await deps.orchestrator.startExecution(load.loadId, deps.input(load));
   return true;
-}
-
-/**
- * What load-events does when a load's execution ends (after the ledger recorded it): the scheduler
- * frees the slot of a holder in a final state and starts the dataset's next load. The slot is not
- * let go by id alone: a late end event of an earlier attempt must not free a replay's slot.
- */
-export async function onLoadEnded(
-  dataset: string,
-  _loadId: string,
-  deps: ScheduleDeps,
-): Promise<ScheduleOutcome> {
-  return scheduleDataset(dataset, deps);
 }
 
 /**

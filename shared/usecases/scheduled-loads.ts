@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { LoadRecord } from '../core/load.js';
 import { manifestBody, manifestKey, manifestRef, parseManifest } from '../core/manifest.js';
@@ -53,20 +54,24 @@ export function ledgerLoads(deps: {
 
 /** The ledger record of a newly scheduled load. */
 export function scheduledRecord(load: ScheduledLoad, layout: LakeLayout, at: string): LoadRecord {
-  const first = load.objects[0];
-  if (!first) throw new Error(`load ${load.loadId} has an empty manifest`);
   const n = load.objects.length;
   return {
     loadId: load.loadId,
     dataset: load.dataset,
     status: 'REGISTERED',
-    source: sourceOf(first),
+    source: sourceOf(firstOf(load)),
     manifest: manifestRef(layout, load.loadId, load.objects),
     executionName: load.loadId,
     attempts: 1,
     registeredAt: at,
     history: [{ status: 'REGISTERED', at, note: n === 1 ? '1 object' : `${n} objects` }],
   };
+}
+
+function firstOf(load: ScheduledLoad): PendingObject {
+  const first = load.objects[0];
+  if (!first) throw new Error(`load ${load.loadId} has an empty manifest`);
+  return first;
 }
 
 function sourceOf(o: PendingObject): LoadRecord['source'] {
@@ -79,29 +84,32 @@ function sourceOf(o: PendingObject): LoadRecord['source'] {
   };
 }
 
+/** A load limit of a stage: a whole number above 0 (an unset or empty variable keeps the default). */
+function limit(name: string, dflt: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return dflt;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= 1) return n;
+      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number above 0, not "${raw}"` });
+      return z.NEVER;
+    });
+}
+
+const loadLimitsEnvironment = z.object({
+  LAKEPLANE_LOAD_MAX_OBJECTS: limit('LAKEPLANE_LOAD_MAX_OBJECTS', DEFAULT_LOAD_LIMITS.maxObjects),
+  LAKEPLANE_LOAD_MAX_BYTES: limit('LAKEPLANE_LOAD_MAX_BYTES', DEFAULT_LOAD_LIMITS.maxBytes),
+});
+
 /** The load limits of a deployment: the stage's (environment) over the defaults. */
-export function loadLimitsFrom(env: {
-  readonly LAKEPLANE_LOAD_MAX_OBJECTS?: string | undefined;
-  readonly LAKEPLANE_LOAD_MAX_BYTES?: string | undefined;
-}): LoadLimits {
-  const positive = (name: string, raw: string | undefined, dflt: number): number => {
-    if (raw === undefined || raw === '') return dflt;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
-    return n;
-  };
+export function loadLimitsFrom(env: Record<string, string | undefined>): LoadLimits {
+  const parsed = loadLimitsEnvironment.safeParse(env);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
   return {
-    maxObjects: positive(
-      'LAKEPLANE_LOAD_MAX_OBJECTS',
-      env.LAKEPLANE_LOAD_MAX_OBJECTS,
-      DEFAULT_LOAD_LIMITS.maxObjects,
-    ),
-    maxBytes: positive(
-      'LAKEPLANE_LOAD_MAX_BYTES',
-      env.LAKEPLANE_LOAD_MAX_BYTES,
-      DEFAULT_LOAD_LIMITS.maxBytes,
-    ),
+    maxObjects: parsed.data.LAKEPLANE_LOAD_MAX_OBJECTS,
+    maxBytes: parsed.data.LAKEPLANE_LOAD_MAX_BYTES,
   };
 }
 
@@ -132,10 +140,14 @@ export function scheduleDepsOver(deps: {
     input: (load): LoadExecutionInput => {
       const contract = deps.contracts.datasets.get(load.dataset);
       if (!contract) throw new Error(`dataset ${load.dataset} has no contract any more`);
-      const record = scheduledRecord(load, deps.layout, '');
       return planLoad(
         contract,
-        { loadId: load.loadId, source: record.source, manifest: record.manifest, attempt: 1 },
+        {
+          loadId: load.loadId,
+          source: sourceOf(firstOf(load)),
+          manifest: manifestRef(deps.layout, load.loadId, load.objects),
+          attempt: 1,
+        },
         deps.layout,
       );
     },

@@ -3,7 +3,6 @@ import { seededRandom } from '../../shared/core/prng.js';
 import type { LoadLimits, PendingObject } from '../../shared/core/schedule.js';
 import {
   type DatasetSlots,
-  onLoadEnded,
   type PendingObjects,
   type ScheduleDeps,
   type ScheduledLoad,
@@ -124,7 +123,7 @@ export async function raceWorld(
         attempt(() => scheduleDataset(l.dataset, deps)),
       );
       await Promise.all([
-        ...(rnd() < 0.8 ? [attempt(() => onLoadEnded(l.dataset, l.loadId, deps))] : []),
+        ...(rnd() < 0.8 ? [attempt(() => scheduleDataset(l.dataset, deps))] : []),
         ...racers,
       ]);
     }

@@ -1,23 +1,16 @@
-import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalLedger, startLocalLedger } from '../../local/ledger/local-ledger.js';
 import { MemorySchedulerStores } from '../../local/scheduler/memory-stores.js';
-import { DynamoSchedulerStores, SCHEDULER_TABLE_SCHEMA } from '../../shared/aws/dynamo-scheduler.js';
+import type { DynamoSchedulerStores } from '../../shared/aws/dynamo-scheduler.js';
 import { pendingObject, type RaceStores, raceWorld } from '../helpers/scheduler-race.js';
+import { schedulerTable } from '../helpers/scheduler-table.js';
 
 // The scheduler's stores on DynamoDB (dynalite in-process): the same racing world as the unit
 // suite, now with real conditional writes and a real sparse index between the racing callers.
 let local: LocalLedger;
-let n = 0;
 
 async function stores(): Promise<{ s: DynamoSchedulerStores; race: RaceStores }> {
-  const TableName = `scheduler-${++n}`;
-  await local.client.send(new CreateTableCommand({ TableName, ...SCHEDULER_TABLE_SCHEMA }));
-  await waitUntilTableExists(
-    { client: local.client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 },
-    { TableName },
-  );
-  const s = new DynamoSchedulerStores(local.client, TableName);
+  const s = await schedulerTable(local.client);
   // The loads' records in memory: the ledger's conditional writes have their own suite.
   const records = new MemorySchedulerStores();
   return {

@@ -1,9 +1,7 @@
-import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalLedger, startLocalLedger } from '../../local/ledger/local-ledger.js';
 import { DirObjectStore } from '../../local/object-store/dir-object-store.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
-import { DynamoSchedulerStores, SCHEDULER_TABLE_SCHEMA } from '../../shared/aws/dynamo-scheduler.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { loadIdFor } from '../../shared/core/load.js';
 import { manifestKey, parseManifest } from '../../shared/core/manifest.js';
@@ -13,6 +11,7 @@ import { replayLoad } from '../../shared/usecases/replay.js';
 import { scheduleDataset } from '../../shared/usecases/schedule-loads.js';
 import { loadLimitsFrom, scheduleDepsOver } from '../../shared/usecases/scheduled-loads.js';
 import { DATASETS, tempDir } from '../helpers/fixtures.js';
+import { schedulerTable } from '../helpers/scheduler-table.js';
 
 // The scheduler over the platform's own parts: the ledger (dynalite), the scheduler table, the
 // artifacts bucket (a folder store). A fake orchestrator records each start and its input.
@@ -25,13 +24,8 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 async function world(limits = { maxObjects: 20_000, maxBytes: 1 << 30 }) {
-  const TableName = `scheduled-${++n}`;
-  await local.client.send(new CreateTableCommand({ TableName, ...SCHEDULER_TABLE_SCHEMA }));
-  await waitUntilTableExists(
-    { client: local.client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 },
-    { TableName },
-  );
-  const stores = new DynamoSchedulerStores(local.client, TableName);
+  n += 1; // a fresh set of object keys per world (landed())
+  const stores = await schedulerTable(local.client);
   const store = new DirObjectStore(tempDir());
   const contracts = loadContractsDir(DATASETS);
   const starts: { name: string; input: LoadExecutionInput }[] = [];

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySchedulerStores } from '../../local/scheduler/memory-stores.js';
 import { type LoadLimits, manifestLoadId, nextManifest } from '../../shared/core/schedule.js';
-import {
-  onLoadEnded,
-  type ScheduleDeps,
-  scheduleDataset,
-  takeSlot,
-} from '../../shared/usecases/schedule-loads.js';
+import { type ScheduleDeps, scheduleDataset, takeSlot } from '../../shared/usecases/schedule-loads.js';
 import {
   pendingObject as object,
   type RaceStores,
@@ -76,7 +71,7 @@ describe('the per-dataset scheduler', () => {
     let outcome = await scheduleDataset('d', deps);
     while (outcome.outcome === 'started') {
       stores.setStatus(outcome.loadId, 'SUCCEEDED');
-      outcome = await onLoadEnded('d', outcome.loadId, deps);
+      outcome = await scheduleDataset('d', deps);
     }
     expect(outcome).toEqual({ outcome: 'idle' });
     expect(starts).toHaveLength(5);
@@ -114,7 +109,7 @@ describe('the per-dataset scheduler', () => {
     expect(stores.manifestOf(starts[0]!)!.objects.map((o) => o.versionId)).toEqual(['v1', 'v2']);
     expect(await scheduleDataset('d', deps)).toEqual({ outcome: 'in-flight', loadId: starts[0] });
     stores.setStatus(starts[0]!, 'FAILED');
-    expect(await onLoadEnded('d', starts[0]!, deps)).toMatchObject({ outcome: 'started', objects: 1 });
+    expect(await scheduleDataset('d', deps)).toMatchObject({ outcome: 'started', objects: 1 });
     expect(await stores.pending.add(object('d', 1))).toBe(false); // the same content again: nothing new
     const [firstId, secondId] = [...new Set(starts)]; // a REGISTERED holder's start is repeated (idempotent)
     expect(await stores.pending.byKey('d', 'bronze', object('d', 1).key)).toEqual([
