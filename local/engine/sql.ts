@@ -80,7 +80,7 @@ export function fastCheckedSql(contract: DatasetContract, file: string, compress
       ...(c.type.kind === 'string' ? [] : [`(${raw} IS NOT NULL AND ${typedName(c)} IS NULL)`]),
     ];
   });
-  const reason = bad.length === 0 ? 'NULL' : `CASE WHEN ${bad.join(' OR ')} THEN 'bad' END`;
+  const reason = bad.length === 0 ? 'NULL::VARCHAR' : `CASE WHEN ${bad.join(' OR ')} THEN 'bad' END`;
   return `CREATE OR REPLACE TEMP TABLE checked AS
 SELECT NULL::BIGINT AS __lp_line_no, NULL::VARCHAR AS __lp_line, ${reason} AS __lp_reason,
   ${contract.columns.map((c) => `${typedName(c)} AS ${ident(c.name)}`).join(', ')}
@@ -136,18 +136,21 @@ FROM typed`;
 
 /**
  * The load's batch: good records of `checked`, one per key: the greatest precombine wins, a
- * tie goes to the record on the later line (`checked` is written in file order, so with
- * preserve_insertion_order its rowid is the arrival order when line numbers were not kept). Dedupe runs before the Silver SQL so that a
- * filter in that SQL cannot resurrect an older version of a record whose latest was filtered.
+ * tie goes to the record of the later object (`__lp_obj`, its index in the manifest, when the
+ * load has more than one), then on the later line (`checked` is written in file order, so with
+ * preserve_insertion_order its rowid is the arrival order when line numbers were not kept).
+ * Dedupe runs before the Silver SQL so that a filter in that SQL cannot resurrect an older
+ * version of a record whose latest was filtered.
  */
-export function batchSql(contract: DatasetContract): string {
+export function batchSql(contract: DatasetContract, byObject = false): string {
   const cols = contract.columns.map((c) => ident(c.name)).join(', ');
   const key = contract.key.map(ident).join(', ');
+  const later = `${byObject ? '__lp_obj DESC, ' : ''}coalesce(__lp_line_no, rowid) DESC`;
   // A view: the Silver SQL over it materialises the staged table in one pass.
   return `CREATE OR REPLACE TEMP VIEW batch AS
 SELECT ${cols} FROM checked WHERE __lp_reason IS NULL
 QUALIFY ${contract.key.map((k) => `${ident(k)} IS NULL`).join(' OR ')}
-     OR row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, coalesce(__lp_line_no, rowid) DESC) = 1`;
+     OR row_number() OVER (PARTITION BY ${key} ORDER BY ${ident(contract.precombine)} DESC NULLS LAST, ${later}) = 1`;
 }
 
 /**

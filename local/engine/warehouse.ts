@@ -56,9 +56,22 @@ import {
 
 /** A record that did not pass the contract's checks, with the reason. */
 export interface BadRecord {
+  /** The object's `s3://bucket/key[?versionId=…]`. */
+  readonly source: string;
   readonly line: number;
   readonly raw: string;
   readonly reason: string;
+}
+
+/** One object of a load to stage: its file and the `s3://bucket/key[?versionId=…]` it stands for. */
+export interface StageObject {
+  readonly file: string;
+  readonly source: string;
+}
+
+/** The quarantine reason of a good record in an object rejected whole (casting.py rejected_reason). */
+export function rejectedReason(bad: number, total: number): string {
+  return `object rejected: ${bad} of ${total} records are bad (more than bronze.max_bad_record_ratio allows); fix the file and land it again`;
 }
 
 /** The file is not this dataset's data at all (too many bad records, not UTF-8, unreadable). */
@@ -195,49 +208,65 @@ export class Warehouse {
   }
 
   /**
-   * Stage step: reads a Bronze NDJSON file, types each record by the contract, sets bad
-   * records aside with their reason, dedupes by key and runs the Silver SQL into the staging
-   * table of this load attempt.
-   * @throws MalformedFileError when the share of bad records exceeds the contract's limit.
+   * Stage step: reads a load's Bronze NDJSON objects (in manifest order), types each record by
+   * the contract, sets bad records aside with their reason, dedupes by key (a precombine tie goes
+   * to the later object, then the later line) and runs the Silver SQL into the staging table of
+   * this load attempt. The bad-record ratio holds per object: an object over it is rejected whole
+   * (every record to quarantine, REJECTED_REASON for its good ones) and the others load.
+   * @throws MalformedFileError when every object of the load is over the ratio (a one-object
+   * load: that object), or when an object cannot be read at all.
    */
   async stage(
     contract: DatasetContract,
-    load: { loadId: string; attempt: number; file: string; displayName: string },
+    load: { loadId: string; attempt: number } & (
+      | { file: string; displayName: string }
+      | { objects: readonly StageObject[] }
+    ),
   ): Promise<{ result: StageResult; bad: BadRecord[]; reader: 'typed' | 'line-by-line' }> {
-    const compression = compressionOf(load.displayName);
-    let counts = await this.fastCheck(contract, load.file, compression);
-    const reader = counts ? 'typed' : 'line-by-line';
-    if (!counts) {
-      try {
-        await this.conn.run(checkRecordsSql(contract, readLinesSql(load.file, compression)));
-      } catch (e) {
-        throw new MalformedFileError(`${load.displayName} cannot be read as NDJSON text: ${firstLine(e)}`);
+    const objects: readonly StageObject[] =
+      'objects' in load ? load.objects : [{ file: load.file, source: load.displayName }];
+    if (objects.length === 0) throw new Error(`load ${load.loadId} has no objects to stage`);
+    const many = objects.length > 1;
+    let total = 0;
+    let good = 0;
+    let rejected = 0;
+    let firstRejection: string | undefined;
+    let reader: 'typed' | 'line-by-line' = 'typed';
+    const bad: BadRecord[] = [];
+    if (many) await this.conn.run('DROP TABLE IF EXISTS __lp_checked_all');
+    for (const [index, object] of objects.entries()) {
+      const counts = await this.checkObject(contract, object);
+      if (counts.reader === 'line-by-line') reader = 'line-by-line';
+      total += counts.total;
+      const over = counts.total > 0 && counts.bad / counts.total > contract.bronze.maxBadRecordRatio;
+      if (over) {
+        rejected += 1;
+        if (firstRejection === undefined) {
+          const first = await this.one(
+            `SELECT __lp_line_no AS line_no, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no LIMIT 1`,
+          );
+          firstRejection = `${object.source}: ${counts.bad} of ${counts.total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${first.reason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`;
+        }
+        bad.push(...(await this.badLines(object.source, rejectedReason(counts.bad, counts.total))));
+        await this.conn.run('DELETE FROM checked');
+      } else {
+        good += counts.total - counts.bad;
+        if (counts.bad > 0) bad.push(...(await this.badLines(object.source, undefined)));
       }
-      counts = await this.checkedCounts();
+      if (many) {
+        await this.conn.run(
+          index === 0
+            ? `CREATE TEMP TABLE __lp_checked_all AS SELECT ${index}::INTEGER AS __lp_obj, * FROM checked`
+            : `INSERT INTO __lp_checked_all SELECT ${index}::INTEGER AS __lp_obj, * FROM checked`,
+        );
+      }
     }
-    const total = Number(counts.total);
-    const badCount = Number(counts.bad);
-    if (total > 0 && badCount / total > contract.bronze.maxBadRecordRatio) {
-      const first = await this.one(
-        `SELECT __lp_line_no AS line_no, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no LIMIT 1`,
-      );
-      throw new MalformedFileError(
-        `${load.displayName}: ${badCount} of ${total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${first.reason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`,
-      );
+    if (rejected === objects.length && firstRejection !== undefined) {
+      await this.conn.run('DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS __lp_checked_all;');
+      throw new MalformedFileError(firstRejection);
     }
-    const bad =
-      badCount === 0
-        ? []
-        : (
-            await this.rows(
-              `SELECT __lp_line_no AS line_no, __lp_line AS line, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no`,
-            )
-          ).map((r) => ({
-            line: Number(r.line_no),
-            raw: String(r.line),
-            reason: String(r.reason),
-          }));
-    await this.conn.run(batchSql(contract));
+    if (many) await this.conn.run('DROP TABLE checked; ALTER TABLE __lp_checked_all RENAME TO checked');
+    await this.conn.run(batchSql(contract, many));
     // Temporary unless this is the dataset's first load, which renames it into Silver.
     // Staged tables of earlier attempts of this load are of no use any more.
     for (const r of await this.rows(
@@ -254,20 +283,50 @@ export class Warehouse {
     );
     const stagedRows = Number((await this.one(`SELECT count(*) AS n FROM ${staged}`)).n);
     await this.conn.run('DROP VIEW IF EXISTS batch; DROP TABLE IF EXISTS checked;');
-    const good = total - badCount;
     return {
       result: {
         phase: 'stage',
         loadId: load.loadId,
         dataset: contract.name,
         rowsIn: total,
-        rowsQuarantined: badCount,
+        rowsQuarantined: bad.length,
         rowsStaged: stagedRows,
-        duplicatesDropped: good - Number(stagedRows),
+        duplicatesDropped: good - stagedRows,
+        objectsRejected: rejected,
       },
       bad,
       reader,
     };
+  }
+
+  /** One object's records checked into `checked`: the typed reader, else line by line. */
+  private async checkObject(
+    contract: DatasetContract,
+    object: StageObject,
+  ): Promise<{ total: number; bad: number; reader: 'typed' | 'line-by-line' }> {
+    const compression = compressionOf(object.source.replace(/\?versionId=.*$/, ''));
+    let counts = await this.fastCheck(contract, object.file, compression);
+    const reader = counts ? 'typed' : 'line-by-line';
+    if (!counts) {
+      try {
+        await this.conn.run(checkRecordsSql(contract, readLinesSql(object.file, compression)));
+      } catch (e) {
+        throw new MalformedFileError(`${object.source} cannot be read as NDJSON text: ${firstLine(e)}`);
+      }
+      counts = await this.checkedCounts();
+    }
+    return { total: Number(counts.total), bad: Number(counts.bad), reader };
+  }
+
+  /** The bad lines of `checked` (every line when `rejected` gives the good ones a reason). */
+  private async badLines(source: string, rejected: string | undefined): Promise<BadRecord[]> {
+    const reason = rejected === undefined ? '__lp_reason' : `coalesce(__lp_reason, ${literal(rejected)})`;
+    const where = rejected === undefined ? 'WHERE __lp_reason IS NOT NULL' : '';
+    return (
+      await this.rows(
+        `SELECT __lp_line_no AS line_no, __lp_line AS line, ${reason} AS reason FROM checked ${where} ORDER BY __lp_line_no`,
+      )
+    ).map((r) => ({ source, line: Number(r.line_no), raw: String(r.line), reason: String(r.reason) }));
   }
 
   /** Tries the typed reader; undefined when the file's records need the line-by-line check. */

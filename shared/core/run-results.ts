@@ -11,6 +11,8 @@ export const stageResult = z.object({
   rowsQuarantined: count,
   rowsStaged: count,
   duplicatesDropped: count,
+  /** Objects over the bad-record ratio, all of whose records went to quarantine (absent before coalescing). */
+  objectsRejected: count.optional(),
 });
 export type StageResult = z.infer<typeof stageResult>;
 

@@ -316,3 +316,116 @@ describe('gold', () => {
     ]);
   });
 });
+
+describe('a load of several objects (a coalesced load)', () => {
+  /** Stages the objects as one load (in this order) and upserts it. */
+  async function loadObjects(
+    c: typeof orders,
+    files: readonly (readonly (Record<string, unknown> | string)[])[],
+  ) {
+    const loadId = `${c.name}-coalesced${++seq}`;
+    const objects = files.map((records, i) => ({
+      file: ndjson(dir, `${loadId}-${i}.ndjson`, records),
+      source: `s3://bronze/orders/${loadId}-${i}.ndjson?versionId=v${i}`,
+    }));
+    const staged = await wh.stage(c, { loadId, attempt: 1, objects });
+    await wh.upsert(c, { loadId, attempt: 1 });
+    return { loadId, staged, objects };
+  }
+
+  it('a precombine tie goes to the later object, then the later line', async () => {
+    const t = '2026-11-01T10:00:00Z';
+    // The first object takes the typed reader (no line numbers, rowid order), the second has a
+    // bad line and is read line by line: its line 1 must still beat the first object's rows.
+    const first = [
+      ...Array.from({ length: 8 }, (_, i) => order(`F${i}`, t)),
+      order('A', t, { status: 'a-line9' }),
+      order('A', t, { status: 'a-line10' }),
+    ];
+    const second = [
+      order('A', t, { status: 'b-line1' }),
+      order('B', t, { status: 'b-only' }),
+      ...Array.from({ length: 5 }, (_, i) => order(`S${i}`, t)),
+      'not json',
+    ];
+    const { staged } = await loadObjects(orders, [
+      first,
+      second,
+      [order('B', '2026-11-01T09:00:00Z', { status: 'older' })],
+    ]);
+    expect(staged.result).toMatchObject({ rowsIn: 19, rowsQuarantined: 1, objectsRejected: 0 });
+    expect(
+      await silver(
+        "SELECT order_id, status FROM silver.orders WHERE order_id IN ('A', 'B') ORDER BY order_id",
+      ),
+    ).toEqual([
+      { order_id: 'A', status: 'b-line1' },
+      { order_id: 'B', status: 'b-only' },
+    ]);
+    await loadObjects(orders, [[order('A', t, { status: 'c-line1' }), order('A', t, { status: 'c-line2' })]]);
+    expect(await silver("SELECT status FROM silver.orders WHERE order_id = 'A'")).toEqual([
+      { status: 'c-line2' },
+    ]);
+  });
+
+  it('gives the same Silver as the same records in one file', async () => {
+    const records = Array.from({ length: 40 }, (_, i) =>
+      order(`O${i % 13}`, `2026-11-01T10:00:${String(i % 7).padStart(2, '0')}Z`, { status: `s${i}` }),
+    );
+    await loadObjects(orders, [
+      records.slice(0, 9),
+      records.slice(9, 10),
+      records.slice(10, 33),
+      records.slice(33),
+    ]);
+    const coalesced = await digest('silver.orders');
+    wh.close();
+    dir = tempDir();
+    wh = await Warehouse.open(join(dir, 'warehouse.duckdb'));
+    await load(orders, records);
+    expect(await digest('silver.orders')).toEqual(coalesced);
+  });
+
+  it('rejects an object over the bad-record ratio whole and loads the others; records in = Silver + quarantine', async () => {
+    const { staged, objects } = await loadObjects(orders, [
+      [order('A', '2026-11-01T10:00:00Z')],
+      ['not json', order('B', '2026-11-01T10:00:00Z'), '{"also": "bad"', ''],
+      [order('C', '2026-11-01T10:00:00Z'), 'oops'],
+    ]);
+    expect(staged.result).toMatchObject({ rowsIn: 6, rowsQuarantined: 5, rowsStaged: 1, objectsRejected: 2 });
+    const q = staged.bad.map((b) => [
+      b.source,
+      b.line,
+      b.reason.replace(/^not valid JSON.*/, 'not valid JSON'),
+    ]);
+    // Orders allows 20 % bad records: the second object (2 of 3 bad) and the third (1 of 2) are rejected.
+    expect(q).toEqual([
+      [objects[1]!.source, 1, 'not valid JSON'],
+      [
+        objects[1]!.source,
+        2,
+        'object rejected: 2 of 3 records are bad (more than bronze.max_bad_record_ratio allows); fix the file and land it again',
+      ],
+      [objects[1]!.source, 3, 'not valid JSON'],
+      [
+        objects[2]!.source,
+        1,
+        'object rejected: 1 of 2 records are bad (more than bronze.max_bad_record_ratio allows); fix the file and land it again',
+      ],
+      [objects[2]!.source, 2, 'not valid JSON'],
+    ]);
+    expect(await silver('SELECT order_id FROM silver.orders ORDER BY order_id')).toEqual([{ order_id: 'A' }]);
+  });
+
+  it('fails when every object is over the ratio, naming the first', async () => {
+    const files = [['x', 'y'], ['z']].map((lines, i) => ({
+      file: ndjson(dir, `all-bad-${i}.ndjson`, lines),
+      source: `s3://bronze/orders/all-bad-${i}.ndjson`,
+    }));
+    await expect(wh.stage(orders, { loadId: 'orders-allbad', attempt: 1, objects: files })).rejects.toThrow(
+      new MalformedFileError(
+        "s3://bronze/orders/all-bad-0.ndjson: 2 of 2 records are unreadable (more than the contract's max_bad_record_ratio 0.2); first at line 1: not valid JSON",
+      ).message.slice(0, 60),
+    );
+  });
+});
