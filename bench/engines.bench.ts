@@ -36,7 +36,7 @@ async function onEngine(
     const land = async (file: string) => {
       const landed = await rt.land('orders', file);
       await rt.idle();
-      const load = await rt.ledger.get(landed.loadId);
+      const load = landed.loadId ? await rt.ledger.get(landed.loadId) : undefined;
       if (load?.status !== 'SUCCEEDED')
         throw new Error(
           `${engine}: the load of ${file} ended ${load?.status}: ${JSON.stringify(load?.cause)}`,

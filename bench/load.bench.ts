@@ -33,7 +33,7 @@ async function pipeline(files: Files, round: number): Promise<Timing> {
       const t = performance.now();
       const landed = await rt.land('orders', file);
       await rt.idle();
-      const load = await rt.ledger.get(landed.loadId);
+      const load = landed.loadId ? await rt.ledger.get(landed.loadId) : undefined;
       if (load?.status !== 'SUCCEEDED') throw new Error(`bench load failed: ${JSON.stringify(load?.cause)}`);
       return performance.now() - t;
     };

@@ -619,10 +619,15 @@ bronze
     );
   });
 
+/** "1 object", "3 objects". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 const datasetCmd = program.command('dataset').description("one dataset's state");
 datasetCmd
   .command('resume')
-  .description('resume a paused dataset and run its held loads in the order they landed')
+  .description('resume a paused dataset and load the objects that waited, in the order they landed')
   .argument('<dataset>')
   .option(
     '--accept-schema [version]',
@@ -639,21 +644,45 @@ datasetCmd
         raw.acceptSchema === true
           ? rt.catalog.latest(LOCAL_BRONZE_DATABASE, dataset)?.VersionId
           : raw.acceptSchema || undefined;
+      // The objects that waited: after the resume (the CLI waits for every load) each is in a load.
+      const waited = await rt.scheduler.pending.list(dataset);
       const resumed = await resumeDataset(
         dataset,
-        { ...rt.replayDeps, control: rt.control },
+        { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
         {
           by: process.env.USER ?? 'lakeplane-cli',
           ...(accepted ? { acceptedSchemaVersion: accepted } : {}),
           afterStart: () => rt.idle(),
         },
       );
-      const loads = await Promise.all(resumed.started.map((l) => rt.ledger.get(l.loadId)));
-      return { resumed, loads };
+      await rt.idle();
+      const ids = [...resumed.started.map((l) => l.loadId)];
+      for (const o of waited) {
+        const id = (await rt.scheduler.pending.byKey(dataset, o.bucket, o.key)).find(
+          (k) => k.object.etag === o.etag,
+        )?.loadId;
+        if (id && !ids.includes(id)) ids.push(id);
+      }
+      const loads = await Promise.all(ids.map((id) => rt.ledger.get(id)));
+      return { resumed, loads, waited: waited.length };
     });
-    out(`dataset ${dataset} resumed; ${result.loads.length} held loads run in landing order`);
-    for (const l of result.loads) if (l) out(`  ${l.loadId}  ${l.status}  ${l.source.key}`);
-    if (result.loads.some((l) => l?.status !== 'SUCCEEDED')) process.exitCode = 1;
+    const { resumed, loads } = result;
+    if (resumed.waiting) {
+      out(
+        `dataset ${dataset} stays paused: ${resumed.waiting.held} held loads wait for load ${resumed.waiting.inFlight}, which is in flight; run \`lakeplane dataset resume ${dataset}\` again once it has ended (\`lakeplane loads show ${resumed.waiting.inFlight}\`)`,
+      );
+    } else {
+      const accepted = resumed.state.acceptedSchemaVersion;
+      out(
+        `dataset ${dataset} resumed${accepted ? ` (accepted Bronze schema version ${accepted})` : ''}; ${plural(result.waited, 'object')} that waited ran in ${plural(loads.length, 'load')}, in landing order`,
+      );
+    }
+    for (const l of loads)
+      if (l)
+        out(
+          `  ${l.loadId}  ${l.status}  ${l.manifest && l.manifest.objects > 1 ? `${l.manifest.objects} objects from ${l.source.key}` : l.source.key}`,
+        );
+    if (resumed.waiting || loads.some((l) => l?.status !== 'SUCCEEDED')) process.exitCode = 1;
   });
 
 const datasets = program.command('datasets').description('dataset contracts');

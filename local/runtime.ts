@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createHandler as createBudgetGuard } from '../functions/budget-guard/handler.js';
 import { createHandler as createDqRouter } from '../functions/dq-router/handler.js';
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
+import { runSafetyNet, type SafetyNetRun } from '../functions/load-scheduler/handler.js';
 import { createHandler as createObjectLanded } from '../functions/object-landed/handler.js';
 import { createObservability } from '../functions/observability.js';
 import { createHandler as createSchemaDrift } from '../functions/schema-drift/handler.js';
@@ -14,13 +15,15 @@ import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import { executionStatusPattern, objectCreatedPattern } from '../shared/core/event-patterns.js';
 import { GLUE_DATABASE_STATE_CHANGE, GLUE_TABLE_STATE_CHANGE } from '../shared/core/events-glue.js';
-import { loadIdFor } from '../shared/core/load.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
 import type { LandedOutcome } from '../shared/usecases/object-landed.js';
 import { type QueryStepResult, queryAsOfOnEmr } from '../shared/usecases/query-on-emr.js';
 import type { ReplayDeps } from '../shared/usecases/replay.js';
 import { type RollbackDeps, rollbackDepsOver } from '../shared/usecases/rollback.js';
 import { datasetCommits, EmrRollbackEngine } from '../shared/usecases/rollback-on-emr.js';
+import type { LoadLimits } from '../shared/core/schedule.js';
+import type { ScheduleDeps } from '../shared/usecases/schedule-loads.js';
+import { loadLimitsFrom, scheduleDepsOver } from '../shared/usecases/scheduled-loads.js';
 import { type CrawlResult, crawlDataset } from './catalog/crawler.js';
 import { LocalCatalog } from './catalog/local-catalog.js';
 import { DuckDbStepEngine } from './emr/duckdb/engine.js';
@@ -92,13 +95,24 @@ export interface LocalRuntimeOptions {
    * Hudi tables on disk). A workspace keeps the engine it was created with.
    */
   readonly engine?: LocalEngineName;
+  /** Objects and bytes per load (default: the stage's, LAKEPLANE_LOAD_MAX_OBJECTS / _BYTES). */
+  readonly loadLimits?: LoadLimits;
+  /** How often the scheduler's safety net runs while the runtime is open (0: only at start). */
+  readonly safetyNetMs?: number;
 }
+
+/** The local safety net's interval: the stage's default rate (serverless.yml loadSchedulerRate). */
+const DEFAULT_SAFETY_NET_MS = 5 * 60_000;
 
 /** What `land` put into Bronze. */
 export interface LandedObject extends ObjectInfo {
   readonly dataset: string;
-  /** The load id the object maps to (the same id object-landed computes). */
-  readonly loadId: string;
+  /**
+   * The load that took the object once object-landed has run: a load of it alone when its dataset
+   * was idle (the id object-landed always gave it), the earlier load for the same content landed
+   * again; undefined while it is pending (a load of the dataset is in flight, or it is paused).
+   */
+  readonly loadId: string | undefined;
 }
 
 /**
@@ -122,7 +136,24 @@ export class LocalRuntime {
     readonly catalog: LocalCatalog,
     /** The rollback-dataset and query-dataset state machines on the Spark engine (EMR's path). */
     private readonly emrMachines: { rollback: LocalStepFunctions; query: LocalStepFunctions } | undefined,
+    /** The coalesced-load scheduler (object-landed, load-events, replays, the safety net). */
+    readonly scheduler: ScheduleDeps,
   ) {}
+
+  private safetyNetTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The scheduler's safety net, as load-scheduler runs it on a stage: every dataset's scheduler.
+   * The runtime runs it when it starts (a process killed before a load started leaves its
+   * objects pending) and then every `safetyNetMs` while it stays open.
+   */
+  async safetyNet(): Promise<SafetyNetRun> {
+    return runSafetyNet({
+      contracts: this.contracts,
+      scheduler: this.scheduler,
+      logger: createObservability('load-scheduler', { local: true, logLevel: this.logLevel }).logger,
+    });
+  }
 
   /** Which engine runs the EMR steps here. */
   get engine(): LocalEngineName {
@@ -169,6 +200,7 @@ export class LocalRuntime {
       ledger: this.ledger,
       orchestrator: this.stepFunctions,
       layout: LOCAL_LAYOUT,
+      scheduler: this.scheduler,
     };
   }
 
@@ -298,20 +330,33 @@ export class LocalRuntime {
       registryFile: ws.executions,
     });
 
+    // The coalesced-load scheduler over the workspace's ledger, scheduler table and artifacts.
+    const scheduler = scheduleDepsOver({
+      contracts,
+      ledger: localLedger.ledger,
+      store,
+      pending: localLedger.scheduler.pending,
+      slots: localLedger.scheduler.slots,
+      orchestrator: stepFunctions,
+      layout: LOCAL_LAYOUT,
+      limits: options.loadLimits ?? loadLimitsFrom(process.env),
+      control: localLedger.control,
+      now: () => new Date(),
+    });
     const objectLanded = createObjectLanded({
       ...createObservability('object-landed', { local: true, logLevel }),
       contracts,
       ledger: localLedger.ledger,
-      orchestrator: stepFunctions,
+      scheduler,
       layout: LOCAL_LAYOUT,
       now: () => new Date(),
-      control: localLedger.control,
     });
     const loadEvents = createLoadEvents({
       ...createObservability('load-events', { local: true, logLevel }),
       ledger: localLedger.ledger,
       objects: store,
       notifier,
+      scheduler,
     });
     const landedOutcomes = new Map<string, LandedOutcome>();
     bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), async (e) => {
@@ -392,7 +437,7 @@ export class LocalRuntime {
             query: emrMachine(QUERY_DATASET_DEFINITION, LOCAL_QUERY_STATE_MACHINE_ARN),
           }
         : undefined;
-    return new LocalRuntime(
+    const rt = new LocalRuntime(
       ws,
       contracts,
       store,
@@ -406,10 +451,23 @@ export class LocalRuntime {
       logLevel,
       catalog,
       emrMachines,
+      scheduler,
     );
+    await rt.safetyNet();
+    const every = options.safetyNetMs ?? DEFAULT_SAFETY_NET_MS;
+    if (every > 0) {
+      rt.safetyNetTimer = setInterval(() => {
+        rt.safetyNet().catch((e: unknown) => print(`the load scheduler's safety net failed: ${String(e)}`));
+      }, every);
+      rt.safetyNetTimer.unref();
+    }
+    return rt;
   }
 
-  /** Lands a file in Bronze under the dataset's prefix; the object event starts its load. */
+  /**
+   * Lands a file in Bronze under the dataset's prefix and waits for object-landed to take it
+   * (pending, or in a load it started); the load itself runs on (`idle()` waits for it).
+   */
   async land(dataset: string, file: string, key?: string): Promise<LandedObject> {
     const contract = this.contracts.datasets.get(dataset);
     if (!contract) {
@@ -420,7 +478,16 @@ export class LocalRuntime {
       key ?? `${contract.bronze.prefix}${basename(file)}`,
       file,
     );
-    return { ...info, dataset, loadId: loadIdFor(dataset, info) };
+    await this.bus.idle();
+    return { ...info, dataset, loadId: await this.loadOf(dataset, info) };
+  }
+
+  /** The load that took an object this runtime landed; undefined while it is pending. */
+  async loadOf(dataset: string, object: ObjectInfo): Promise<string | undefined> {
+    const outcome = object.versionId ? this.landedOutcome(object.versionId) : undefined;
+    if (outcome?.outcome === 'duplicate' && outcome.loadId) return outcome.loadId;
+    const known = await this.scheduler.pending.byKey(dataset, object.bucket, object.key);
+    return known.find((k) => k.object.etag === object.etag.replaceAll('"', ''))?.loadId;
   }
 
   /** The local Kinesis stream and its event source mapping, started on first use. */
@@ -444,6 +511,7 @@ export class LocalRuntime {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.safetyNetTimer);
     try {
       await this.idle();
       if (this.localStream) await (await this.localStream).close();

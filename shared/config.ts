@@ -22,6 +22,11 @@ export const lambdaEnvironment = z.object({
   ROLLBACK_STATE_MACHINE_ARN: z.string().min(1).optional(),
   /** The control table (dataset pause state, drift log); without it no dataset is paused at runtime. */
   CONTROL_TABLE: z.string().min(1).optional(),
+  /** The scheduler table (pending objects, one in-flight slot per dataset): object-landed, load-events, the safety net. */
+  SCHEDULER_TABLE: z.string().min(1).optional(),
+  /** Load limits of the stage (shared/usecases/scheduled-loads.ts loadLimitsFrom). */
+  LAKEPLANE_LOAD_MAX_OBJECTS: z.string().optional(),
+  LAKEPLANE_LOAD_MAX_BYTES: z.string().optional(),
   LAKEPLANE_DATASETS_DIR: z.string().optional(),
   SLACK_WEBHOOK_PARAMETER: z.string().optional(),
 });

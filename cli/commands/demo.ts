@@ -124,7 +124,7 @@ export async function runDemo(
   const paused = await rt.control.get('order_items');
   if (paused?.paused) {
     write(
-      `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.load?.status === 'HELD').length} file(s) wait in Bronze. Resume: ${cli} dataset resume order_items --accept-schema\n`,
+      `order_items is PAUSED (${paused.reason}); ${held.filter((h) => h.pending).length} file(s) wait in Bronze (pending). Resume: ${cli} dataset resume order_items --accept-schema\n`,
     );
   }
   const countOf = async (dataset: string) =>

@@ -9,10 +9,13 @@ import { duration, table } from '../output.js';
 export interface FileOutcome {
   readonly file: string;
   readonly key: string;
-  readonly loadId: string;
+  /** The load that took the file; undefined while it is pending (its dataset is paused). */
+  readonly loadId: string | undefined;
   /** True when this exact object had been loaded before: nothing was started. */
   readonly alreadyLoaded: boolean;
   readonly load: LoadRecord | undefined;
+  /** Why the file is still pending, when it is. */
+  readonly pending?: string;
 }
 
 const DATA_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
@@ -35,32 +38,42 @@ export function dataFiles(path: string): string[] {
 }
 
 /**
- * Lands files in Bronze one after another (each through the object event, the ledger and
- * the state machine) and waits for each load to end, so loads commit in file order.
+ * Lands files in Bronze in the order given (each through the object event into its dataset's
+ * pending objects), then waits until the scheduler's loads have ended: the first file goes alone
+ * when the dataset is idle, the files that landed meanwhile go together in the next load, in
+ * landing order (a precombine tie goes to the later file).
  */
 export async function landAndWait(
   rt: LocalRuntime,
   dataset: string,
   files: readonly string[],
 ): Promise<FileOutcome[]> {
+  const landed = [];
+  for (const file of files) landed.push({ file, object: await rt.land(dataset, file) });
+  await rt.idle();
   const out: FileOutcome[] = [];
-  for (const file of files) {
-    const landed = await rt.land(dataset, file);
-    await rt.idle();
-    const load = await rt.ledger.get(landed.loadId);
+  for (const { file, object } of landed) {
+    const loadId = object.loadId ?? (await rt.loadOf(dataset, object));
+    const outcome = object.versionId !== undefined ? rt.landedOutcome(object.versionId) : undefined;
+    const paused = outcome?.outcome === 'pending' && outcome.schedule.outcome === 'paused' && !loadId;
     out.push({
       file,
-      key: landed.key,
-      loadId: landed.loadId,
-      alreadyLoaded:
-        landed.versionId !== undefined && rt.landedOutcome(landed.versionId)?.outcome === 'duplicate',
-      load,
+      key: object.key,
+      loadId,
+      alreadyLoaded: outcome?.outcome === 'duplicate',
+      load: loadId ? await rt.ledger.get(loadId) : undefined,
+      ...(paused
+        ? {
+            pending: `dataset ${dataset} is paused; the file loads when it is resumed (lakeplane dataset resume ${dataset})`,
+          }
+        : {}),
     });
   }
   return out;
 }
 
 export function describeOutcome(o: FileOutcome): string {
+  if (o.pending) return `${o.file}: pending: ${o.pending}`;
   if (!o.load)
     return `${o.file}: no load was registered (see the messages above and dead-letters.jsonl in the workspace)`;
   if (o.alreadyLoaded)
@@ -69,18 +82,35 @@ export function describeOutcome(o: FileOutcome): string {
   const counts = c
     ? `, ${c.rowsIn} records in, ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted, ${c.rowsQuarantined} quarantined, ${c.duplicatesDropped} duplicates dropped`
     : '';
+  const objects = o.load.manifest?.objects ?? 1;
+  const together = objects > 1 ? ` (with ${objects - 1} other file${objects > 2 ? 's' : ''})` : '';
   const cause = o.load.status === 'FAILED' && o.load.cause ? `\n  cause: ${o.load.cause.message}` : '';
-  return `${o.file}: load ${o.loadId} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${cause}`;
+  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${cause}`;
 }
 
 export function outcomesTable(outcomes: readonly FileOutcome[]): string {
   return table(
-    ['load', 'status', 'in', 'inserted', 'updated', 'deleted', 'quarantined', 'dupes', 'duration', 'file'],
+    [
+      'load',
+      'objects',
+      'status',
+      'in',
+      'inserted',
+      'updated',
+      'deleted',
+      'quarantined',
+      'dupes',
+      'duration',
+      'file',
+    ],
     outcomes.map((o) => {
       const c = o.load?.counts;
       return [
-        o.loadId,
-        o.alreadyLoaded ? `${o.load?.status} (already)` : (o.load?.status ?? 'UNKNOWN'),
+        o.loadId ?? '(pending)',
+        o.load?.manifest?.objects ?? (o.load ? 1 : undefined),
+        o.alreadyLoaded
+          ? `${o.load?.status} (already)`
+          : (o.load?.status ?? (o.pending ? 'PENDING' : 'UNKNOWN')),
         c?.rowsIn,
         c?.inserted,
         c?.updated,

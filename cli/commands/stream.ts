@@ -1,7 +1,7 @@
 import type { LocalRuntime } from '../../local/runtime.js';
 import { streamEntries } from '../../local/stream/local-stream.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
-import { type LoadRecord, loadIdFor } from '../../shared/core/load.js';
+import type { LoadRecord } from '../../shared/core/load.js';
 import type { ObjectInfo } from '../../shared/ports.js';
 import { UsageError } from '../context.js';
 import { duration, table } from '../output.js';
@@ -32,7 +32,10 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
   const recordsPut = await stream.putRecords(dataset, streamEntries(file, dataset, contract.key));
   await rt.idle();
   const bronze = created.filter((o) => o.bucket === LOCAL_LAYOUT.bronzeBucket);
-  const loadIds = [...new Set(bronze.map((o) => loadIdFor(dataset, o)))];
+  // The scheduler's loads that took the micro-batch objects (several objects may share one).
+  const loadIds = [...new Set(await Promise.all(bronze.map((o) => rt.loadOf(dataset, o))))].filter(
+    (id): id is string => id !== undefined,
+  );
   const loads = (await Promise.all(loadIds.map((id) => rt.ledger.get(id)))).filter(
     (l): l is LoadRecord => l !== undefined,
   );
@@ -60,9 +63,10 @@ export function describeStream(o: StreamOutcome): string {
   if (o.loads.length > 0) {
     lines.push(
       table(
-        ['load', 'status', 'in', 'inserted', 'updated', 'deleted', 'duration', 'object'],
+        ['load', 'objects', 'status', 'in', 'inserted', 'updated', 'deleted', 'duration', 'first object'],
         o.loads.map((l) => [
           l.loadId,
+          l.manifest?.objects ?? 1,
           l.status,
           l.counts?.rowsIn,
           l.counts?.inserted,

@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
+import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
@@ -15,15 +16,21 @@ import type { LoadEventsHandlerDeps } from './handler.js';
 export function awsDeps(): LoadEventsHandlerDeps {
   const env = readEnvironment();
   const obs = createObservability('load-events');
-  const ledger = new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE);
+  const dynamo = new DynamoDBClient({});
+  const s3 = new S3Client({});
+  const sfn = new SFNClient({});
+  const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
   // The dataset's alert channel, and the plan of the next load of a Roll back & replay chain.
   const contracts = loadContractsDir(
     env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
   );
+  // A load that ended frees its dataset's slot: the scheduler starts the next one.
+  const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
   return {
     ...obs,
     ledger,
-    objects: new S3ObjectStore(new S3Client({})),
+    objects: new S3ObjectStore(s3),
+    scheduler,
     notifier: new SlackWebhookNotifier(
       slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'failed-load alerts and savepoint warnings'),
     ),
@@ -36,8 +43,9 @@ export function awsDeps(): LoadEventsHandlerDeps {
           replays: {
             contracts,
             ledger,
-            orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
+            orchestrator: new StepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
             layout: layoutFromEnvironment(env),
+            scheduler,
           },
         }
       : {}),

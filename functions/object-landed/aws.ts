@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
-import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
+import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
@@ -12,14 +12,15 @@ import type { ObjectLandedHandlerDeps } from './handler.js';
 export function awsDeps(): ObjectLandedHandlerDeps {
   const env = readEnvironment();
   const dynamo = new DynamoDBClient({});
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
+  const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
   return {
     ...createObservability('object-landed'),
-    contracts: loadContractsDir(
-      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-    ),
-    ledger: new DynamoLedger(dynamo, env.LEDGER_TABLE),
-    ...(env.CONTROL_TABLE ? { control: new DynamoControl(dynamo, env.CONTROL_TABLE) } : {}),
-    orchestrator: new StepFunctionsOrchestrator(new SFNClient({}), env.STATE_MACHINE_ARN),
+    contracts,
+    ledger,
+    scheduler: awsScheduler(env, { dynamo, s3: new S3Client({}), sfn: new SFNClient({}) }, contracts, ledger),
     layout: layoutFromEnvironment(env),
     now: () => new Date(),
   };

@@ -1,6 +1,7 @@
 /**
  * object-landed: an object landed in the Bronze bucket (EventBridge "Object Created").
- * Maps it to its dataset, registers the load and starts the load-dataset execution.
+ * Maps it to its dataset, adds it to the dataset's pending objects and runs the dataset's
+ * scheduler (a load of every pending object starts when none is in flight).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -40,20 +41,30 @@ export function createHandler(deps: ObjectLandedHandlerDeps) {
       logger.warn('object not loaded: it stays in Bronze', { reason: result.reason, detail: result.message });
       return result;
     }
-    logger.appendKeys({ loadId: result.loadId, dataset: result.dataset, executionName: result.loadId });
+    logger.appendKeys({ dataset: result.dataset });
     metrics.addDimension('dataset', result.dataset);
-    switch (result.outcome) {
+    if (result.outcome === 'duplicate') {
+      if (result.loadId) logger.appendKeys({ loadId: result.loadId, executionName: result.loadId });
+      metrics.addMetric('DuplicateObjectEvents', MetricUnit.Count, 1);
+      logger.info('object already given to the dataset: nothing added');
+      return result;
+    }
+    metrics.addMetric('ObjectsPending', MetricUnit.Count, 1);
+    const s = result.schedule;
+    switch (s.outcome) {
       case 'started':
+        logger.appendKeys({ loadId: s.loadId, executionName: s.loadId });
         metrics.addMetric('LoadsStarted', MetricUnit.Count, 1);
-        logger.info('load registered and started', { executionArn: result.executionArn });
+        logger.info('object pending; load started', { objects: s.objects });
         break;
-      case 'duplicate':
-        metrics.addMetric('DuplicateObjectEvents', MetricUnit.Count, 1);
-        logger.info('object already registered: nothing started', { status: result.status });
+      case 'in-flight':
+        logger.info('object pending: it goes into the load after the one in flight', { inFlight: s.loadId });
         break;
-      case 'held':
-        metrics.addMetric('LoadsHeld', MetricUnit.Count, 1);
-        logger.warn('load held: dataset paused', { reason: result.reason });
+      case 'paused':
+        logger.warn('object pending: the dataset is paused; it loads when the dataset is resumed');
+        break;
+      case 'idle':
+        logger.info('object pending: another scheduler took it');
         break;
     }
     return result;

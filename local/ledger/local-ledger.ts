@@ -11,12 +11,15 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import dynalite from 'dynalite';
 import { CONTROL_TABLE_SCHEMA, DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { DynamoLedger, LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
+import { DynamoSchedulerStores, SCHEDULER_TABLE_SCHEMA } from '../../shared/aws/dynamo-scheduler.js';
 
 /** A running dynalite with the ledger table, and the same DynamoDB adapter as in AWS. */
 export interface LocalLedger {
   readonly ledger: DynamoLedger;
   /** Dataset pause state and the drift log (the same adapter as in AWS). */
   readonly control: DynamoControl;
+  /** Pending objects and dataset slots of the coalesced-load scheduler (the same adapter as in AWS). */
+  readonly scheduler: DynamoSchedulerStores;
   readonly client: DynamoDBClient;
   readonly endpoint: string;
   close(): Promise<void>;
@@ -24,10 +27,11 @@ export interface LocalLedger {
 
 export const LOCAL_LEDGER_TABLE = 'lakeplane-ledger';
 export const LOCAL_CONTROL_TABLE = 'lakeplane-control';
+export const LOCAL_SCHEDULER_TABLE = 'lakeplane-scheduler';
 
 /**
  * Starts dynalite in this process on a free loopback port, persisting to `path` (LevelDB)
- * or in memory when `path` is undefined, and creates the ledger and control tables if missing.
+ * or in memory when `path` is undefined, and creates the ledger, control and scheduler tables if missing.
  * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
  */
 export async function startLocalLedger(path: string | undefined): Promise<LocalLedger> {
@@ -55,6 +59,7 @@ export async function startLocalLedger(path: string | undefined): Promise<LocalL
   for (const [TableName, schema] of [
     [LOCAL_LEDGER_TABLE, LEDGER_TABLE_SCHEMA],
     [LOCAL_CONTROL_TABLE, CONTROL_TABLE_SCHEMA],
+    [LOCAL_SCHEDULER_TABLE, SCHEDULER_TABLE_SCHEMA],
   ] as const) {
     try {
       await client.send(new DescribeTableCommand({ TableName }));
@@ -67,6 +72,7 @@ export async function startLocalLedger(path: string | undefined): Promise<LocalL
   return {
     ledger: new DynamoLedger(client, LOCAL_LEDGER_TABLE),
     control: new DynamoControl(client, LOCAL_CONTROL_TABLE),
+    scheduler: new DynamoSchedulerStores(client, LOCAL_SCHEDULER_TABLE),
     client,
     endpoint,
     close: async () => {

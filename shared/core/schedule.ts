@@ -16,7 +16,7 @@ export interface PendingObject {
   readonly versionId?: string;
   readonly etag: string;
   readonly size: number;
-  /** When it landed (the object event's time, ISO 8601): landing order is (landedAt, key, versionId). */
+  /** When object-landed registered it (ISO 8601): landing order is (landedAt, key, versionId). */
   readonly landedAt: string;
 }
 

@@ -1,41 +1,43 @@
 import { matchBronzeKey } from '../core/bronze-key.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { ObjectCreatedEvent } from '../core/events.js';
-import { type LoadRecord, loadIdFor, type SourceObject } from '../core/load.js';
-import { type LakeLayout, planLoad } from '../core/plan.js';
-import type { DatasetControl, Ledger, Orchestrator } from '../ports.js';
+import { loadIdFor } from '../core/load.js';
+import type { LakeLayout } from '../core/plan.js';
+import type { PendingObject } from '../core/schedule.js';
+import type { Ledger } from '../ports.js';
+import { type ScheduleDeps, type ScheduleOutcome, scheduleDataset } from './schedule-loads.js';
 
 export interface ObjectLandedDeps {
   readonly contracts: ContractSet;
   readonly ledger: Ledger;
-  readonly orchestrator: Orchestrator;
   readonly layout: LakeLayout;
   readonly now: () => Date;
-  /** Paused datasets hold their loads (schema drift on a `block` dataset pauses it). */
-  readonly control?: DatasetControl;
+  /** The coalesced-load scheduler: its pending objects, slots, loads and paused check. */
+  readonly scheduler: ScheduleDeps;
 }
 
 /** What happened to a landed object. */
 export type LandedOutcome =
   | {
-      readonly outcome: 'started';
-      readonly loadId: string;
+      /** The object waits for its dataset's next load; `schedule` says what the scheduler did. */
+      readonly outcome: 'pending';
       readonly dataset: string;
-      readonly executionArn: string;
+      readonly schedule: ScheduleOutcome;
     }
   | {
+      /** The same content of that key was given to the dataset before: nothing added. */
       readonly outcome: 'duplicate';
-      readonly loadId: string;
       readonly dataset: string;
-      readonly status: string;
+      /** The load that took it, when one has. */
+      readonly loadId?: string;
     }
-  | { readonly outcome: 'held'; readonly loadId: string; readonly dataset: string; readonly reason: string }
   | { readonly outcome: 'rejected'; readonly reason: string; readonly message: string };
 
 /**
- * A Bronze object landed: map it to its dataset, register the load (conditional write, so a
- * duplicate event registers nothing) and start the load-dataset execution named after the
- * load id (so a duplicate start starts nothing).
+ * A Bronze object landed: map it to its dataset, add it to the dataset's pending objects (a
+ * conditional write, so a duplicate event or the same content landing again adds nothing), then
+ * run the dataset's scheduler, which starts a load of every pending object when none is in flight.
+ * A paused dataset keeps its objects pending, in landing order, until it is resumed.
  */
 export async function onObjectLanded(
   event: ObjectCreatedEvent,
@@ -54,51 +56,30 @@ export async function onObjectLanded(
   const key = object.key;
   const match = matchBronzeKey(key, deps.contracts.datasets.values());
   if ('reason' in match) return { outcome: 'rejected', reason: match.reason, message: match.message };
-  const contract = match.dataset;
+  const dataset = match.dataset.name;
 
-  const source: SourceObject = {
+  const pending: PendingObject = {
+    dataset,
     bucket: bucket.name,
     key,
     etag: object.etag.replaceAll('"', ''),
     size: object.size,
     ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
+    // Landing order is registration order: an event that arrives late is ordered by its arrival,
+    // so it can never sort before objects a load has already taken.
+    landedAt: deps.now().toISOString(),
   };
-  const loadId = loadIdFor(contract.name, source);
-  const at = deps.now().toISOString();
-  const state = contract.paused ? undefined : await deps.control?.get(contract.name);
-  const held = contract.paused || state?.paused === true;
-  const heldNote = contract.paused
-    ? 'dataset is paused in its contract'
-    : `dataset is paused: ${state?.reason ?? 'no reason given'}`;
-  const record: LoadRecord = {
-    loadId,
-    dataset: contract.name,
-    status: held ? 'HELD' : 'REGISTERED',
-    source,
-    executionName: executionName(loadId, 1),
-    attempts: 1,
-    registeredAt: at,
-    history: [{ status: held ? 'HELD' : 'REGISTERED', at, ...(held ? { note: heldNote } : {}) }],
-  };
-  const registered = await deps.ledger.register(record);
-  if (!registered.created) {
-    const existing = registered.existing;
-    // A registration whose start was lost (crash between the two writes) is started now;
-    // Step Functions treats the same name and input as the same execution.
-    if (existing.status !== 'REGISTERED') {
-      return { outcome: 'duplicate', loadId, dataset: contract.name, status: existing.status };
-    }
+  // A load from before coalescing has the object's own id and no pending item: still a duplicate.
+  const legacy = loadIdFor(dataset, pending);
+  const before = await deps.ledger.get(legacy);
+  if (before && !before.manifest) return { outcome: 'duplicate', dataset, loadId: legacy };
+  if (!(await deps.scheduler.pending.add(pending))) {
+    const taken = (await deps.scheduler.pending.byKey(dataset, pending.bucket, key)).find(
+      (k) => k.object.etag === pending.etag,
+    );
+    return { outcome: 'duplicate', dataset, ...(taken?.loadId ? { loadId: taken.loadId } : {}) };
   }
-  if (held) {
-    return { outcome: 'held', loadId, dataset: contract.name, reason: heldNote };
-  }
-  const input = planLoad(contract, { loadId, source, attempt: 1 }, deps.layout);
-  const started = await deps.orchestrator.startExecution(record.executionName, input);
-  // Already started: a duplicate event, or a registration whose start had gone through.
-  if (started.alreadyStarted) {
-    return { outcome: 'duplicate', loadId, dataset: contract.name, status: 'REGISTERED' };
-  }
-  return { outcome: 'started', loadId, dataset: contract.name, executionArn: started.executionArn };
+  return { outcome: 'pending', dataset, schedule: await scheduleDataset(dataset, deps.scheduler) };
 }
 
 /** The execution name of a load attempt: the load id, with the attempt after the first. */

@@ -55,7 +55,7 @@ export async function runCorpus(rt: LocalRuntime, dataset: string): Promise<Corp
   for (const file of corpusFiles(dataset)) {
     const [outcome] = await landAndWait(rt, dataset, [file]);
     const load = outcome!.load;
-    const loadId = outcome!.loadId;
+    const loadId = outcome!.loadId!;
     const validation = await readJsonArtifact(rt.store, runUri(LOCAL_LAYOUT, loadId, 1, 'validation.json'));
     loads.push({
       file: file.split('/').pop()!,

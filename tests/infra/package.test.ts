@@ -11,6 +11,7 @@ import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
 import { CONTROL_TABLE_SCHEMA } from '../../shared/aws/dynamo-control.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
 import { SLACK_REQUEST_PREFIX } from '../../shared/aws/dynamo-replay-guard.js';
+import { SCHEDULER_TABLE_SCHEMA } from '../../shared/aws/dynamo-scheduler.js';
 import { lambdaEnvironment, streamEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import {
@@ -38,6 +39,7 @@ const FUNCTIONS = [
   'budget-guard',
   'object-landed',
   'load-events',
+  'load-scheduler',
   'stream-upsert',
   'dq-router',
   'schema-drift',
@@ -644,6 +646,38 @@ describe('control table', () => {
   });
 });
 
+describe('scheduler table', () => {
+  it('matches SCHEDULER_TABLE_SCHEMA, with point-in-time recovery, kept on stack deletion, shared by the scheduler functions', () => {
+    const id = refId(env('object-landed').SCHEDULER_TABLE);
+    const table = template.Resources[id]!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    const p = table.Properties;
+    expect(p.TableName).toBe(`lakeplane-${STAGE}-scheduler`);
+    const name = (x: { AttributeName?: string; IndexName?: string }) => x.AttributeName ?? x.IndexName ?? '';
+    expect(sortBy(p.AttributeDefinitions, name)).toEqual(
+      sortBy(SCHEDULER_TABLE_SCHEMA.AttributeDefinitions, name),
+    );
+    expect(p.KeySchema).toEqual(SCHEDULER_TABLE_SCHEMA.KeySchema);
+    expect(p.GlobalSecondaryIndexes).toEqual(SCHEDULER_TABLE_SCHEMA.GlobalSecondaryIndexes);
+    expect(p.BillingMode).toBe(SCHEDULER_TABLE_SCHEMA.BillingMode);
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.DeletionPolicy).toBe('Retain');
+    for (const fn of ['load-events', 'load-scheduler']) expect(refId(env(fn).SCHEDULER_TABLE), fn).toBe(id);
+  });
+
+  it('load-scheduler runs on an EventBridge Scheduler schedule at the stage rate, with the load limits', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    const [, schedule] = schedules[0]!;
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(refId(schedule.Properties.Target.Arn)).toBe(lambdaByHandler('load-scheduler')[0]);
+    expect(env('load-scheduler')).toMatchObject({
+      LAKEPLANE_LOAD_MAX_OBJECTS: '20000',
+      LAKEPLANE_LOAD_MAX_BYTES: '8589934592',
+    });
+  });
+});
+
 describe('Bronze catalog', () => {
   it('is one Glue database named by the stage parameter bronzeDatabase', () => {
     const [, db] = bronzeDatabase();
@@ -785,6 +819,13 @@ describe('IAM', () => {
       new Set([
         'dynamodb:PutItem',
         'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        's3:PutObject',
+        's3:GetObject',
+        'kms:GenerateDataKey',
+        'kms:Decrypt',
         'states:StartExecution',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -798,11 +839,15 @@ describe('IAM', () => {
   it('grants load-events exactly what it uses', () => {
     expect(allowedActions(template, roleOf('load-events'))).toEqual(
       new Set([
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:GetItem',
         'dynamodb:Query',
+        'dynamodb:BatchGetItem',
         'states:StartExecution',
         's3:GetObject',
+        's3:PutObject',
+        'kms:GenerateDataKey',
         's3:ListBucket',
         'ssm:GetParameter',
         'kms:Decrypt',
@@ -817,8 +862,41 @@ describe('IAM', () => {
     const grants = grantsOf(template, roleOf('load-events'));
     expect(grants.get('states:StartExecution')).toEqual([env('load-events').STATE_MACHINE_ARN]);
     expect(grants.get('dynamodb:Query')).toEqual([
+      getAtt(refId(env('load-events').SCHEDULER_TABLE)),
+      { 'Fn::Sub': `\${${refId(env('load-events').SCHEDULER_TABLE)}.Arn}/index/pending` },
       { 'Fn::Sub': `\${${refId(env('load-events').LEDGER_TABLE)}.Arn}/index/byDataset` },
     ]);
+  });
+
+  it('grants load-scheduler exactly what it uses, on the scheduler table, runs/ manifests and load-dataset', () => {
+    expect(allowedActions(template, roleOf('load-scheduler'))).toEqual(
+      new Set([
+        'dynamodb:PutItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        's3:PutObject',
+        's3:GetObject',
+        'kms:GenerateDataKey',
+        'kms:Decrypt',
+        'states:StartExecution',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]),
+    );
+    const grants = grantsOf(template, roleOf('load-scheduler'));
+    const scheduler = refId(env('load-scheduler').SCHEDULER_TABLE);
+    expect(grants.get('dynamodb:UpdateItem')).toEqual([
+      getAtt(scheduler),
+      { 'Fn::Sub': `\${${scheduler}.Arn}/index/pending` },
+    ]);
+    expect(grants.get('s3:PutObject')).toEqual([
+      { 'Fn::Sub': `\${${refId(env('load-scheduler').ARTIFACTS_BUCKET)}.Arn}/runs/*` },
+    ]);
+    expect(grants.get('states:StartExecution')).toEqual([env('load-scheduler').STATE_MACHINE_ARN]);
   });
 
   it('grants stream-upsert exactly what it uses', () => {
@@ -930,7 +1008,8 @@ describe('IAM', () => {
     expect(grants.get('dynamodb:GetItem')).toEqual(
       expect.arrayContaining([getAtt(refId(env('object-landed').LEDGER_TABLE)), getAtt(control)]),
     );
-    expect(grants.get('dynamodb:GetItem')).toHaveLength(2);
+    // The ledger, the control table and the scheduler table (and its index, which GetItem ignores).
+    expect(grants.get('dynamodb:GetItem')).toHaveLength(4);
     for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])
       expect(grants.get(action) ?? [], action).not.toContainEqual(getAtt(control));
   });

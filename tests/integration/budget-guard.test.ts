@@ -31,7 +31,7 @@ describe('budget-guard on the local runtime', () => {
       ndjson(tempDir(), 'a.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
     );
     await rt.idle();
-    expect((await rt.ledger.get(first.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(first.loadId!))?.status).toBe('SUCCEEDED');
     const stepsOfFirst = steps.length;
     expect(stepsOfFirst).toBeGreaterThan(0);
 
@@ -40,7 +40,7 @@ describe('budget-guard on the local runtime', () => {
       ndjson(tempDir(), 'b.ndjson', [order('o2', '2026-11-20T11:00:00Z')]),
     );
     await rt.idle();
-    const refused = await rt.ledger.get(second.loadId);
+    const refused = await rt.ledger.get(second.loadId!);
     expect(refused?.status).toBe('FAILED');
     expect(refused?.cause?.error).toBe('Lakeplane.BudgetExceeded');
     expect(refused?.cause?.message).toMatch(
@@ -50,7 +50,7 @@ describe('budget-guard on the local runtime', () => {
     );
     expect(steps.length, 'no EMR step ran for the refused load').toBe(stepsOfFirst);
     const alerts = notifications(rt).map((n) => JSON.stringify(n));
-    expect(alerts.some((a) => a.includes(second.loadId) && a.includes('BudgetExceeded'))).toBe(true);
+    expect(alerts.some((a) => a.includes(second.loadId!) && a.includes('BudgetExceeded'))).toBe(true);
     // Another dataset has its own budget.
     const items = await rt.land(
       'order_items',
@@ -68,12 +68,12 @@ describe('budget-guard on the local runtime', () => {
       ]),
     );
     await rt.idle();
-    expect((await rt.ledger.get(items.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(items.loadId!))?.status).toBe('SUCCEEDED');
     await rt.close();
 
     // With the budget raised, the refused load replays.
     rt = await LocalRuntime.start({ home, print: () => {}, emrStepHoursPerDatasetPerDay: 10 });
-    const replayed = await replayLoad(second.loadId, {
+    const replayed = await replayLoad(second.loadId!, {
       contracts: rt.contracts,
       ledger: rt.ledger,
       orchestrator: rt.stepFunctions,
@@ -81,6 +81,6 @@ describe('budget-guard on the local runtime', () => {
     });
     expect(replayed.outcome).toBe('started');
     await rt.idle();
-    expect((await rt.ledger.get(second.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(second.loadId!))?.status).toBe('SUCCEEDED');
   });
 });

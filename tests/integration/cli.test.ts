@@ -71,7 +71,7 @@ describe('lakeplane CLI', () => {
     const bad = ndjson(tempDir(), 'export.ndjson', ['order_id,status', 'o1,placed']);
     const r = lakeplane(home, 'load', 'orders', bad);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAILED[\s\S]*cause: .*export\.ndjson: 2 of 2 records are unreadable/);
+    expect(r.stdout).toMatch(/FAILED[\s\S]*cause: .*export\.ndjson\?versionId=\w+: 2 of 2 records are unreadable/);
     const show = lakeplane(home, 'loads', '--status', 'FAILED');
     expect(show.stdout).toContain('FAILED');
   });
@@ -309,7 +309,7 @@ describe('lakeplane CLI', () => {
     const resumed = lakeplane(home, 'dataset', 'resume', 'order_items', '--accept-schema');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(
-      /dataset order_items resumed; 1 held loads run in landing order\n\s+order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/,
+      /dataset order_items resumed \(accepted Bronze schema version \d+\); 1 object that waited ran in 1 load, in landing order\n\s+order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/,
     );
   });
 });

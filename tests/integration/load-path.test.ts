@@ -27,7 +27,7 @@ describe('a file landed in Bronze', () => {
     const landed = await rt.land('orders', file);
     await rt.idle();
 
-    const load = await rt.ledger.get(landed.loadId);
+    const load = await rt.ledger.get(landed.loadId!);
     expect(load).toMatchObject({
       dataset: 'orders',
       status: 'SUCCEEDED',
@@ -66,7 +66,11 @@ describe('a file landed in Bronze', () => {
     const second = await rt.land('orders', file);
     await rt.idle();
     expect(second.loadId).toBe(first.loadId);
-    expect(rt.landedOutcome(second.versionId!)).toMatchObject({ outcome: 'duplicate', status: 'SUCCEEDED' });
+    expect(rt.landedOutcome(second.versionId!)).toEqual({
+      outcome: 'duplicate',
+      dataset: 'orders',
+      loadId: first.loadId,
+    });
     expect(second.versionId).not.toBe(first.versionId);
     expect(executions(rt)).toEqual([first.loadId]);
     expect(await rt.ledger.list({})).toHaveLength(1);
@@ -89,7 +93,7 @@ describe('a file landed in Bronze', () => {
     rt.bus.put(seen[0]!);
     await rt.idle();
     expect(executions(rt)).toEqual([landed.loadId]);
-    const load = await rt.ledger.get(landed.loadId);
+    const load = await rt.ledger.get(landed.loadId!);
     expect(load?.history.map((h) => h.status)).toEqual(['REGISTERED', 'RUNNING', 'SUCCEEDED']);
     expect((await rt.warehouse.commits('orders')).length).toBe(1);
   });
@@ -104,7 +108,11 @@ describe('a file landed in Bronze', () => {
     ({ rt } = await startRuntime(home));
     const again = await rt.land('orders', file);
     await rt.idle();
-    expect(rt.landedOutcome(again.versionId!)).toMatchObject({ outcome: 'duplicate', status: 'SUCCEEDED' });
+    expect(rt.landedOutcome(again.versionId!)).toEqual({
+      outcome: 'duplicate',
+      dataset: 'orders',
+      loadId: first.loadId,
+    });
     expect(executions(rt)).toEqual([first.loadId]);
     expect((await rt.warehouse.query('SELECT count(*) AS n FROM silver.orders')).rows).toEqual([{ n: '1' }]);
   });
@@ -141,7 +149,7 @@ describe('the load-dataset state machine on the local runtime', () => {
       'savepoint_table.py:',
       'silver_to_gold.py:',
     ]);
-    expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(landed.loadId!))?.status).toBe('SUCCEEDED');
     expect(notifications(rt)).toEqual([]);
   });
 
@@ -160,7 +168,7 @@ describe('the load-dataset state machine on the local runtime', () => {
     );
     await rt.idle();
     expect(goldRuns).toBe(2); // one retry of States.TaskFailed, then the Catch
-    const load = await rt.ledger.get(landed.loadId);
+    const load = await rt.ledger.get(landed.loadId!);
     expect(load?.status).toBe('FAILED');
     expect(load?.cause?.error).toBe('States.TaskFailed');
     expect(load?.cause?.message).toContain(`step "orders gold ${landed.loadId}#1" failed`);
@@ -190,10 +198,10 @@ describe('the load-dataset state machine on the local runtime', () => {
     const before = await silverDigest(rt);
     const bad = await rt.land('orders', ndjson(dir, 'export.ndjson', ['order_id,status', 'o1,cancelled']));
     await rt.idle();
-    const load = await rt.ledger.get(bad.loadId);
+    const load = await rt.ledger.get(bad.loadId!);
     expect(load?.status).toBe('FAILED');
     expect(load?.cause?.message).toMatch(
-      /s3:\/\/lakeplane-bronze\/orders\/export\.ndjson: 2 of 2 records are unreadable.*line 1: not valid JSON/,
+      /s3:\/\/lakeplane-bronze\/orders\/export\.ndjson\?versionId=\w+: 2 of 2 records are unreadable.*line 1: not valid JSON/,
     );
     expect(await silverDigest(rt)).toEqual(before);
     expect((await rt.warehouse.commits('orders')).length).toBe(1);

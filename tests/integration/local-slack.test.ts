@@ -62,7 +62,7 @@ describe('alert buttons on the local endpoint', () => {
     };
     const landed: string[] = [];
     for (const f of [f1!, f2!, f3!]) {
-      landed.push((await rt.land('orders', f)).loadId);
+      landed.push((await rt.land('orders', f)).loadId!);
       await rt.idle();
     }
     const bad = await rt.ledger.get(landed[1]!);
@@ -90,7 +90,7 @@ describe('alert buttons on the local endpoint', () => {
     rt.emr.fault = (job) => {
       if (job === 'bronze_to_silver.py') throw new Error('stage failed');
     };
-    const loadId = (await rt.land('orders', files(tempDir())[0]!)).loadId;
+    const loadId = (await rt.land('orders', files(tempDir())[0]!)).loadId!;
     await rt.idle();
     const slack = await slackFor(rt);
     const stranger = await slack.click({ loadId, dataset: 'orders' }, SLACK_ACTION_IDS.replay, 'U0STRANGER');

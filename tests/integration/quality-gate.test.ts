@@ -32,7 +32,7 @@ describe('the quality gate on the local runtime', () => {
     );
     await rt.idle();
 
-    const load = await rt.ledger.get(bad.loadId);
+    const load = await rt.ledger.get(bad.loadId!);
     expect(load?.status).toBe('FAILED_QUALITY');
     expect(load?.cause?.error).toBe('Lakeplane.QualityGateFailed');
     expect(load?.cause?.message).toContain('expect_column_values_to_not_be_null on order_id');
@@ -73,7 +73,7 @@ describe('the quality gate on the local runtime', () => {
       ]),
     );
     await rt.idle();
-    expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(landed.loadId!))?.status).toBe('SUCCEEDED');
     expect(
       (await rt.warehouse.query("SELECT count(*) AS n FROM silver.orders WHERE status = 'returned'")).rows,
     ).toEqual([{ n: '1' }]);

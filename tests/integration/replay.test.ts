@@ -29,9 +29,9 @@ async function failedLoad(): Promise<string> {
     ndjson(tempDir(), 'd.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
   );
   await rt.idle();
-  expect((await rt.ledger.get(landed.loadId))?.status).toBe('FAILED');
+  expect((await rt.ledger.get(landed.loadId!))?.status).toBe('FAILED');
   broken = false;
-  return landed.loadId;
+  return landed.loadId!;
 }
 
 describe('replay of a failed load', () => {
@@ -74,7 +74,7 @@ describe('replay of a failed load', () => {
       ndjson(tempDir(), 'ok.ndjson', [order('o1', '2026-11-20T10:00:00Z')]),
     );
     await rt.idle();
-    expect(await replayLoad(landed.loadId, deps())).toEqual({
+    expect(await replayLoad(landed.loadId!, deps())).toEqual({
       outcome: 'refused',
       reason: `load ${landed.loadId} was not replayed: it succeeded; replaying it would change nothing`,
     });
@@ -107,7 +107,7 @@ describe('replay, on-call details', () => {
       ndjson(dir, 'same.ndjson', [order('o1', '2026-11-21T10:00:00Z', { status: 'fixed' })]),
     );
     await rt.idle();
-    const refused = await replayLoad(first.loadId, deps());
+    const refused = await replayLoad(first.loadId!, deps());
     expect(refused.outcome).toBe('refused');
     expect(refused.outcome === 'refused' && refused.reason).toMatch(
       /superseded by load orders-\w+ of the same object key \(orders\/same\.ndjson\)/,
@@ -124,7 +124,7 @@ describe('replay, on-call details', () => {
       ndjson(tempDir(), 'jpy.ndjson', [order('ord-1', '2026-11-20T10:00:00Z', { currency: 'JPY' })]),
     );
     await rt.idle();
-    expect((await rt.ledger.get(landed.loadId))?.status).toBe('FAILED_QUALITY');
+    expect((await rt.ledger.get(landed.loadId!))?.status).toBe('FAILED_QUALITY');
     await rt.close();
 
     // The team decides JPY is valid: the contract changes, the load is replayed.
@@ -134,13 +134,13 @@ describe('replay, on-call details', () => {
       readFileSync(file, 'utf8').replace('value_set: [EUR, USD, GBP]', 'value_set: [EUR, USD, GBP, JPY]'),
     );
     rt = await LocalRuntime.start({ home, datasetsDir: datasets, print: () => undefined });
-    const result = await replayLoad(landed.loadId, deps());
+    const result = await replayLoad(landed.loadId!, deps());
     expect(result.outcome).toBe('started');
     await rt.idle();
-    expect((await rt.ledger.get(landed.loadId))?.status).toBe('SUCCEEDED');
+    expect((await rt.ledger.get(landed.loadId!))?.status).toBe('SUCCEEDED');
     expect((await rt.warehouse.query('SELECT currency FROM silver.orders')).rows).toEqual([
       { currency: 'JPY' },
     ]);
-    expect((await replayLoad(landed.loadId, deps())).outcome).toBe('refused');
+    expect((await replayLoad(landed.loadId!, deps())).outcome).toBe('refused');
   });
 });

@@ -30,7 +30,7 @@ describe('bronze restore on the local runtime', () => {
     // A later file under the same key overwrites it.
     await rt.land('orders', ndjson(tempDir(), 'day.ndjson', [order('o2', '2026-11-20T11:00:00Z')]));
     await rt.idle();
-    const load = (await rt.ledger.get(first.loadId))!;
+    const load = (await rt.ledger.get(first.loadId!))!;
     const { bucket, key, versionId } = load.source;
     expect(bucket).toBe(LOCAL_LAYOUT.bronzeBucket);
     const current = () => rt!.store.get(bucket, key).then((b) => Buffer.from(b!).toString('utf8'));
@@ -38,7 +38,7 @@ describe('bronze restore on the local runtime', () => {
     const started = executions(rt).length;
 
     expect(
-      await restoreBronze(first.loadId, { ledger: rt.ledger, store: rt.store }, { dryRun: true }),
+      await restoreBronze(first.loadId!, { ledger: rt.ledger, store: rt.store }, { dryRun: true }),
     ).toEqual({
       outcome: 'would-restore',
       loadId: first.loadId,
@@ -46,7 +46,7 @@ describe('bronze restore on the local runtime', () => {
     });
     expect(await current()).toContain('"o2"');
 
-    const restored = await restoreBronze(first.loadId, { ledger: rt.ledger, store: rt.store });
+    const restored = await restoreBronze(first.loadId!, { ledger: rt.ledger, store: rt.store });
     await rt.idle();
     expect(restored).toMatchObject({ outcome: 'restored', restored: { bucket, key } });
     expect(await current()).toContain('"o1"');

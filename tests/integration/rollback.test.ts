@@ -595,7 +595,7 @@ describe('rollback and replay through the local runtime', () => {
       landed.push(await runtime.land('orders', file(`rt-${name}`, records)));
       await runtime.idle();
     }
-    const bad = landed[1]!.loadId;
+    const bad = landed[1]!.loadId!;
     const outcome = await rollbackDataset(
       'orders',
       { beforeLoad: bad },
@@ -614,7 +614,7 @@ describe('rollback and replay through the local runtime', () => {
       { replayAfter: true, afterEach: () => runtime.idle() },
     );
     expect(outcome.replays.map((r) => r.outcome)).toEqual(['skipped', 'started']);
-    expect(await runtime.ledger.get(landed[2]!.loadId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(await runtime.ledger.get(landed[2]!.loadId!)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
 
     const cleanFile = join(dir, 'clean-rt.duckdb');
     const clean = await Warehouse.open(cleanFile);

@@ -46,7 +46,7 @@ describe('a failed savepoint on the local runtime', () => {
     await rt.idle();
 
     expect(savepointRuns).toBe(2); // one retry of States.TaskFailed, then the Catch
-    const load = await rt.ledger.get(landed.loadId);
+    const load = await rt.ledger.get(landed.loadId!);
     expect(load?.status).toBe('SUCCEEDED');
     expect(load?.commitId).toMatch(/\S/);
     expect(load?.warnings).toEqual([
@@ -79,14 +79,14 @@ describe('a failed savepoint on the local runtime', () => {
       ndjson(tempDir(), 'd2.ndjson', [order('o2', '2026-11-20T11:00:00Z')]),
     );
     await rt.idle();
-    const ok = await rt.ledger.get(next.loadId);
+    const ok = await rt.ledger.get(next.loadId!);
     expect(ok?.status).toBe('SUCCEEDED');
     expect(ok?.warnings).toBeUndefined();
     expect(notifications(rt)).toHaveLength(1);
     await rt.close();
     rt = undefined;
 
-    const shown = loadsShow(home, landed.loadId);
+    const shown = loadsShow(home, landed.loadId!);
     expect(shown.stderr).toBe('');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(
@@ -94,6 +94,6 @@ describe('a failed savepoint on the local runtime', () => {
         `\\nwarning {4}the savepoint of commit ${load?.commitId} failed \\(States\\.TaskFailed: step "orders savepoint ${landed.loadId}#1" failed: .*create_savepoint returned false.*\\): this load cannot be a rollback target once a second commit follows it .*; roll back to a commit before it or after it`,
       ),
     );
-    expect(loadsShow(home, next.loadId).stdout).not.toContain('warning');
+    expect(loadsShow(home, next.loadId!).stdout).not.toContain('warning');
   });
 });

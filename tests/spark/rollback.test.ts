@@ -46,7 +46,8 @@ let report: Awaited<ReturnType<typeof rollbackDataset>>;
 
 beforeAll(async () => {
   spark = await LocalRuntime.start({ home: tempDir(), engine: 'spark', print: () => undefined });
-  for (const f of [good1, corrupt, good3]) loadIds.push((await landAndWait(spark, 'orders', [f]))[0]!.loadId);
+  for (const f of [good1, corrupt, good3])
+    loadIds.push((await landAndWait(spark, 'orders', [f]))[0]!.loadId!);
   report = await rollbackDataset('orders', { beforeLoad: loadIds[1]! }, spark.rollbackDeps, {
     dryRun: false,
     replayAfter: true,
