@@ -6,27 +6,32 @@ import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
 import { Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
+import { DirObjectStore } from '../local/object-store/dir-object-store.js';
 import { DEFAULT_DATASETS_DIR, NoSilverCommitError, silverTableOf } from '../local/runtime.js';
 import {
   checkedEngine,
   defaultHome,
   EngineMismatchError,
   LOCAL_BRONZE_DATABASE,
+  LOCAL_LAYOUT,
   type LocalEngineName,
   workspaceAt,
 } from '../local/workspace.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
+import type { ContractSet } from '../shared/core/contract/parse.js';
 import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { loadWarningsOf, warningText } from '../shared/core/load-warnings.js';
-import type { Ledger } from '../shared/ports.js';
+import type { LakeLayout } from '../shared/core/plan.js';
+import type { Ledger, ObjectStore, PendingObjects } from '../shared/ports.js';
 import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
 import { restoreBronze } from '../shared/usecases/restore-bronze.js';
 import { resumeDataset } from '../shared/usecases/resume-dataset.js';
 import { RollbackRefusedError, rollbackDataset } from '../shared/usecases/rollback.js';
 import { datasetCommits } from '../shared/usecases/rollback-on-emr.js';
+import { loadsOfKey, objectsOfLoad } from '../shared/usecases/scheduled-loads.js';
 import { runDemo, wipeWorkspace } from './commands/demo.js';
 import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
@@ -154,6 +159,10 @@ const loadsOptions = z.object({
     .optional(),
   limit: z.coerce.number().int().positive().default(100),
   json: z.boolean().optional(),
+  key: z
+    .string()
+    .min(1, '--key needs a Bronze object key, e.g. orders/2026/11/20/part-0001.ndjson')
+    .optional(),
 });
 
 const loads = program
@@ -162,22 +171,40 @@ const loads = program
   .option('--dataset <name>', 'only this dataset')
   .addOption(new Option('--status <status>', 'only loads in this status').choices([...LOAD_STATUSES]))
   .option('--since <time>', 'only loads registered at or after this time')
+  .option(
+    '--key <key>',
+    'only loads that read this Bronze object key (any version), and its versions still pending',
+  )
   .option('--limit <n>', 'at most this many', '100')
   .option('--json', 'print JSON')
   .action(async (raw: unknown) => {
     const o = parseOptions(loadsOptions, raw);
-    const records = await withLedger((l) =>
-      l.list({
-        ...(o.dataset ? { dataset: o.dataset } : {}),
-        ...(o.status ? { status: o.status } : {}),
-        ...(o.since ? { since: o.since } : {}),
-        limit: o.limit,
-      }),
-    );
+    let pendingNote: string | undefined;
+    const records = await withLoadsContext(async (c) => {
+      if (!o.key)
+        return c.ledger.list({
+          ...(o.dataset ? { dataset: o.dataset } : {}),
+          ...(o.status ? { status: o.status } : {}),
+          ...(o.since ? { since: o.since } : {}),
+          limit: o.limit,
+        });
+      const found = await loadsOfKey(o.key, c);
+      if (!found)
+        throw new UsageError(
+          `${o.key} is under no dataset's Bronze prefix (${[...c.contracts.datasets.values()].map((d) => d.bronze.prefix).join(', ')})`,
+        );
+      if (found.pending.length > 0)
+        pendingNote = `${found.pending.length} version(s) of ${o.key} pending: ${found.dataset}'s next load takes them`;
+      return found.loads
+        .filter((r) => (!o.status || r.status === o.status) && (!o.since || r.registeredAt >= o.since))
+        .slice(0, o.limit);
+    });
     out(
       listing(records, {
         json: o.json,
-        empty: 'no loads yet: land a file with `lakeplane load <dataset> <file>`',
+        empty: o.key
+          ? `no load has read ${o.key}${pendingNote ? '' : ' yet'}`
+          : 'no loads yet: land a file with `lakeplane load <dataset> <file>`',
         columns: [
           'load',
           'dataset',
@@ -189,6 +216,7 @@ const loads = program
           'del',
           'quar',
           'duration',
+          'objects',
           'source',
         ],
         row: (r) => [
@@ -202,23 +230,34 @@ const loads = program
           r.counts?.deleted,
           r.counts?.rowsQuarantined,
           duration(r.durationMs),
+          r.manifest?.objects ?? 1,
           r.source.key,
         ],
       }),
     );
+    if (pendingNote && !o.json) out(pendingNote);
   });
 
 loads
   .command('show')
-  .description('one load: source, status history, counts, commit and cause')
+  .description(
+    "one load: its objects (the manifest's exact versions), status history, counts, commit and cause",
+  )
   .argument('<load-id>')
   .option('--json', 'print JSON')
   .action(async (loadId: string, raw: { json?: boolean }, cmd: Command) => {
-    const record = await withLedger((l) => l.get(loadId));
-    if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
+    const shown = await withLoadsContext(async (c) => {
+      const record = await c.ledger.get(loadId);
+      if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
+      return { record, objects: await objectsOfLoad(record, c.store) };
+    });
     // `loads` has its own --json, which commander gives it wherever the flag stands.
     const json = raw.json || cmd.parent?.opts<{ json?: boolean }>().json;
-    out(json ? JSON.stringify(record, null, 2) : showLoad(record));
+    out(
+      json
+        ? JSON.stringify({ ...shown.record, objects: shown.objects }, null, 2)
+        : showLoad(shown.record, shown.objects),
+    );
   });
 
 program
@@ -739,12 +778,27 @@ program
     );
   });
 
-function showLoad(r: LoadRecord): string {
+/** At most this many objects of a load in `loads show` (all of them with --json). */
+const SHOWN_OBJECTS = 20;
+
+function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoad>>): string {
+  const bytes = objects.reduce((n, o) => n + o.size, 0);
   const lines = [
     `load       ${r.loadId}`,
     `dataset    ${r.dataset}`,
     `status     ${r.status} (attempt ${r.attempts})`,
-    `source     s3://${r.source.bucket}/${r.source.key} (version ${r.source.versionId ?? '-'}, etag ${r.source.etag})`,
+    `objects    ${objects.length} (${bytes} bytes)${r.manifest ? `, manifest ${r.manifest.uri}` : ''}`,
+    ...objects
+      .slice(0, SHOWN_OBJECTS)
+      .map(
+        (o) =>
+          `  s3://${o.bucket}/${o.key}  version ${o.versionId ?? '-'}  ${o.size} bytes${o.landedAt ? `  landed ${o.landedAt}` : ''}`,
+      ),
+    ...(objects.length > SHOWN_OBJECTS
+      ? [
+          `  … and ${objects.length - SHOWN_OBJECTS} more (\`lakeplane loads show ${r.loadId} --json\` lists them all)`,
+        ]
+      : []),
     `execution  ${r.executionArn ?? r.executionName}`,
     ...(r.commitId ? [`commit     ${r.commitId}`] : []),
     ...(r.counts
@@ -817,11 +871,34 @@ async function withLocalLedger<T>(
   }
 }
 
-/** The ledger of the deployed stage when `--stage` is given, else the local one. */
-async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
+/** What `loads` reads: the ledger, the scheduler's objects, the artifacts (manifests), the contracts. */
+interface LoadsContext {
+  readonly ledger: Ledger;
+  readonly pending: PendingObjects;
+  readonly store: ObjectStore;
+  readonly layout: LakeLayout;
+  readonly contracts: ContractSet;
+}
+
+/** The deployed stage's when `--stage` is given, else the local workspace's. */
+async function withLoadsContext<T>(run: (c: LoadsContext) => Promise<T>): Promise<T> {
   const target = deployedStage();
-  if (target) return withStage(target, (deps) => run(deps.ledger));
-  return withLocalLedger((local) => run(local.ledger));
+  if (target)
+    return withStage(target, (deps) =>
+      run({
+        ledger: deps.ledger,
+        pending: deps.scheduler.pending,
+        store: deps.store,
+        layout: deps.layout,
+        contracts: deps.contracts,
+      }),
+    );
+  const g = global();
+  const contracts = loadContractsDir(g.datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
+  const store = new DirObjectStore(workspaceAt(defaultHome(g.home)).objects);
+  return withLocalLedger((local) =>
+    run({ ledger: local.ledger, pending: local.scheduler.pending, store, layout: LOCAL_LAYOUT, contracts }),
+  );
 }
 
 // An exported but empty LAKEPLANE_ENGINE means "not set" (commander would refuse '' as a choice).

@@ -5,17 +5,21 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
 import { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
+import { DynamoSchedulerStores } from '../shared/aws/dynamo-scheduler.js';
 import { S3ObjectStore } from '../shared/aws/s3-object-store.js';
 import { StepFunctionsExecutionRunner } from '../shared/aws/sfn-orchestrator.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import type { LakeLayout } from '../shared/core/plan.js';
 import type { ExecutionRunner, Ledger, ObjectStore } from '../shared/ports.js';
+import type { ScheduleDeps } from '../shared/usecases/schedule-loads.js';
+import { ledgerLoads } from '../shared/usecases/scheduled-loads.js';
 import { UsageError } from './context.js';
 
 /** The stack outputs (serverless.yml `Outputs`) the on-call commands need. */
 export const STAGE_OUTPUT_KEYS = [
   'LedgerTableName',
+  'SchedulerTableName',
   'LoadDatasetStateMachineArn',
   'RollbackDatasetStateMachineArn',
   'QueryDatasetStateMachineArn',
@@ -62,6 +66,8 @@ export interface StageDeps {
   readonly queries: ExecutionRunner;
   /** The stage's buckets (the steps' results in the artifacts bucket). */
   readonly store: ObjectStore;
+  /** Pending objects and dataset slots of coalesced loads (`loads --key`; a replay takes the slot). */
+  readonly scheduler: Pick<ScheduleDeps, 'pending' | 'slots' | 'loads'>;
   readonly layout: LakeLayout;
   readonly contracts: ContractSet;
   /** Releases the SDK clients' sockets. */
@@ -163,15 +169,24 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
     const contracts = loadContractsDir(
       options.datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR,
     );
+    const ledger = new DynamoLedger(dynamodb, outputs.LedgerTableName);
+    const store = new S3ObjectStore(s3);
+    const layout = layoutFromOutputs(outputs);
+    const stores = new DynamoSchedulerStores(dynamodb, outputs.SchedulerTableName);
     return {
       stackName: stackNameOf(options.stage),
       outputs,
-      ledger: new DynamoLedger(dynamodb, outputs.LedgerTableName),
+      ledger,
       orchestrator: new StepFunctionsExecutionRunner(sfn, outputs.LoadDatasetStateMachineArn, poll),
       rollbacks: new StepFunctionsExecutionRunner(sfn, outputs.RollbackDatasetStateMachineArn, poll),
       queries: new StepFunctionsExecutionRunner(sfn, outputs.QueryDatasetStateMachineArn, poll),
-      store: new S3ObjectStore(s3),
-      layout: layoutFromOutputs(outputs),
+      store,
+      layout,
+      scheduler: {
+        pending: stores.pending,
+        slots: stores.slots,
+        loads: ledgerLoads({ ledger, store, layout, now: () => new Date() }),
+      },
       contracts,
       close,
     };

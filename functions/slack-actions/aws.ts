@@ -1,9 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { DynamoReplayGuard } from '../../shared/aws/dynamo-replay-guard.js';
+import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { ConfigurationError, layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
@@ -86,6 +88,8 @@ export function awsDeps(): SlackActionsHandlerDeps {
     ledger,
     orchestrator: new StepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
     layout,
+    // A replay takes its dataset's slot: refused while another load of the dataset is in flight.
+    scheduler: awsScheduler(env, { dynamo: dynamodb, s3: new S3Client({}), sfn }, contracts, ledger),
     signingSecret: signingSecretFromSecretsManager(slack.SLACK_SIGNING_SECRET_ID),
     replayGuard: new DynamoReplayGuard(dynamodb, controlTable),
     allowedUserIds: parseAllowedUserIds(slack.SLACK_ALLOWED_USER_IDS),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matchBronzeKey } from '../core/bronze-key.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { LoadRecord } from '../core/load.js';
 import { manifestBody, manifestKey, manifestRef, parseManifest } from '../core/manifest.js';
@@ -152,4 +153,56 @@ export function scheduleDepsOver(deps: {
       );
     },
   };
+}
+
+/** What the platform knows of one Bronze key: the loads that read it and its versions still pending. */
+export interface KeyLoads {
+  readonly dataset: string;
+  readonly loads: LoadRecord[];
+  readonly pending: PendingObject[];
+}
+
+/**
+ * The loads that read a Bronze key (any version), newest first, and the versions still pending:
+ * from the scheduler's object items (which load took each) and, for loads from before coalescing,
+ * the ledger's records of the dataset whose one object it is. Undefined when no dataset's prefix
+ * holds the key.
+ */
+export async function loadsOfKey(
+  key: string,
+  deps: {
+    readonly contracts: ContractSet;
+    readonly ledger: Ledger;
+    readonly pending: PendingObjects;
+    readonly layout: LakeLayout;
+  },
+): Promise<KeyLoads | undefined> {
+  const match = matchBronzeKey(key, deps.contracts.datasets.values());
+  if ('reason' in match) return undefined;
+  const dataset = match.dataset.name;
+  const known = await deps.pending.byKey(dataset, deps.layout.bronzeBucket, key);
+  const ids = new Set(known.flatMap((k) => (k.loadId ? [k.loadId] : [])));
+  const loads: LoadRecord[] = [];
+  for (const id of ids) {
+    const record = await deps.ledger.get(id);
+    if (record) loads.push(record);
+  }
+  // Loads from before coalescing have no object items: their one object is the record's source.
+  for (const r of await deps.ledger.list({ dataset, limit: 100_000 }))
+    if (!r.manifest && r.source.key === key && !ids.has(r.loadId)) loads.push(r);
+  loads.sort((a, b) => (a.registeredAt < b.registeredAt ? 1 : a.registeredAt > b.registeredAt ? -1 : 0));
+  return { dataset, loads, pending: known.filter((k) => !k.loadId).map((k) => k.object) };
+}
+
+/** A load's objects: its manifest's (artifacts bucket), or its one source for a load from before. */
+export async function objectsOfLoad(
+  load: LoadRecord,
+  store: ObjectStore,
+): Promise<{ bucket: string; key: string; versionId?: string; etag: string; size: number; landedAt?: string }[]> {
+  if (!load.manifest) return [load.source];
+  const at = load.manifest.uri.replace(/^s3:\/\//, '');
+  const slash = at.indexOf('/');
+  const body = await store.get(at.slice(0, slash), at.slice(slash + 1));
+  if (!body) throw new Error(`the manifest of load ${load.loadId} (${load.manifest.uri}) is missing`);
+  return parseManifest(new TextDecoder().decode(body), load.manifest.uri).objects;
 }

@@ -14,6 +14,7 @@ const machine = (name: string) => `arn:aws:states:eu-west-1:111122223333:stateMa
 /** The outputs of the stack `lakeplane-dev` (serverless.yml Outputs). */
 export const STAGE_OUTPUTS: Readonly<Record<string, string>> = {
   LedgerTableName: 'lakeplane-dev-ledger',
+  SchedulerTableName: 'lakeplane-dev-scheduler',
   LoadDatasetStateMachineArn: machine('load-dataset'),
   RollbackDatasetStateMachineArn: machine('rollback-dataset'),
   QueryDatasetStateMachineArn: machine('query-dataset'),

@@ -776,6 +776,7 @@ describe('buckets', () => {
       QuarantineBucketName: e.QUARANTINE_BUCKET,
       ArtifactsBucketName: e.ARTIFACTS_BUCKET,
       LedgerTableName: e.LEDGER_TABLE,
+      SchedulerTableName: e.SCHEDULER_TABLE,
       LoadDatasetStateMachineArn: e.STATE_MACHINE_ARN,
       DqRouterFunctionName: { Ref: lambdaByHandler('dq-router')[0] },
     });
@@ -1323,16 +1324,23 @@ describe('slack-actions', () => {
     });
   });
 
-  it('scopes it to the ledger and its indexes, load-dataset, the signing secret and its log group', () => {
+  it('scopes it to the ledger and its indexes, the dataset slots, load-dataset, the signing secret and its log group', () => {
     const grants = grantsOf(template, roleOf('slack-actions'));
     const e = env('slack-actions');
     const ledger = refId(e.LEDGER_TABLE);
     expect(template.Resources[ledger]?.Type).toBe('AWS::DynamoDB::Table');
-    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'])
+    // A replay takes its dataset's slot on the scheduler table (Get and conditional Update).
+    const slots = getAtt(refId(e.SCHEDULER_TABLE));
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem'])
       expect(grants.get(action), action).toEqual([
         getAtt(ledger),
         { 'Fn::Sub': `\${${ledger}.Arn}/index/*` },
+        slots,
       ]);
+    expect(grants.get('dynamodb:Query')).toEqual([
+      getAtt(ledger),
+      { 'Fn::Sub': `\${${ledger}.Arn}/index/*` },
+    ]);
     expect(grants.get('states:StartExecution')).toEqual([e.STATE_MACHINE_ARN, e.ROLLBACK_STATE_MACHINE_ARN]);
     // Secrets Manager appends "-" and 6 random characters to the name: "??????" matches exactly those.
     expect(grants.get('secretsmanager:GetSecretValue')).toEqual([

@@ -33,6 +33,54 @@ describe('lakeplane CLI', () => {
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${cmd}\\b`));
   });
 
+  it('loads a folder in coalesced loads; loads --key and loads show name every object of a load', () => {
+    const home = tempDir();
+    const dir = tempDir();
+    for (const [i, status] of ['placed', 'paid', 'shipped'].entries())
+      ndjson(dir, `part-${i}.ndjson`, [
+        order('o1', '2026-11-20T10:00:00Z', { status }),
+        order(`x${i}`, '2026-11-20T10:00:00Z'),
+      ]);
+    const load = lakeplane(home, 'load', 'orders', dir);
+    expect(load.stderr).toBe('');
+    expect(load.code).toBe(0);
+    const lines = load.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    // Every file lands first; a load takes what is pending (the first alone, the dataset idle).
+    const ids = lines.map((l) => /: load (orders-\w+)/.exec(l)?.[1]);
+    expect(ids.every((id) => id !== undefined)).toBe(true);
+    const coalesced = ids.at(-1)!;
+    expect(lines.at(-1)).toMatch(/\(with \d other files?\) SUCCEEDED/);
+
+    const byKey = lakeplane(home, 'loads', '--key', 'orders/part-2.ndjson', '--json');
+    expect(byKey.code).toBe(0);
+    expect((JSON.parse(byKey.stdout) as { loadId: string }[]).map((r) => r.loadId)).toEqual([coalesced]);
+
+    const show = lakeplane(home, 'loads', 'show', coalesced);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(
+      /objects {4}\d \(\d+ bytes\), manifest s3:\/\/lakeplane-artifacts\/runs\/orders-\w+\/manifest\.json/,
+    );
+    expect(show.stdout).toMatch(
+      / {2}s3:\/\/lakeplane-bronze\/orders\/part-2\.ndjson {2}version \w+ {2}\d+ bytes {2}landed /,
+    );
+    const json = JSON.parse(lakeplane(home, 'loads', 'show', coalesced, '--json').stdout) as {
+      objects: { key: string }[];
+    };
+    expect(json.objects.map((o) => o.key).at(-1)).toBe('orders/part-2.ndjson');
+    expect(
+      JSON.parse(
+        lakeplane(home, 'query', '--json', "SELECT status FROM silver.orders WHERE order_id = 'o1'").stdout,
+      ),
+    ).toEqual([{ status: 'shipped' }]);
+
+    const outside = lakeplane(home, 'loads', '--key', 'elsewhere/x.ndjson');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain(
+      "elsewhere/x.ndjson is under no dataset's Bronze prefix (order_items/, orders/)",
+    );
+  });
+
   it('loads a file, recognises it when loaded again, lists the loads and queries Silver', () => {
     const home = tempDir();
     const file = ndjson(tempDir(), 'orders-1.ndjson', [
@@ -71,7 +119,9 @@ describe('lakeplane CLI', () => {
     const bad = ndjson(tempDir(), 'export.ndjson', ['order_id,status', 'o1,placed']);
     const r = lakeplane(home, 'load', 'orders', bad);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAILED[\s\S]*cause: .*export\.ndjson\?versionId=\w+: 2 of 2 records are unreadable/);
+    expect(r.stdout).toMatch(
+      /FAILED[\s\S]*cause: .*export\.ndjson\?versionId=\w+: 2 of 2 records are unreadable/,
+    );
     const show = lakeplane(home, 'loads', '--status', 'FAILED');
     expect(show.stdout).toContain('FAILED');
   });
