@@ -636,10 +636,10 @@ const bronze = program.command('bronze').description('the Bronze zone');
 bronze
   .command('restore')
   .description(
-    'make the Bronze object version a load read current again at its key (after a later file overwrote it)',
+    'make the Bronze object versions a load read (every object of its manifest) current again at their keys (after later files overwrote them)',
   )
   .argument('<load-id>')
-  .option('--dry-run', 'say which version would be restored; change nothing')
+  .option('--dry-run', 'say which versions would be restored; change nothing')
   .action(async (loadId: string, raw: { dryRun?: boolean }) => {
     const options = { dryRun: raw.dryRun ?? false };
     const stage = deployedStage();
@@ -651,11 +651,12 @@ bronze
           return r;
         });
     if (outcome.outcome === 'refused') throw new UsageError(outcome.reason);
-    out(
-      outcome.outcome === 'would-restore'
-        ? `would restore ${outcome.from} as the current object`
-        : `restored ${outcome.from} as the current object (new version ${outcome.restored.versionId ?? 'unversioned'})`,
-    );
+    for (const o of outcome.objects)
+      out(
+        'restored' in o
+          ? `restored ${o.from} as the current object (new version ${o.restored.versionId ?? 'unversioned'})`
+          : `would restore ${o.from} as the current object`,
+      );
   });
 
 /** "1 object", "3 objects". */
@@ -804,6 +805,11 @@ function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoa
     ...(r.counts
       ? [
           `records    ${r.counts.rowsIn} in, ${r.counts.rowsQuarantined} quarantined, ${r.counts.duplicatesDropped} duplicates dropped, ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.deleted} deleted`,
+        ]
+      : []),
+    ...(r.counts?.objectsRejected
+      ? [
+          `rejected   ${r.counts.objectsRejected} object(s) had more bad records than the contract allows: all their records are in quarantine (reason "object rejected: …"); fix those files and land them again`,
         ]
       : []),
     ...(r.durationMs !== undefined ? [`duration   ${duration(r.durationMs)}`] : []),

@@ -69,6 +69,8 @@ export interface LoadCounts {
   readonly inserted: number;
   readonly updated: number;
   readonly deleted: number;
+  /** Objects over the bad-record ratio, all of whose records went to quarantine (coalesced loads). */
+  readonly objectsRejected?: number;
 }
 
 /** Why a load failed, in words an on-call engineer can act on. */

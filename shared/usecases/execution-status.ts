@@ -230,6 +230,7 @@ async function readResults(
     inserted: upsert?.inserted ?? 0,
     updated: upsert?.updated ?? 0,
     deleted: upsert?.deleted ?? 0,
+    ...(stage.objectsRejected ? { objectsRejected: stage.objectsRejected } : {}),
   };
   return { counts, ...(upsert ? { commitId: upsert.commitId } : {}) };
 }

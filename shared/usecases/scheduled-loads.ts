@@ -198,7 +198,9 @@ export async function loadsOfKey(
 export async function objectsOfLoad(
   load: LoadRecord,
   store: ObjectStore,
-): Promise<{ bucket: string; key: string; versionId?: string; etag: string; size: number; landedAt?: string }[]> {
+): Promise<
+  { bucket: string; key: string; versionId?: string; etag: string; size: number; landedAt?: string }[]
+> {
   if (!load.manifest) return [load.source];
   const at = load.manifest.uri.replace(/^s3:\/\//, '');
   const slash = at.indexOf('/');

@@ -9,6 +9,7 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { restoreBronze } from '../../shared/usecases/restore-bronze.js';
+import { resumeDataset } from '../../shared/usecases/resume-dataset.js';
 import { ndjson, order, tempDir } from '../helpers/fixtures.js';
 import { executions, startRuntime } from '../helpers/runtime.js';
 import { OFFLINE } from '../helpers/stage.js';
@@ -42,13 +43,13 @@ describe('bronze restore on the local runtime', () => {
     ).toEqual({
       outcome: 'would-restore',
       loadId: first.loadId,
-      from: `s3://${bucket}/${key} version ${versionId}`,
+      objects: [{ from: `s3://${bucket}/${key} version ${versionId}` }],
     });
     expect(await current()).toContain('"o2"');
 
     const restored = await restoreBronze(first.loadId!, { ledger: rt.ledger, store: rt.store });
     await rt.idle();
-    expect(restored).toMatchObject({ outcome: 'restored', restored: { bucket, key } });
+    expect(restored).toMatchObject({ outcome: 'restored', objects: [{ restored: { bucket, key } }] });
     expect(await current()).toContain('"o1"');
     expect(Buffer.from((await rt.store.get(bucket, key, versionId))!).toString('utf8')).toBe(await current());
     expect(executions(rt).length, 'the same content is the same load: nothing starts').toBe(started);
@@ -57,6 +58,51 @@ describe('bronze restore on the local runtime', () => {
       outcome: 'refused',
       reason: 'no load orders-nope; list loads with `lakeplane loads`',
     });
+  });
+});
+
+describe('bronze restore of a coalesced load', () => {
+  it('makes every object version of its manifest current again; the copies start nothing', async () => {
+    ({ rt } = await startRuntime());
+    const dir = tempDir();
+    // Two files land while the dataset is paused: on resume, one load takes both.
+    await rt.control.pause('orders', 'a source change', 'oncall');
+    const a = await rt.land('orders', ndjson(dir, 'a.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    const b = await rt.land('orders', ndjson(dir, 'b.ndjson', [order('o2', '2026-11-20T10:00:00Z')]));
+    await resumeDataset(
+      'orders',
+      { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
+      { by: 'oncall' },
+    );
+    await rt.idle();
+    const loadId = (await rt.loadOf('orders', a))!;
+    expect(await rt.loadOf('orders', b)).toBe(loadId);
+    // Later files overwrite both keys.
+    const later = tempDir();
+    await rt.land(
+      'orders',
+      ndjson(later, 'a.ndjson', [order('o1', '2026-11-20T11:00:00Z', { status: 'paid' })]),
+      a.key,
+    );
+    await rt.land(
+      'orders',
+      ndjson(later, 'b.ndjson', [order('o2', '2026-11-20T11:00:00Z', { status: 'paid' })]),
+      b.key,
+    );
+    await rt.idle();
+    const started = executions(rt).length;
+
+    const restored = await restoreBronze(loadId, { ledger: rt.ledger, store: rt.store });
+    await rt.idle();
+    expect(restored.outcome === 'restored' && restored.objects.map((o) => o.from)).toEqual([
+      `s3://${a.bucket}/${a.key} version ${a.versionId}`,
+      `s3://${b.bucket}/${b.key} version ${b.versionId}`,
+    ]);
+    for (const o of [a, b])
+      expect(Buffer.from((await rt!.store.get(o.bucket, o.key))!).toString('utf8')).toBe(
+        Buffer.from((await rt!.store.get(o.bucket, o.key, o.versionId))!).toString('utf8'),
+      );
+    expect(executions(rt).length, 'the same content again adds nothing').toBe(started);
   });
 });
 

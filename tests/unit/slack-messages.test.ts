@@ -100,6 +100,24 @@ describe('loadFailedMessage', () => {
     expect(message.channel).toBe('#orders-data');
   });
 
+  it('a coalesced load: how many objects, the first, and that replay and loads show cover all of them', () => {
+    const message = loadFailedMessage(
+      failedLoad({
+        manifest: {
+          uri: `s3://lake-artifacts/runs/${LOAD_ID}/manifest.json`,
+          objects: 499,
+          bytes: 1_048_576,
+        },
+      }),
+    );
+    const text = allText(message);
+    expect(text).toContain(
+      '499 objects (1048576 bytes), the first s3://lake-bronze/orders/2024/05/01/part-0001.ndjson',
+    );
+    expect(text).toContain('(it reads the same 499 object versions)');
+    expect(text).toContain(`Details, every object: \`lakeplane loads show ${LOAD_ID}\``);
+  });
+
   it('says Silver is unchanged when the load has no commit', () => {
     const text = allText(loadFailedMessage(failedLoad()));
     expect(text).toContain('Silver is unchanged by this load.');
