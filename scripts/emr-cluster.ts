@@ -33,6 +33,11 @@ export const emrParams = z.object({
   emrMaxOnDemandInstances: z.coerce.number().int().min(1),
   /** Seconds without a step before the cluster terminates itself; 0: never. */
   emrIdleTimeoutSeconds: z.coerce.number().int().min(0).max(604_800),
+  /**
+   * EMR steps the cluster runs at once (1-256). Datasets load in parallel; one dataset's loads
+   * stay in order because the scheduler keeps at most one of its loads in flight.
+   */
+  emrStepConcurrency: z.coerce.number().int().min(1).max(256),
 });
 export type EmrParams = z.infer<typeof emrParams>;
 
@@ -102,8 +107,9 @@ export function emrClusterRequest(p: EmrParams, target: ClusterTarget): Record<s
     ...(p.emrIdleTimeoutSeconds > 0
       ? { AutoTerminationPolicy: { IdleTimeout: p.emrIdleTimeoutSeconds } }
       : {}),
-    // Steps queue one at a time, as the local runtime runs them (local/emr/local-emr.ts).
-    StepConcurrencyLevel: 1,
+    // Datasets' steps run side by side; one load of a dataset is in flight at a time (the
+    // coalesced-load scheduler), so a dataset's own steps still run one after the other.
+    StepConcurrencyLevel: p.emrStepConcurrency,
     Configurations: configurations,
     ServiceRole: 'EMR_DefaultRole_V2',
     JobFlowRole: 'EMR_EC2_DefaultRole',

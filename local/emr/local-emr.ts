@@ -51,7 +51,8 @@ export class LocalEmr {
   readonly addStepSync = (params: AddStepParameters): Promise<Record<string, unknown>> => {
     // One step at a time: the DuckDB warehouse's connection carries one transaction and the stage
     // step's working tables have fixed names; the Spark engine has one driver. Steps of concurrent
-    // loads queue here, as steps queue on a cluster with StepConcurrencyLevel 1.
+    // loads (of different datasets: the scheduler keeps one per dataset in flight) queue here; a
+    // stage's cluster runs `emrStepConcurrency` of them at once.
     const run = this.queue.then(() => this.runStep(params));
     this.queue = run.then(
       () => undefined,

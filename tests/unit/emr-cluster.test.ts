@@ -37,7 +37,7 @@ describe('the EMR cluster of a stage (npm run emr-cluster)', () => {
         },
       },
       AutoTerminationPolicy: { IdleTimeout: 3600 },
-      StepConcurrencyLevel: 1,
+      StepConcurrencyLevel: 4,
       Tags: [
         { Key: 'project', Value: 'lakeplane' },
         { Key: 'stage', Value: 'sandbox' },
@@ -70,6 +70,8 @@ describe('the EMR cluster of a stage (npm run emr-cluster)', () => {
       /at least 60/,
     );
     expect(emrParams.safeParse({ ...p, emrReleaseLabel: '7.12' }).success).toBe(false);
+    expect(emrParams.safeParse({ ...p, emrStepConcurrency: 0 }).success).toBe(false);
+    expect(emrParams.safeParse({ ...p, emrStepConcurrency: 257 }).success).toBe(false);
   });
 });
 
