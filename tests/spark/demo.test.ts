@@ -25,7 +25,7 @@ function typed(...args: string[]) {
 /** What must agree between the engines: the loads tables and the summary lines, times taken out. */
 function comparable(stdout: string, home: string): string[] {
   const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => /^load\s+status\s+in\s+inserted/.test(l));
+  const start = lines.findIndex((l) => /^load\s+objects\s+status\s+in\s+inserted/.test(l));
   const end = lines.findIndex((l, i) => i > start && l.startsWith('Stream:'));
   const time = /\b\d+(\.\d+)? ?(ms|s|min)\b/g;
   return [

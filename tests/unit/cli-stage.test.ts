@@ -145,7 +145,8 @@ describe('replay on a deployed stage', () => {
     stackWith(OUTPUTS);
     docMock.on(GetCommand, { TableName: 'lakeplane-dev-ledger', Key: { loadId } }).resolves({ Item: failed });
     docMock.on(QueryCommand).resolves({ Items: [failed] });
-    docMock.on(UpdateCommand).resolves({
+    docMock.on(UpdateCommand).resolves({});
+    docMock.on(UpdateCommand, { TableName: 'lakeplane-dev-ledger' }).resolves({
       Attributes: { ...failed, status: 'REGISTERED', attempts: 2, executionName: `${loadId}-a2` },
     });
     sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
@@ -161,9 +162,15 @@ describe('replay on a deployed stage', () => {
       outcome: 'started',
       executionArn: executionArnOf(STATE_MACHINE_ARN, `${loadId}-a2`),
     });
+    // The replay takes the dataset's slot on the scheduler table first, then moves the ledger record.
     const update = docMock.commandCalls(UpdateCommand);
-    expect(update).toHaveLength(1);
-    expect(update[0]!.args[0].input).toMatchObject({ TableName: 'lakeplane-dev-ledger', Key: { loadId } });
+    expect(update).toHaveLength(2);
+    expect(update[0]!.args[0].input).toMatchObject({
+      TableName: 'lakeplane-dev-scheduler',
+      Key: { pk: 'slot#orders', sk: 'slot' },
+      ExpressionAttributeValues: { ':l': loadId },
+    });
+    expect(update[1]!.args[0].input).toMatchObject({ TableName: 'lakeplane-dev-ledger', Key: { loadId } });
     const starts = sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(1);
     expect(starts[0]!.stateMachineArn).toBe(STATE_MACHINE_ARN);

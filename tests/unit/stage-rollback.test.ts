@@ -98,7 +98,9 @@ const LOADS = [succeeded(3, C3), succeeded(2, C2), succeeded(1, C1)];
 function ledgerWith(loads: readonly LoadRecord[]): void {
   docMock.on(QueryCommand).resolves({ Items: [...loads] });
   for (const l of loads) docMock.on(GetCommand, { Key: { loadId: l.loadId } }).resolves({ Item: l });
-  docMock.on(UpdateCommand).callsFake((input: { Key: { loadId: string } }) => {
+  docMock.on(UpdateCommand).callsFake((input: { TableName: string; Key: { loadId: string } }) => {
+    // The dataset's slot on the scheduler table: each replay takes it first.
+    if (input.TableName !== 'lakeplane-dev-ledger') return {};
     const l = loads.find((x) => x.loadId === input.Key.loadId)!;
     return { Attributes: { ...l, status: 'REGISTERED', attempts: 2, executionName: `${l.loadId}-a2` } };
   });
