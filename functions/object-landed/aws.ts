@@ -1,26 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
-import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
-import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { awsSchedulerFunction } from '../../shared/aws/scheduler-deps.js';
+import { layoutFromEnvironment } from '../../shared/config.js';
 import { createObservability } from '../observability.js';
 import type { ObjectLandedHandlerDeps } from './handler.js';
 
 /** The function's dependencies in AWS: created once per container. */
 export function awsDeps(): ObjectLandedHandlerDeps {
-  const env = readEnvironment();
-  const dynamo = new DynamoDBClient({});
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
-  const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
+  const { env, contracts, ledger, scheduler } = awsSchedulerFunction();
   return {
     ...createObservability('object-landed'),
     contracts,
     ledger,
-    scheduler: awsScheduler(env, { dynamo, s3: new S3Client({}), sfn: new SFNClient({}) }, contracts, ledger),
+    scheduler,
     layout: layoutFromEnvironment(env),
     now: () => new Date(),
   };

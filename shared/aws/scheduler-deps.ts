@@ -1,12 +1,19 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import { ConfigurationError, type LambdaEnvironment, layoutFromEnvironment } from '../config.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import {
+  ConfigurationError,
+  type LambdaEnvironment,
+  layoutFromEnvironment,
+  readEnvironment,
+} from '../config.js';
+import { loadContractsDir } from '../contracts-dir.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { Ledger } from '../ports.js';
 import type { ScheduleDeps } from '../usecases/schedule-loads.js';
 import { loadLimitsFrom, scheduleDepsOver } from '../usecases/scheduled-loads.js';
 import { DynamoControl } from './dynamo-control.js';
+import { DynamoLedger } from './dynamo-ledger.js';
 import { DynamoSchedulerStores } from './dynamo-scheduler.js';
 import { S3ObjectStore } from './s3-object-store.js';
 import { StepFunctionsOrchestrator } from './sfn-orchestrator.js';
@@ -35,4 +42,29 @@ export function awsScheduler(
     control: env.CONTROL_TABLE ? new DynamoControl(clients.dynamo, env.CONTROL_TABLE) : undefined,
     now: () => new Date(),
   });
+}
+
+/**
+ * What the scheduler's functions (object-landed, load-scheduler) build at cold start: their
+ * environment, the contracts they ship, the ledger and the scheduler over them.
+ */
+export function awsSchedulerFunction(): {
+  readonly env: LambdaEnvironment;
+  readonly contracts: ContractSet;
+  readonly ledger: DynamoLedger;
+  readonly scheduler: ScheduleDeps;
+} {
+  const env = readEnvironment();
+  const dynamo = new DynamoDBClient({});
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
+  const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
+  const scheduler = awsScheduler(
+    env,
+    { dynamo, s3: new S3Client({}), sfn: new SFNClient({}) },
+    contracts,
+    ledger,
+  );
+  return { env, contracts, ledger, scheduler };
 }

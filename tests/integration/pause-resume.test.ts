@@ -11,14 +11,7 @@ afterEach(async () => {
 });
 
 describe('a paused dataset', () => {
-  const deps = () => ({
-    contracts: rt.contracts,
-    control: rt.control,
-    ledger: rt.ledger,
-    orchestrator: rt.stepFunctions,
-    layout: LOCAL_LAYOUT,
-    scheduler: rt.scheduler,
-  });
+  const deps = () => ({ ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler });
 
   it('keeps accepting files into Bronze but starts no load; resume runs them in landing order; nothing is lost', async () => {
     ({ rt } = await startRuntime());

@@ -74,14 +74,7 @@ describe('schema drift on the local runtime', () => {
 
     const { started } = await resumeDataset(
       'order_items',
-      {
-        contracts: rt.contracts,
-        control: rt.control,
-        ledger: rt.ledger,
-        orchestrator: rt.stepFunctions,
-        layout: LOCAL_LAYOUT,
-        scheduler: rt.scheduler,
-      },
+      { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
       { by: 'oncall', acceptedSchemaVersion: '2', afterStart: () => rt.idle() },
     );
     // Both files in one load, in landing order: the later one's quantity wins.
