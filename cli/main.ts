@@ -249,7 +249,7 @@ loads
     const shown = await withLoadsContext(async (c) => {
       const record = await c.ledger.get(loadId);
       if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
-      return { record, objects: await objectsOfLoad(record, c.store) };
+      return { record, objects: await objectsOfLoad(record, c.store, c.layout) };
     });
     // `loads` has its own --json, which commander gives it wherever the flag stands.
     const json = raw.json || cmd.parent?.opts<{ json?: boolean }>().json;
@@ -793,7 +793,7 @@ function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoa
       .slice(0, SHOWN_OBJECTS)
       .map(
         (o) =>
-          `  s3://${o.bucket}/${o.key}  version ${o.versionId ?? '-'}  ${o.size} bytes${o.landedAt ? `  landed ${o.landedAt}` : ''}`,
+          `  s3://${o.bucket}/${o.key}  version ${o.versionId ?? '-'}  ${o.size} bytes${o.landedAt ? `  landed ${o.landedAt}` : ''}${o.rowsIn !== undefined ? `  ${o.rowsIn} records, ${o.rowsQuarantined ?? 0} quarantined` : ''}`,
       ),
     ...(objects.length > SHOWN_OBJECTS
       ? [

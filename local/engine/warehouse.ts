@@ -233,12 +233,14 @@ export class Warehouse {
     let firstRejection: string | undefined;
     let reader: 'typed' | 'line-by-line' = 'typed';
     const bad: BadRecord[] = [];
+    const perObject: { rowsIn: number; rowsQuarantined: number }[] = [];
     if (many) await this.conn.run('DROP TABLE IF EXISTS __lp_checked_all');
     for (const [index, object] of objects.entries()) {
       const counts = await this.checkObject(contract, object);
       if (counts.reader === 'line-by-line') reader = 'line-by-line';
       total += counts.total;
       const over = counts.total > 0 && counts.bad / counts.total > contract.bronze.maxBadRecordRatio;
+      perObject.push({ rowsIn: counts.total, rowsQuarantined: over ? counts.total : counts.bad });
       if (over) {
         rejected += 1;
         if (firstRejection === undefined) {
@@ -293,6 +295,7 @@ export class Warehouse {
         rowsStaged: stagedRows,
         duplicatesDropped: good - stagedRows,
         objectsRejected: rejected,
+        ...(many ? { objects: perObject } : {}),
       },
       bad,
       reader,

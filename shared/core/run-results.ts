@@ -13,6 +13,8 @@ export const stageResult = z.object({
   duplicatesDropped: count,
   /** Objects over the bad-record ratio, all of whose records went to quarantine (absent before coalescing). */
   objectsRejected: count.optional(),
+  /** Per object of a load of several, in manifest order: its records in, and those quarantined. */
+  objects: z.array(z.object({ rowsIn: count, rowsQuarantined: count })).optional(),
 });
 export type StageResult = z.infer<typeof stageResult>;
 

@@ -3,7 +3,8 @@ import { matchBronzeKey } from '../core/bronze-key.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { LoadRecord } from '../core/load.js';
 import { manifestBody, manifestKey, manifestRef, parseManifest } from '../core/manifest.js';
-import { type LakeLayout, type LoadExecutionInput, planLoad } from '../core/plan.js';
+import { type LakeLayout, type LoadExecutionInput, planLoad, runUri } from '../core/plan.js';
+import { stageResult } from '../core/run-results.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits, type PendingObject } from '../core/schedule.js';
 import type {
   DatasetControl,
@@ -15,6 +16,7 @@ import type {
   ScheduledLoad,
   ScheduledLoads,
 } from '../ports.js';
+import { readJsonArtifact } from './run-artifacts.js';
 import type { ScheduleDeps } from './schedule-loads.js';
 
 /**
@@ -194,17 +196,45 @@ export async function loadsOfKey(
   return { dataset, loads, pending: known.filter((k) => !k.loadId).map((k) => k.object) };
 }
 
-/** A load's objects: its manifest's (artifacts bucket), or its one source for a load from before. */
+/** One object of a load, with its records when the stage has counted them. */
+export interface LoadObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly landedAt?: string;
+  readonly rowsIn?: number;
+  readonly rowsQuarantined?: number;
+}
+
+/**
+ * A load's objects: its manifest's (artifacts bucket), or its one source for a load from before,
+ * each with its records from the stage result of the load's latest attempt (when it ran).
+ */
 export async function objectsOfLoad(
   load: LoadRecord,
   store: ObjectStore,
-): Promise<
-  { bucket: string; key: string; versionId?: string; etag: string; size: number; landedAt?: string }[]
-> {
-  if (!load.manifest) return [load.source];
+  layout?: LakeLayout,
+): Promise<LoadObject[]> {
+  if (!load.manifest) {
+    const c = load.counts;
+    return [{ ...load.source, ...(c ? { rowsIn: c.rowsIn, rowsQuarantined: c.rowsQuarantined } : {}) }];
+  }
   const at = load.manifest.uri.replace(/^s3:\/\//, '');
   const slash = at.indexOf('/');
   const body = await store.get(at.slice(0, slash), at.slice(slash + 1));
   if (!body) throw new Error(`the manifest of load ${load.loadId} (${load.manifest.uri}) is missing`);
-  return parseManifest(new TextDecoder().decode(body), load.manifest.uri).objects;
+  const objects = parseManifest(new TextDecoder().decode(body), load.manifest.uri).objects;
+  if (!layout) return objects;
+  const stage = stageResult.safeParse(
+    await readJsonArtifact(store, runUri(layout, load.loadId, load.attempts, 'stage.json')).catch(
+      () => undefined,
+    ),
+  );
+  const counted = stage.success ? stage.data.objects : undefined;
+  if (counted?.length === objects.length) return objects.map((o, i) => ({ ...o, ...counted[i] }));
+  if (objects.length === 1 && load.counts)
+    return [{ ...objects[0]!, rowsIn: load.counts.rowsIn, rowsQuarantined: load.counts.rowsQuarantined }];
+  return objects;
 }

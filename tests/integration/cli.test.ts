@@ -62,7 +62,7 @@ describe('lakeplane CLI', () => {
       /objects {4}\d \(\d+ bytes\), manifest s3:\/\/lakeplane-artifacts\/runs\/orders-\w+\/manifest\.json/,
     );
     expect(show.stdout).toMatch(
-      / {2}s3:\/\/lakeplane-bronze\/orders\/part-2\.ndjson {2}version \w+ {2}\d+ bytes {2}landed /,
+      / {2}s3:\/\/lakeplane-bronze\/orders\/part-2\.ndjson {2}version \w+ {2}\d+ bytes {2}landed \S+ {2}2 records, 0 quarantined\n/,
     );
     const json = JSON.parse(lakeplane(home, 'loads', 'show', coalesced, '--json').stdout) as {
       objects: { key: string }[];
