@@ -1173,6 +1173,7 @@ describe('function packages', () => {
     'schema-drift',
     'slack-actions',
     'budget-guard',
+    'load-scheduler',
   ])('%s carries every dataset contract', (name) => {
     const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
     expect(contracts).toContain('orders.yaml');
@@ -1190,6 +1191,7 @@ describe('function packages', () => {
     ['dq-router', 'client-sfn'],
     ['schema-drift', 'client-glue'],
     ['slack-actions', 'client-sfn'],
+    ['load-scheduler', 'client-dynamodb'],
   ])('%s is one ESM bundle with the AWS SDK left to the runtime (@aws-sdk/%s)', (name, client) => {
     const zip = zipOf(name);
     const entry = zip.get(`functions/${name}/index.mjs`);
