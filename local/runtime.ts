@@ -141,6 +141,7 @@ export class LocalRuntime {
   ) {}
 
   private safetyNetTimer: NodeJS.Timeout | undefined;
+  private safetyNetLogger: ReturnType<typeof createObservability>['logger'] | undefined;
 
   /**
    * The scheduler's safety net, as load-scheduler runs it on a stage: every dataset's scheduler.
@@ -151,7 +152,10 @@ export class LocalRuntime {
     return runSafetyNet({
       contracts: this.contracts,
       scheduler: this.scheduler,
-      logger: createObservability('load-scheduler', { local: true, logLevel: this.logLevel }).logger,
+      logger: (this.safetyNetLogger ??= createObservability('load-scheduler', {
+        local: true,
+        logLevel: this.logLevel,
+      }).logger),
     });
   }
 
