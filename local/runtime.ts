@@ -149,13 +149,14 @@ export class LocalRuntime {
    * objects pending) and then every `safetyNetMs` while it stays open.
    */
   async safetyNet(): Promise<SafetyNetRun> {
+    this.safetyNetLogger ??= createObservability('load-scheduler', {
+      local: true,
+      logLevel: this.logLevel,
+    }).logger;
     return runSafetyNet({
       contracts: this.contracts,
       scheduler: this.scheduler,
-      logger: (this.safetyNetLogger ??= createObservability('load-scheduler', {
-        local: true,
-        logLevel: this.logLevel,
-      }).logger),
+      logger: this.safetyNetLogger,
     });
   }
 
