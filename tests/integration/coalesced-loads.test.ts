@@ -21,9 +21,9 @@ afterEach(async () => {
   for (const rt of runtimes.splice(0)) await rt.close();
 });
 
-async function runtime(maxObjects?: number): Promise<LocalRuntime> {
+async function runtime(maxObjects?: number, home = tempDir()): Promise<LocalRuntime> {
   const rt = await LocalRuntime.start({
-    home: tempDir(),
+    home,
     print: () => undefined,
     ...(maxObjects ? { loadLimits: { maxObjects, maxBytes: 8 * 1024 ** 3 } } : {}),
   });
@@ -119,5 +119,34 @@ describe('coalesced loads on the local runtime (DuckDB)', () => {
     const one = await runtime();
     await landAndWait(one, 'orders', [await concatenated(rt, loads, join(dir, 'all.ndjson'))]);
     expect(await silverRows(rt)).toEqual(await silverRows(one));
+  });
+
+  it('an object left pending by a process that died before scheduling loads when the next runtime starts', async () => {
+    const home = tempDir();
+    const first = await runtime(undefined, home);
+    // The object is in the store and pending, and no scheduler ran (the process died in between).
+    const info = await first.store.putFile(
+      'scratch',
+      'orders/late.ndjson',
+      ndjson(tempDir(), 'late.ndjson', orderRecords(3, 3)),
+    );
+    const object = {
+      dataset: 'orders',
+      bucket: info.bucket,
+      key: info.key,
+      versionId: info.versionId!,
+      etag: info.etag,
+      size: info.size,
+      landedAt: new Date().toISOString(),
+    };
+    expect(await first.scheduler.pending.add(object)).toBe(true);
+    await runtimes.shift()?.close();
+
+    const next = await runtime(undefined, home);
+    await next.idle();
+    const [load] = await loadsWithObjects(next, 'orders');
+    expect(load?.load.status).toBe('SUCCEEDED');
+    expect(load?.keys).toEqual([{ key: 'orders/late.ndjson', versionId: info.versionId }]);
+    expect(await next.scheduler.pending.list('orders')).toEqual([]);
   });
 });
