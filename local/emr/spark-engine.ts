@@ -1,8 +1,17 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
 import { contractArtifact } from '../../shared/core/contract/parse.js';
+import { type LoadManifestFile, parseManifest } from '../../shared/core/manifest.js';
 import { parseS3Uri } from '../../shared/core/run-results.js';
 import type { DirObjectStore } from '../object-store/dir-object-store.js';
 import { SparkStepServer } from './spark-step-server.js';
@@ -24,7 +33,9 @@ export class SparkJobError extends Error {
  * object store folders (`file://<objects>/<bucket>/<key>`), and an exact Bronze object version
  * (`--input` + `--input-version`, a boto3 copy on EMR) becomes that version's file, linked under
  * the key's own file name (Spark picks a codec by the name's extension: a `.ndjson.gz` must stay
- * `.gz`). A failed step's message names the stage's URIs again, not the workspace's paths.
+ * `.gz`). A load's manifest (`--manifest`) becomes a local copy whose objects also carry
+ * `localUri`, each version's file made the same way, which the job reads instead of copying the
+ * version from S3. A failed step's message names the stage's URIs again, not the workspace's paths.
  */
 export class SparkStepEngine implements LocalStepEngine {
   readonly name = 'spark';
@@ -73,12 +84,57 @@ export class SparkStepEngine implements LocalStepEngine {
         out.push(a);
         continue;
       }
+      if (argv[i - 1] === '--manifest') {
+        const local = this.localManifest(a, uris);
+        uris.set(local, a);
+        out.push(local);
+        continue;
+      }
       const local =
         argv[i - 1] === '--input' && version !== undefined ? this.versionUri(a, version) : this.fileUri(a);
       uris.set(local, argv[i - 1] === '--input' && version !== undefined ? `${a}?versionId=${version}` : a);
       out.push(local);
     }
     return { argv: out, uris };
+  }
+
+  /**
+   * The load's manifest as the job reads it here: a copy under `<home>/spark/manifests/` whose
+   * objects also carry `localUri`, the `file:` URI of that exact version (spark-jobs
+   * lakeplane_jobs/manifest.py), each put in `uris` for the object's `s3://…[?versionId=…]`.
+   * A manifest that is missing or invalid, or names a version the store does not have, fails
+   * the step here, in the stage's words.
+   */
+  private localManifest(uri: string, uris: Map<string, string>): string {
+    const { bucket, key } = parseS3Uri(uri);
+    const file = this.store.pathOf(bucket, key);
+    if (!existsSync(file)) throw new SparkJobError('JobFailure', `the load manifest ${uri} does not exist`);
+    let manifest: LoadManifestFile;
+    try {
+      manifest = parseManifest(readFileSync(file, 'utf8'), uri);
+    } catch (e) {
+      throw new SparkJobError('JobFailure', (e as Error).message);
+    }
+    const objects: LocalManifestObject[] = manifest.objects.map((o, i) => {
+      const object = `s3://${o.bucket}/${o.key}`;
+      const source = o.versionId ? `${object}?versionId=${o.versionId}` : object;
+      if (!existsSync(this.store.pathOf(o.bucket, o.key, o.versionId)))
+        throw new SparkJobError(
+          'JobFailure',
+          `the load manifest ${uri} lists ${source} (objects.${i}), which is not in the workspace's object store`,
+        );
+      const localUri = o.versionId ? this.versionUri(object, o.versionId) : this.fileUri(object);
+      uris.set(localUri, source);
+      return { ...o, localUri };
+    });
+    const dir = join(this.home, 'spark', 'manifests');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${encodeURIComponent(manifest.loadId)}.json`);
+    // Renamed into place whole: a retry of the load may read it while this one is written.
+    const part = `${path}.${process.pid}.part`;
+    writeFileSync(part, `${JSON.stringify({ ...manifest, objects })}\n`);
+    renameSync(part, path);
+    return pathToFileURL(path).href;
   }
 
   /** An exact object version as a file named like its key (a hard link to the version's file). */
@@ -126,6 +182,9 @@ export class SparkStepEngine implements LocalStepEngine {
     this.server = undefined;
   }
 }
+
+/** A manifest object with the local copy of its version, as only this engine writes it. */
+type LocalManifestObject = LoadManifestFile['objects'][number] & { readonly localUri: string };
 
 /** The message with each local URI of the step (longest first) put back as the stage's URI. */
 function stageUris(message: string, uris: ReadonlyMap<string, string>): string {

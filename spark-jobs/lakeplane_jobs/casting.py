@@ -269,6 +269,22 @@ def quarantine_record(
     }
 
 
+def over_bad_ratio(rows_in: int, rows_bad: int, max_ratio: float) -> bool:
+    """Whether the share of bad records of one object exceeds ``max_ratio`` (the object is rejected)."""
+    return rows_in > 0 and rows_bad > 0 and rows_bad / rows_in > max_ratio
+
+
+def rejected_reason(rows_bad: int, rows_in: int) -> str:
+    """The quarantine reason of a good record whose object was rejected whole (over the bad-record ratio).
+
+    ``rows_bad`` of ``rows_in`` are that object's counts (blank lines are not records).
+    """
+    return (
+        f"object rejected: {rows_bad} of {rows_in} records are bad (more than bronze.max_bad_record_ratio allows); "
+        "fix the file and land it again"
+    )
+
+
 def bad_ratio_failure(
     dataset: str,
     source: str,
@@ -278,7 +294,7 @@ def bad_ratio_failure(
     first_bad: Optional[Tuple[int, str]],
 ) -> Optional[str]:
     """The failure message when the share of bad records exceeds ``max_ratio``, else None."""
-    if rows_in <= 0 or rows_bad <= 0 or rows_bad / rows_in <= max_ratio:
+    if not over_bad_ratio(rows_in, rows_bad, max_ratio):
         return None
     share = 100.0 * rows_bad / rows_in
     msg = (

@@ -70,10 +70,13 @@ class StageArgs:
     contract: str
     load_id: str
     result: str
-    input: str
+    input: Optional[str]
+    """One Bronze object (a load from before manifests); exactly one of ``input`` and ``manifest``."""
     input_version: Optional[str]
     staging: str
     quarantine: str
+    manifest: Optional[str] = None
+    """The load's manifest (``s3://<artifacts>/runs/<load>/manifest.json``): the object versions it reads."""
     phase: str = "stage"
 
 
@@ -195,11 +198,15 @@ def _phase_of(argv: Sequence[str]) -> str:
 
 
 def stage_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="bronze_to_silver.py --phase stage", description="Type, check and dedupe one Bronze object")
+    p = _Parser(
+        prog="bronze_to_silver.py --phase stage",
+        description="Type, check and dedupe the Bronze objects of one load (its manifest, or one --input object)",
+    )
     p.add_argument("--phase", required=True, choices=["stage"])
     _common(p)
-    p.add_argument("--input", required=True, type=object_uri, help="URI of the Bronze NDJSON object")
-    p.add_argument("--input-version", default=None, help="S3 version id of the object to read")
+    p.add_argument("--manifest", default=None, type=object_uri, help="URI of the load's manifest JSON (its object versions)")
+    p.add_argument("--input", default=None, type=object_uri, help="URI of one Bronze NDJSON object (instead of --manifest)")
+    p.add_argument("--input-version", default=None, help="S3 version id of the --input object to read")
     p.add_argument("--staging", required=True, type=prefix_uri, help="prefix the staged Parquet is written to")
     p.add_argument("--quarantine", required=True, type=prefix_uri, help="prefix bad records are written to")
     return p
@@ -326,11 +333,30 @@ def parse_query_table(argv: Sequence[str]) -> QueryArgs:
     return _from_namespace(QueryArgs, ns)
 
 
+def _check_stage_inputs(ns: argparse.Namespace) -> None:
+    """Exactly one of ``--manifest`` and ``--input``; ``--input-version`` only with ``--input``."""
+    prog = "bronze_to_silver.py --phase stage"
+    if ns.manifest is not None and ns.input is not None:
+        raise JobArgumentError(
+            f"{prog}: --manifest and --input exclude each other: a load reads the objects of its manifest, "
+            "or the one --input object of a load from before manifests"
+        )
+    if ns.manifest is None and ns.input is None:
+        raise JobArgumentError(
+            f"{prog}: one of --manifest (the load's manifest.json) and --input (one Bronze object) is required"
+        )
+    if ns.input_version is not None and ns.input is None:
+        raise JobArgumentError(
+            f"{prog}: --input-version goes with --input only; a manifest names each object's version itself"
+        )
+
+
 def parse_bronze_to_silver(argv: Sequence[str]) -> Union[StageArgs, UpsertArgs, QuarantineArgs]:
     argv = list(argv)
     phase = _phase_of(argv)
     if phase == "stage":
         ns = stage_parser().parse_args(argv)
+        _check_stage_inputs(ns)
         if ns.input_version is not None:
             if not ns.input_version.strip():
                 raise JobArgumentError("bronze_to_silver.py --phase stage: --input-version must not be empty")
@@ -403,9 +429,12 @@ def job_argv(args: JobArgs) -> List[str]:
         out += ["--phase", args.phase]
     out += ["--dataset", args.dataset, "--contract", args.contract, "--load-id", args.load_id, "--result", args.result]
     if isinstance(args, StageArgs):
-        out += ["--input", args.input]
-        if args.input_version:
-            out += ["--input-version", args.input_version]
+        if args.manifest is not None:
+            out += ["--manifest", args.manifest]
+        else:
+            out += ["--input", str(args.input)]
+            if args.input_version:
+                out += ["--input-version", args.input_version]
         out += ["--staging", args.staging, "--quarantine", args.quarantine]
     elif isinstance(args, UpsertArgs):
         out += ["--staging", args.staging, "--silver-path", args.silver_path, "--database", args.database]

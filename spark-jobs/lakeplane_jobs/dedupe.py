@@ -1,9 +1,10 @@
-"""Which row of a key survives a load: the greatest precombine value, then the later line.
+"""Which row of a key survives a load: the greatest precombine value, then the later object, then the later line.
 
 The stage job dedupes the typed Bronze batch before ``silver.sql`` when the key and precombine
-fields are Bronze columns (they are in every contract so far): there the line number of each
-record is known, so a tie on the precombine value goes to the record that came later in the
-file. After the SQL it dedupes once more by key and precombine alone, which drops nothing for
+fields are Bronze columns (they are in every contract so far): there the position of each
+record is known (the index of its object in the load's manifest, its line number in the
+object), so a tie on the precombine value goes to the record that landed later: the later
+object of the manifest (objects are in landing order), then the later line of that object. After the SQL it dedupes once more by key and precombine alone, which drops nothing for
 a row-for-row SQL and keeps the key unique if the SQL makes duplicates (then a tie is broken
 arbitrarily, since the SQL's output has no line numbers).
 
@@ -22,6 +23,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from .contract import Contract
 
 LINE_COLUMN = "_lp_line_no"
+OBJECT_COLUMN = "_lp_object"
+"""The index of a record's object in the load's manifest (0 for the first; a one-object load is all 0)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,15 @@ def dedupe_plan(contract: Contract) -> DedupePlan:
     return DedupePlan(tuple(contract.key), contract.precombine, False)
 
 
-def order_spec(plan: DedupePlan, with_line: bool) -> Tuple[OrderBy, ...]:
-    """The window ordering whose first row per key survives."""
+def order_spec(plan: DedupePlan, with_line: bool, with_object: bool = False) -> Tuple[OrderBy, ...]:
+    """The window ordering whose first row per key survives.
+
+    ``with_object`` (the stage passes it with ``with_line`` for the typed batch) puts the later
+    object of the manifest before the later line: a line number only orders records of one object.
+    """
     spec = [OrderBy(plan.precombine)]
+    if with_object:
+        spec.append(OrderBy(OBJECT_COLUMN))
     if with_line:
         spec.append(OrderBy(LINE_COLUMN))
     return tuple(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 _SCHEME_ROOT = re.compile(r"[a-z0-9]+://[^/]+\Z")
 
@@ -27,14 +28,19 @@ def basename(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def scratch_input_uri(staging: str, load_id: str, input_uri: str) -> str:
+def scratch_input_uri(staging: str, load_id: str, input_uri: str, index: Optional[int] = None) -> str:
     """Where the stage phase copies an exact object version before reading it.
 
     Beside the staging prefix, never inside it (the stage writes nothing to staging when it
     fails), e.g. ``s3://a/runs/L/attempt-1/staging/`` -> ``s3://a/runs/L/attempt-1/_input/L/<file>``.
-    The stage deletes the copy when it is done.
+    The object of a manifest gets a folder of its own, its index in the manifest
+    (``.../_input/L/<index>/<file>``): two objects of one load may share a file name (two
+    versions of one key do). The file name is kept, so the reader picks the codec by its
+    extension. The stage deletes the copies when it is done.
     """
-    return join_uri(parent_uri(staging), "_input", load_id, basename(input_uri))
+    if index is None:
+        return join_uri(parent_uri(staging), "_input", load_id, basename(input_uri))
+    return join_uri(parent_uri(staging), "_input", load_id, str(index), basename(input_uri))
 
 
 STAGED_BATCH_DIR = "staged-batch"

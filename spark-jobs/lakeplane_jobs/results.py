@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 
 def _count(name: str, value: int) -> int:
@@ -13,9 +13,20 @@ def _count(name: str, value: int) -> int:
 
 
 def stage_result(
-    load_id: str, dataset: str, rows_in: int, rows_quarantined: int, rows_staged: int, duplicates_dropped: int
+    load_id: str,
+    dataset: str,
+    rows_in: int,
+    rows_quarantined: int,
+    rows_staged: int,
+    duplicates_dropped: int,
+    objects_rejected: int = 0,
+    objects: Optional[Sequence[Tuple[int, int]]] = None,
 ) -> Dict[str, Any]:
-    return {
+    """``rowsQuarantined`` includes every record of a rejected object; ``objectsRejected`` counts
+    the load's objects over the bad-record ratio (always written, 0 when none). ``objects``, for a
+    load of several objects only: each one's (records in, records quarantined), in manifest order,
+    written as ``objects: [{rowsIn, rowsQuarantined}, ...]``."""
+    result: Dict[str, Any] = {
         "phase": "stage",
         "loadId": load_id,
         "dataset": dataset,
@@ -23,7 +34,17 @@ def stage_result(
         "rowsQuarantined": _count("rowsQuarantined", rows_quarantined),
         "rowsStaged": _count("rowsStaged", rows_staged),
         "duplicatesDropped": _count("duplicatesDropped", duplicates_dropped),
+        "objectsRejected": _count("objectsRejected", objects_rejected),
     }
+    if objects is not None:
+        result["objects"] = [
+            {
+                "rowsIn": _count(f"rowsIn of object {i}", rows_in),
+                "rowsQuarantined": _count(f"rowsQuarantined of object {i}", rows_quarantined),
+            }
+            for i, (rows_in, rows_quarantined) in enumerate(objects)
+        ]
+    return result
 
 
 def upsert_result(load_id: str, dataset: str, commit_id: str, counts: Dict[str, int]) -> Dict[str, Any]:

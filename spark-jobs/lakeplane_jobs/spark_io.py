@@ -105,7 +105,8 @@ def copy_object_version(source_uri: str, version_id: str, target_uri: str) -> No
         import boto3
     except ImportError:
         raise RuntimeError(
-            "--input-version needs boto3 on the EMR driver (python3 -m pip install boto3 in a bootstrap action)"
+            "reading an exact object version (--input-version, or a manifest object's versionId) needs boto3 "
+            "on the EMR driver (python3 -m pip install boto3 in a bootstrap action)"
         ) from None
     src_bucket, src_key = split_s3_uri(source_uri)
     dst_bucket, dst_key = split_s3_uri(target_uri)

@@ -1,6 +1,13 @@
-"""The stage phase on Spark: type one Bronze object, quarantine bad lines, run silver.sql, dedupe.
+"""The stage phase on Spark: type a load's Bronze objects, quarantine bad lines, run silver.sql, dedupe.
 
-PySpark is imported inside the functions; the row-level logic is in casting.py and dedupe.py.
+A load is the objects of its manifest (``--manifest``, in landing order), or the one ``--input``
+object of a load from before manifests (the one-object case of the same code). PySpark is
+imported inside the functions; the row-level logic is in casting.py and dedupe.py, the
+manifest's in manifest.py.
+
+The bad-record ratio holds per object: an object over it is rejected whole (all its records go
+to quarantine, its good ones with ``casting.rejected_reason``) and the load goes on with the
+others; when every object is rejected the step fails as a one-object load always did.
 A record without its record key or precombine field is not quarantined here: it is staged
 (kept out of the per-key dedupe) for the quality gate, whose implicit not-null expectations
 fail the whole batch.
@@ -8,14 +15,16 @@ fail the whole batch.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import spark_io
-from .casting import bad_ratio_failure, parse_line, quarantine_record
+from .casting import bad_ratio_failure, over_bad_ratio, parse_line, quarantine_record, rejected_reason
 from .cli import StageArgs
 from .contract import Contract, key_columns, required_fields
-from .dedupe import LINE_COLUMN, OrderBy, dedupe_plan, null_key_condition, order_spec
+from .dedupe import LINE_COLUMN, OBJECT_COLUMN, OrderBy, dedupe_plan, null_key_condition, order_spec
 from .errors import JobFailure
+from .manifest import ManifestError, check_manifest_for, parse_manifest
 from .paths import scratch_input_uri
 from .results import stage_result
 
@@ -73,47 +82,136 @@ def missing_columns(available: Sequence[str], contract: Contract) -> Dict[str, s
     return {n: why for n, why in need.items() if n.lower() not in have}
 
 
+@dataclass(frozen=True)
+class StageInput:
+    """One object the stage reads."""
+
+    source: str
+    """What quarantine records and messages name: ``s3://bucket/key[?versionId=V]`` (the --input URI as given)."""
+    uri: str
+    """The object's URI, without the version."""
+    version_id: Optional[str]
+    local_uri: Optional[str] = None
+    """A local copy of that version (only the local Spark engine's manifests have one)."""
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def stage_inputs(spark: Any, args: StageArgs) -> Tuple[StageInput, ...]:
+    """The objects of the load in manifest order: the manifest's, or the one ``--input``."""
+    if args.manifest is None:
+        uri = str(args.input)
+        source = uri if not args.input_version else f"{uri}?versionId={args.input_version}"
+        return (StageInput(source, uri, args.input_version or None),)
+    try:
+        text = spark_io.read_text(spark, args.manifest)
+    except Exception as e:
+        raise ManifestError(
+            f"the load manifest {args.manifest} cannot be read ({_first_line(e)}); "
+            "the scheduler writes it before it starts the load: check that the file exists"
+        ) from None
+    manifest = parse_manifest(text, args.manifest)
+    check_manifest_for(manifest, args.manifest, args.dataset, args.load_id)
+    return tuple(StageInput(o.source, o.uri, o.version_id, o.local_uri) for o in manifest.objects)
+
+
+def read_uris(args: StageArgs, inputs: Sequence[StageInput], scratches: List[str]) -> List[str]:
+    """What Spark reads for each input; an exact S3 version is copied to scratch first.
+
+    Each scratch URI is appended to ``scratches`` before its copy starts, so the caller deletes
+    it (in ``finally``) even when the copy or a later step fails. The ``--input`` object keeps
+    its scratch name of before manifests; a manifest's object gets a folder of its own index.
+    """
+    out: List[str] = []
+    for index, inp in enumerate(inputs):
+        if inp.local_uri is not None:
+            out.append(inp.local_uri)
+        elif inp.version_id:
+            scratch = scratch_input_uri(
+                args.staging, args.load_id, inp.uri, None if args.manifest is None else index
+            )
+            scratches.append(scratch)
+            spark_io.copy_object_version(inp.uri, inp.version_id, scratch)
+            out.append(scratch)
+        else:
+            out.append(inp.uri)
+    return out
+
+
+def rejected_objects(counts: Sequence[Tuple[int, int]], max_ratio: float) -> Tuple[int, ...]:
+    """The indexes of the objects over the bad-record ratio, from each object's (records, bad records)."""
+    return tuple(i for i, (rows_in, rows_bad) in enumerate(counts) if over_bad_ratio(rows_in, rows_bad, max_ratio))
+
+
 def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]:
     from pyspark import StorageLevel
     from pyspark.sql import types as T
 
-    source = args.input if not args.input_version else f"{args.input}?versionId={args.input_version}"
-    read_uri, scratch = args.input, None
+    inputs = stage_inputs(spark, args)
+    sources = [inp.source for inp in inputs]
+    scratches: List[str] = []
     cached = []
     try:
-        if args.input_version:
-            scratch = scratch_input_uri(args.staging, args.load_id, args.input)
-            spark_io.copy_object_version(args.input, args.input_version, scratch)
-            read_uri = scratch
-
+        uris = read_uris(args, inputs, scratches)
         columns: Tuple[Tuple[str, Any], ...] = tuple((c.name, c.type) for c in contract.columns)
         required = required_fields(contract)
         non_empty = tuple(k for k in key_columns(contract) if contract.column(k).type.kind == "string")
 
-        def parse(pair: Tuple[str, int]) -> Any:
-            line, index = pair
-            return parse_line(line, index + 1, columns, required, non_empty)
+        def parser(index: int) -> Any:
+            def parse(pair: Tuple[str, int]) -> Any:
+                line, n = pair
+                r = parse_line(line, n + 1, columns, required, non_empty)
+                return None if r is None else (index, r)
 
-        parsed = spark.sparkContext.textFile(read_uri).zipWithIndex().map(parse).filter(lambda r: r is not None)
+            return parse
+
+        sc = spark.sparkContext
+        # An object of a load of several is read in as few splits as its size allows (one below the
+        # block size): zipWithIndex runs a Spark job to number the lines of an input of more than
+        # one split, which hundreds of small objects would pay one by one; the union is parallel.
+        splits = {} if len(uris) == 1 else {"minPartitions": 1}
+        per_object = [
+            sc.textFile(u, **splits).zipWithIndex().map(parser(i)).filter(lambda t: t is not None)
+            for i, u in enumerate(uris)
+        ]
+        parsed = per_object[0] if len(per_object) == 1 else sc.union(per_object)
         parsed.persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(parsed)
-        rows_in = parsed.count()
-        bad = parsed.filter(lambda r: r.reason is not None)
-        rows_bad = bad.count()
-        first_bad = None
-        if rows_bad:
-            first = bad.takeOrdered(1, key=lambda r: r.line_no)[0]
-            first_bad = (first.line_no, first.reason)
-        failure = bad_ratio_failure(
-            contract.name, source, rows_in, rows_bad, contract.max_bad_record_ratio, first_bad
+        # (records, bad records) per object index; an object without records has no entry.
+        reducers = min(len(uris), sc.defaultParallelism)
+        tallies = (
+            parsed.map(lambda t: (t[0], (1, 0 if t[1].reason is None else 1)))
+            .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]), numPartitions=reducers)
+            .collectAsMap()
         )
-        if failure:
-            raise JobFailure(failure)
+        counts = [tuple(tallies.get(i, (0, 0))) for i in range(len(inputs))]
+        rows_in = sum(c[0] for c in counts)
+        rows_bad = sum(c[1] for c in counts)
+        ratio = contract.max_bad_record_ratio
+        rejected = rejected_objects(counts, ratio)
+        if rejected and len(rejected) == len(inputs):
+            raise JobFailure(_rejection_failure(parsed, contract.name, sources, counts, rejected[0], ratio))
+
+        # The quarantine reason of the good records of each rejected object.
+        reasons: Dict[int, str] = {i: rejected_reason(counts[i][1], counts[i][0]) for i in rejected}
+        out_of_load: FrozenSet[int] = frozenset(rejected)
+        rows_quarantined = rows_bad + sum(counts[i][0] - counts[i][1] for i in rejected)
 
         dataset, load_id = contract.name, args.load_id
-        if rows_bad:
-            records = bad.map(
-                lambda r: tuple(quarantine_record(dataset, load_id, source, r.line_no, r.raw, r.reason).values())
+        if rows_quarantined:
+            records = (
+                parsed.filter(lambda t: t[1].reason is not None or t[0] in out_of_load)
+                .sortBy(lambda t: (t[0], t[1].line_no), numPartitions=1)
+                .map(
+                    lambda t: tuple(
+                        quarantine_record(
+                            dataset, load_id, sources[t[0]], t[1].line_no, t[1].raw, t[1].reason or reasons[t[0]]
+                        ).values()
+                    )
+                )
             )
             spark.createDataFrame(records, QUARANTINE_SCHEMA).coalesce(1).write.mode("overwrite").json(args.quarantine)
 
@@ -122,18 +220,22 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
         # an all-optional schema keeps the Hudi table schema stable when silver.sql changes a
         # column's nullability.
         fields = [T.StructField(name, spark_type(ctype), True) for name, ctype in columns]
+        fields.append(T.StructField(OBJECT_COLUMN, T.IntegerType(), False))
         fields.append(T.StructField(LINE_COLUMN, T.LongType(), False))
-        good = parsed.filter(lambda r: r.reason is None).map(lambda r: r.values + (r.line_no,))
+        good = parsed.filter(lambda t: t[1].reason is None and t[0] not in out_of_load).map(
+            lambda t: t[1].values + (t[0], t[1].line_no)
+        )
         typed = spark.createDataFrame(good, T.StructType(fields))
 
         plan = dedupe_plan(contract)
         dropped = 0
         batch = typed
         if plan.before_sql:
-            batch = _dedupe(typed, plan.key, order_spec(plan, with_line=True)).persist(StorageLevel.MEMORY_AND_DISK)
+            spec = order_spec(plan, with_line=True, with_object=True)
+            batch = _dedupe(typed, plan.key, spec).persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(batch)
-            dropped += (rows_in - rows_bad) - batch.count()
-        batch.drop(LINE_COLUMN).createOrReplaceTempView("batch")
+            dropped += (rows_in - rows_quarantined) - batch.count()
+        batch.drop(LINE_COLUMN, OBJECT_COLUMN).createOrReplaceTempView("batch")
 
         silver = spark.sql(contract.silver_sql)
         missing = missing_columns(silver.columns, contract)
@@ -149,16 +251,33 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
         dropped += produced - rows_staged
 
         final.write.mode("overwrite").parquet(args.staging)
-        return stage_result(args.load_id, contract.name, rows_in, rows_bad, rows_staged, dropped)
+        # Per object (a load of several): records in, and quarantined (all of a rejected one's).
+        objects = (
+            [(n, n if i in out_of_load else bad) for i, (n, bad) in enumerate(counts)] if len(inputs) > 1 else None
+        )
+        return stage_result(
+            args.load_id, contract.name, rows_in, rows_quarantined, rows_staged, dropped, len(rejected), objects
+        )
     finally:
         for c in cached:
             try:
                 c.unpersist()
             except Exception:
                 pass
-        if scratch is not None:
+        for scratch in scratches:
             try:
                 spark_io.delete_s3_object(scratch)
             except Exception:
                 pass
 
+
+def _rejection_failure(
+    parsed: Any, dataset: str, sources: Sequence[str], counts: Sequence[Tuple[int, int]], index: int, ratio: float
+) -> str:
+    """The step's failure when every object was rejected: the first one's message, with its first bad line."""
+    first = parsed.filter(lambda t: t[0] == index and t[1].reason is not None).takeOrdered(
+        1, key=lambda t: t[1].line_no
+    )[0][1]
+    rows_in, rows_bad = counts[index]
+    message = bad_ratio_failure(dataset, sources[index], rows_in, rows_bad, ratio, (first.line_no, first.reason))
+    return str(message)

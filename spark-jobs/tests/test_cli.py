@@ -113,6 +113,63 @@ class BronzeToSilver(unittest.TestCase):
             self.assertEqual(parse_bronze_to_silver(job_argv(args)), args)
 
 
+MANIFEST_URI = "s3://art/runs/orders-0a1b2c/manifest.json"
+# The stage of a coalesced load, in planLoad's order: --manifest where --input was.
+STAGE_MANIFEST = [a if a != "s3://bronze/orders/2024/05/01/f.ndjson" else MANIFEST_URI for a in STAGE]
+STAGE_MANIFEST[STAGE_MANIFEST.index("--input")] = "--manifest"
+
+
+class StageInputs(unittest.TestCase):
+    """Exactly one of --manifest and --input; --input-version only with --input."""
+
+    def error(self, argv):
+        with self.assertRaises(JobArgumentError) as cm:
+            parse_bronze_to_silver(argv)
+        return str(cm.exception)
+
+    def test_manifest(self):
+        args = parse_bronze_to_silver(STAGE_MANIFEST)
+        self.assertEqual((args.manifest, args.input, args.input_version), (MANIFEST_URI, None, None))
+        self.assertIsNone(parse_bronze_to_silver(STAGE).manifest)
+
+    def test_neither(self):
+        at = STAGE.index("--input")
+        self.assertEqual(
+            self.error(STAGE[:at] + STAGE[at + 2:]),
+            "bronze_to_silver.py --phase stage: one of --manifest (the load's manifest.json) and --input "
+            "(one Bronze object) is required",
+        )
+
+    def test_both(self):
+        self.assertEqual(
+            self.error(STAGE + ["--manifest", MANIFEST_URI]),
+            "bronze_to_silver.py --phase stage: --manifest and --input exclude each other: a load reads the "
+            "objects of its manifest, or the one --input object of a load from before manifests",
+        )
+
+    def test_input_version_needs_input(self):
+        self.assertEqual(
+            self.error(STAGE_MANIFEST + ["--input-version", "v1"]),
+            "bronze_to_silver.py --phase stage: --input-version goes with --input only; a manifest names each "
+            "object's version itself",
+        )
+
+    def test_manifest_is_one_object(self):
+        self.assertIn(
+            "argument --manifest: 's3://art/runs/orders-0a1b2c/' is not the URI of one object",
+            self.error([a if a != MANIFEST_URI else "s3://art/runs/orders-0a1b2c/" for a in STAGE_MANIFEST]),
+        )
+
+    def test_argv_roundtrip_and_step_args(self):
+        args = parse_bronze_to_silver(STAGE_MANIFEST)
+        self.assertEqual(job_argv(args), STAGE_MANIFEST)
+        self.assertEqual(parse_bronze_to_silver(job_argv(args)), args)
+        self.assertEqual(
+            step_args("art", args)[-len(STAGE_MANIFEST) - 1:],
+            ["s3://art/spark-jobs/bronze_to_silver.py"] + STAGE_MANIFEST,
+        )
+
+
 class Quarantine(unittest.TestCase):
     def error(self, argv):
         with self.assertRaises(JobArgumentError) as cm:

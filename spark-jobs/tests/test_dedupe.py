@@ -6,6 +6,7 @@ from lakeplane_jobs.casting import bad_ratio_failure, parse_line
 from lakeplane_jobs.contract import key_columns, parse_contract, required_fields
 from lakeplane_jobs.dedupe import (
     LINE_COLUMN,
+    OBJECT_COLUMN,
     DedupePlan,
     OrderBy,
     dedupe_plan,
@@ -36,6 +37,43 @@ class Plan(unittest.TestCase):
         plan = dedupe_plan(fixture_contract("orders"))
         self.assertEqual(order_spec(plan, True), (OrderBy("updated_at", True, True), OrderBy(LINE_COLUMN, True, True)))
         self.assertEqual(order_spec(plan, False), (OrderBy("updated_at", True, True),))
+        # The stage's typed batch: the later object of the manifest, then the later line.
+        self.assertEqual(
+            order_spec(plan, True, with_object=True),
+            (OrderBy("updated_at", True, True), OrderBy(OBJECT_COLUMN, True, True), OrderBy(LINE_COLUMN, True, True)),
+        )
+
+
+class AcrossObjects(unittest.TestCase):
+    """A load of several objects: a precombine tie goes to the later object, then the later line."""
+
+    spec = order_spec(DedupePlan(("id",), "ts", True), True, with_object=True)
+
+    def test_tie_to_the_later_object_whatever_the_line(self):
+        rows = [
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 0, LINE_COLUMN: 9, "v": "first object, late line"},
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 1, LINE_COLUMN: 1, "v": "second object, first line"},
+            {"id": "b", "ts": T(1), OBJECT_COLUMN: 2, LINE_COLUMN: 1, "v": "b third object"},
+            {"id": "b", "ts": T(1), OBJECT_COLUMN: 1, LINE_COLUMN: 5, "v": "b second object"},
+        ]
+        kept, dropped = dedupe_rows(rows, ["id"], self.spec)
+        self.assertEqual([r["v"] for r in kept], ["second object, first line", "b third object"])
+        self.assertEqual(dropped, 2)
+
+    def test_within_one_object_the_later_line(self):
+        rows = [
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 1, LINE_COLUMN: 2, "v": "line 2"},
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 1, LINE_COLUMN: 3, "v": "line 3"},
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 0, LINE_COLUMN: 4, "v": "earlier object"},
+        ]
+        self.assertEqual([r["v"] for r in dedupe_rows(rows, ["id"], self.spec)[0]], ["line 3"])
+
+    def test_the_greater_precombine_still_wins_first(self):
+        rows = [
+            {"id": "a", "ts": T(2), OBJECT_COLUMN: 0, LINE_COLUMN: 1, "v": "newer, earlier object"},
+            {"id": "a", "ts": T(1), OBJECT_COLUMN: 3, LINE_COLUMN: 1, "v": "older, later object"},
+        ]
+        self.assertEqual([r["v"] for r in dedupe_rows(rows, ["id"], self.spec)[0]], ["newer, earlier object"])
 
 
 class Rows(unittest.TestCase):

@@ -20,8 +20,12 @@ class Shapes(unittest.TestCase):
                 "rowsQuarantined": 1,
                 "rowsStaged": 8,
                 "duplicatesDropped": 1,
+                "objectsRejected": 0,
             },
         )
+        several = stage_result("orders-1", "orders", 10, 6, 4, 0, 1, [(3, 3), (7, 3)])
+        self.assertEqual(several["objectsRejected"], 1)
+        self.assertEqual(several["objects"], [{"rowsIn": 3, "rowsQuarantined": 3}, {"rowsIn": 7, "rowsQuarantined": 3}])
 
     def test_upsert(self):
         self.assertEqual(
@@ -89,7 +93,8 @@ class MatchesTypeScriptSchemas(unittest.TestCase):
         with open(path, encoding="utf-8") as f:
             ts = f.read()
         samples = {
-            "stageResult": stage_result("l", "d", 0, 0, 0, 0),
+            # A load of several objects: the one whose result has every field.
+            "stageResult": stage_result("l", "d", 0, 0, 0, 0, 0, [(0, 0), (0, 0)]),
             "upsertResult": upsert_result("l", "d", "1", {}),
             "goldResult": gold_result("l", "d", []),
         }

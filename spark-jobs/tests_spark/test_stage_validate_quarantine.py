@@ -81,7 +81,7 @@ class StageValidateQuarantine(S.Steps):
         self.assertEqual(
             result,
             {"phase": "stage", "loadId": "L1", "dataset": "orders", "rowsIn": 5, "rowsQuarantined": 1,
-             "rowsStaged": 3, "duplicatesDropped": 1},
+             "rowsStaged": 3, "duplicatesDropped": 1, "objectsRejected": 0},
         )
         self.assertEqual(json.loads(printed), result)
 
