@@ -83,7 +83,7 @@ export async function concatenated(
 export async function silverRows(rt: LocalRuntime): Promise<Record<string, unknown>[]> {
   return (
     await rt.selectRows(
-      'SELECT order_id, status, CAST(order_total AS VARCHAR) AS total, CAST(updated_at AS VARCHAR) AS at FROM silver.orders ORDER BY order_id',
+      'SELECT order_id, status, CAST(order_total AS STRING) AS total, CAST(updated_at AS STRING) AS at FROM silver.orders ORDER BY order_id',
       'orders',
     )
   ).map((r) => ({ ...r }));
