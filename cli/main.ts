@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
-import { Warehouse } from '../local/engine/warehouse.js';
+import { QueryRefusedError, Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DirObjectStore } from '../local/object-store/dir-object-store.js';
 import { DEFAULT_DATASETS_DIR, NoSilverCommitError, silverTableOf } from '../local/runtime.js';
@@ -263,7 +263,7 @@ loads
 program
   .command('query')
   .description(
-    'run SQL on the local lake (silver.<dataset>, gold.<name>, lakeplane.commits; on the Spark engine one SELECT over silver.<dataset>, or over gold tables only); with --stage, one SELECT on EMR as of a commit',
+    'run one read-only SELECT on the local lake (silver.<dataset>, gold.<name>, lakeplane.commits; no files, network, COPY, ATTACH or settings; on the Spark engine over silver.<dataset>, or over gold tables only); with --stage, one SELECT on EMR as of a commit',
   )
   .argument('<sql>')
   .option('--json', 'print rows as JSON')
@@ -328,7 +328,7 @@ program
     }
     const result = await withLocalWarehouse((wh) =>
       refusalsAsUsage(async () => {
-        if (!raw.asOf || !raw.dataset) return wh.query(sql);
+        if (!raw.asOf || !raw.dataset) return wh.select(sql);
         const r = await wh.queryAsOf(sql, { dataset: raw.dataset, asOf: raw.asOf });
         process.stderr.write(
           `silver.${raw.dataset} as of commit ${r.commit.commitId} (load ${r.commit.loadId}, ${r.commit.committedAt})\n`,
@@ -455,7 +455,8 @@ async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
       e instanceof SnapshotExpiredError ||
       e instanceof RollbackRefusedError ||
       e instanceof QueryAsOfError ||
-      e instanceof NoSilverCommitError
+      e instanceof NoSilverCommitError ||
+      e instanceof QueryRefusedError
     )
       throw new UsageError(e.message);
     throw e;
@@ -845,6 +846,7 @@ function askedFor(asked: string | undefined, read: string): string {
 async function withLocalWarehouse<T>(run: (wh: Warehouse) => Promise<T>): Promise<T> {
   const wh = await Warehouse.open(workspaceAt(defaultHome(global().home)).warehouse, {
     readOnly: true,
+    sandbox: true,
     onWait: (m) => process.stderr.write(`${m}…\n`),
   });
   try {

@@ -95,7 +95,22 @@ export interface OpenOptions {
    * (default 20; 1 keeps none but the current state). See snapshots.ts for the storage cost.
    */
   readonly retainCommits?: number;
+  /**
+   * For `lakeplane query`: read-only, no file or network access (DuckDB's
+   * `enable_external_access = false`: no COPY, ATTACH of a file, INSTALL/LOAD, file readers) and
+   * the configuration locked so no statement can turn it back on. Only `select` runs SQL.
+   */
+  readonly sandbox?: boolean;
 }
+
+/** SQL that `lakeplane query` does not run: not exactly one read-only SELECT, or it reached outside. */
+export class QueryRefusedError extends Error {
+  override readonly name = 'QueryRefusedError';
+}
+
+/** What `lakeplane query` runs: one SELECT (or WITH … SELECT) over the warehouse's tables. */
+const ONE_SELECT =
+  'query runs exactly one read-only SELECT (WITH … SELECT included) over silver.<dataset>, gold.<table> and lakeplane.commits';
 
 /** One row of the Silver commit timeline. */
 export interface CommitRow {
@@ -162,14 +177,19 @@ export class Warehouse {
     let warned = false;
     for (;;) {
       try {
+        const sandbox = options.sandbox === true;
         const instance = await DuckDBInstance.create(file, {
-          access_mode: options.readOnly ? 'READ_ONLY' : 'READ_WRITE',
+          access_mode: options.readOnly || sandbox ? 'READ_ONLY' : 'READ_WRITE',
           autoinstall_known_extensions: 'false',
+          ...(sandbox ? { enable_external_access: 'false', autoload_known_extensions: 'false' } : {}),
         });
         const conn = await instance.connect();
         // Timestamps are typed in UTC; TIMESTAMPTZ parsing of offsets needs the (built-in) icu.
-        await conn.run(`LOAD icu; SET TimeZone = 'UTC'; SET preserve_insertion_order = true`);
-        const wh = new Warehouse(instance, conn, options.readOnly ?? false);
+        // A sandbox then locks the configuration: no SET, RESET or PRAGMA may change it again.
+        await conn.run(
+          `LOAD icu; SET TimeZone = 'UTC'; SET preserve_insertion_order = true${sandbox ? '; SET lock_configuration = true' : ''}`,
+        );
+        const wh = new Warehouse(instance, conn, options.readOnly || sandbox);
         wh.retainCommits = retainCommits;
         if (!wh.readOnly) await wh.init();
         return wh;
@@ -624,22 +644,59 @@ export class Warehouse {
     at: { readonly dataset: string; readonly asOf: AsOf },
   ): Promise<AsOfQueryResult> {
     const { relation, commit } = await this.resolveAsOf(at.dataset, at.asOf);
+    const statements = await this.oneSelect(
+      sql,
+      'a query as of a commit must be a single SELECT',
+      TimeTravelError,
+    );
+    const catalog = String((await this.one('SELECT current_database() AS db')).db);
+    const rewritten = substituteTable(sql, at.dataset, relation, baseTableRefs(statements), catalog);
+    return { ...(await this.run(rewritten)), commit };
+  }
+
+  /**
+   * The parsed statements of `sql` when it is exactly one SELECT, decided by DuckDB's own parser
+   * (`json_serialize_sql` serializes SELECT statements only), else `error` naming what it is.
+   */
+  private async oneSelect(
+    sql: string,
+    what: string,
+    error: new (message: string) => Error,
+  ): Promise<unknown[]> {
     const parsed = JSON.parse(
       String((await this.one(`SELECT json_serialize_sql(${literal(sql)}) AS j`)).j),
     ) as { error?: boolean; error_message?: string; statements?: unknown[] };
     if (parsed.error || !parsed.statements) {
-      throw new TimeTravelError(
-        `a query as of a commit must be a single SELECT: ${parsed.error_message ?? 'it could not be parsed'}`,
-      );
+      const message = parsed.error_message ?? 'it could not be parsed';
+      const reason = /Only SELECT statements/i.test(message)
+        ? `this is not a SELECT (COPY, ATTACH, INSTALL, LOAD, PRAGMA, SET, CREATE, INSERT, DROP and the like are refused)`
+        : message;
+      throw new error(`${what}: ${reason}`);
     }
-    if (parsed.statements.length !== 1) {
-      throw new TimeTravelError(
-        `a query as of a commit must be a single SELECT, not ${parsed.statements.length} statements`,
-      );
+    if (parsed.statements.length !== 1)
+      throw new error(`${what}, not ${parsed.statements.length} statements: run them one at a time`);
+    return parsed.statements;
+  }
+
+  /**
+   * `lakeplane query`: exactly one read-only SELECT (decided by DuckDB's parser), on a sandboxed
+   * warehouse (no file or network access, configuration locked).
+   * @throws QueryRefusedError for anything else, when the SELECT reaches for a file, or when it
+   * does not run (an unknown table or column: DuckDB's first line).
+   */
+  async select(sql: string): Promise<QueryResult> {
+    await this.oneSelect(sql, ONE_SELECT, QueryRefusedError);
+    try {
+      return await this.run(sql);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (/^Permission Error/.test(message))
+        throw new QueryRefusedError(
+          `query reads only the warehouse's tables: files and the network are off (${firstLine(e)})`,
+        );
+      // The user's SQL names a table or column that is not there, or does not bind: say so.
+      throw new QueryRefusedError(`the query failed: ${firstLine(e)}`);
     }
-    const catalog = String((await this.one('SELECT current_database() AS db')).db);
-    const rewritten = substituteTable(sql, at.dataset, relation, baseTableRefs(parsed.statements), catalog);
-    return { ...(await this.query(rewritten)), commit };
   }
 
   /**
@@ -852,8 +909,15 @@ export class Warehouse {
     return indexOfCommit(dataset, entries, found.id);
   }
 
-  /** Runs SQL and returns the rows as JSON-friendly values (BIGINT/DECIMAL as strings). */
+  /**
+   * Runs SQL and returns the rows as JSON-friendly values (BIGINT/DECIMAL as strings). The
+   * platform's own SQL; what a user types goes through `select`.
+   */
   async query(sql: string): Promise<QueryResult> {
+    return this.run(sql);
+  }
+
+  private async run(sql: string): Promise<QueryResult> {
     const reader = await this.conn.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
   }
