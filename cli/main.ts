@@ -660,6 +660,19 @@ bronze
       );
   });
 
+/** Refuses contracts whose SQL is not one SELECT over what it may read (DuckDB's parser, in memory). */
+async function assertContractsSql(set: ContractSet): Promise<void> {
+  const wh = await Warehouse.open(':memory:');
+  try {
+    const names = new Set([...set.datasets.keys()].map((n) => n.toLowerCase()));
+    const problems: string[] = [];
+    for (const c of set.datasets.values()) problems.push(...(await wh.contractSqlProblems(c, names)));
+    if (problems.length > 0) throw new UsageError(`contract SQL refused:\n  ${problems.join('\n  ')}`);
+  } finally {
+    wh.close();
+  }
+}
+
 /** "1 object", "3 objects". */
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -729,9 +742,12 @@ datasetCmd
 const datasets = program.command('datasets').description('dataset contracts');
 datasets
   .command('validate')
-  .description('validate every dataset contract and list them')
-  .action(() => {
+  .description(
+    'validate every dataset contract (its SQL too: one SELECT over what it may read) and list them',
+  )
+  .action(async () => {
     const set = loadContractsDir(global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
+    await assertContractsSql(set);
     out(
       table(
         ['dataset', 'key', 'precombine', 'partition', 'cdc', 'gold', 'contract'],
@@ -754,9 +770,9 @@ datasets
     'write each contract as JSON with its defaults applied (what the Spark jobs read from s3://<artifacts>/contracts/)',
   )
   .argument('<dir>', 'output folder')
-  .action((dir: string) => {
+  .action(async (dir: string) => {
     const source = global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR;
-    loadContractsDir(source);
+    await assertContractsSql(loadContractsDir(source));
     mkdirSync(dir, { recursive: true });
     for (const f of readdirSync(source)
       .filter((n) => /\.ya?ml$/.test(n))

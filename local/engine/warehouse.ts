@@ -2,6 +2,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
 import type { RollbackReport, RollbackTarget, UndoneCommit } from '../../shared/usecases/rollback.js';
+import { ContractSqlError, contractSqlProblems } from './contract-sql.js';
 import { validateTable } from './quality.js';
 import { sparkDecimalCasts } from './record-rules.js';
 import {
@@ -243,6 +244,7 @@ export class Warehouse {
       | { objects: readonly StageObject[] }
     ),
   ): Promise<{ result: StageResult; bad: BadRecord[]; reader: 'typed' | 'line-by-line' }> {
+    await this.assertContractSql(contract, { gold: false });
     const objects: readonly StageObject[] =
       'objects' in load ? load.objects : [{ file: load.file, source: load.displayName }];
     if (objects.length === 0) throw new Error(`load ${load.loadId} has no objects to stage`);
@@ -350,6 +352,36 @@ export class Warehouse {
         `SELECT __lp_line_no AS line_no, __lp_line AS line, ${reason} AS reason FROM checked ${where} ORDER BY __lp_line_no`,
       )
     ).map((r) => ({ source, line: Number(r.line_no), raw: String(r.line), reason: String(r.reason) }));
+  }
+
+  /**
+   * The problems of a contract's SQL (contract-sql.ts): not one SELECT, or a relation it may not
+   * read. Gold SQL may read the Silver tables this warehouse has.
+   */
+  async contractSqlProblems(contract: DatasetContract, datasets?: ReadonlySet<string>): Promise<string[]> {
+    const silver =
+      datasets ??
+      new Set(
+        (
+          await this.rows(
+            `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'silver' AND NOT starts_with(table_name, '__lp_')`,
+          )
+        ).map((r) => String(r.table_name).toLowerCase()),
+      );
+    return contractSqlProblems(contract, new Set([...silver, contract.name.toLowerCase()]), async (sql) =>
+      String((await this.one(`SELECT json_serialize_sql(${literal(sql)}) AS j`)).j),
+    );
+  }
+
+  /** Refuses to run a contract's SQL that is not one SELECT over what it may read. */
+  private async assertContractSql(contract: DatasetContract, which: { gold: boolean }): Promise<void> {
+    const problems = (await this.contractSqlProblems(contract)).filter((p) =>
+      which.gold ? p.includes(': gold ') : p.includes(': silver.sql'),
+    );
+    if (problems.length > 0)
+      throw new ContractSqlError(
+        `${problems.join('; ')}. Fix the contract (lakeplane datasets validate checks it), then replay the load`,
+      );
   }
 
   /** Tries the typed reader; undefined when the file's records need the line-by-line check. */
@@ -576,6 +608,7 @@ export class Warehouse {
 
   /** Gold step: rebuilds every Gold table of the dataset from Silver, in one transaction. */
   async buildGold(contract: DatasetContract, loadId: string): Promise<GoldResult> {
+    await this.assertContractSql(contract, { gold: true });
     const tables: { name: string; rows: number }[] = [];
     await this.conn.run('BEGIN TRANSACTION');
     try {
@@ -833,6 +866,7 @@ export class Warehouse {
 
   /** Rebuilds the dataset's Gold tables inside the caller's transaction. */
   private async rebuildGold(contract: DatasetContract): Promise<{ name: string; rows: number }[]> {
+    await this.assertContractSql(contract, { gold: true });
     const tables: { name: string; rows: number }[] = [];
     for (const g of contract.gold) {
       await this.conn.run(`CREATE OR REPLACE TABLE gold.${ident(g.name)} AS ${sparkDecimalCasts(g.sql)}`);
