@@ -1,3 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
@@ -330,6 +334,7 @@ export class Warehouse {
     object: StageObject,
   ): Promise<{ total: number; bad: number; reader: 'typed' | 'line-by-line' }> {
     const compression = compressionOf(object.source.replace(/\?versionId=.*$/, ''));
+    if (compression === 'gzip') await wholeGzip(object);
     let counts = await this.fastCheck(contract, object.file, compression);
     const reader = counts ? 'typed' : 'line-by-line';
     if (!counts) {
@@ -1031,6 +1036,25 @@ function toUpsertResult(c: CommitRow): UpsertResult {
 }
 
 /** DuckDB's reader error without its raw-line echo and its "Possible Solution" advice. */
+/**
+ * Refuses a gzip object that does not decompress to its end (truncated, corrupt): DuckDB's
+ * readers return the records before the damage and no error (measured: 7 of 10 records of a
+ * truncated file), which would load part of a file as a success. zlib reads it through once.
+ */
+async function wholeGzip(object: StageObject): Promise<void> {
+  try {
+    await pipeline(
+      createReadStream(object.file),
+      createGunzip(),
+      new Writable({ write: (_c, _e, done) => done() }),
+    );
+  } catch (e) {
+    throw new MalformedFileError(
+      `${object.source} is not a whole gzip file (${e instanceof Error ? e.message : String(e)}): nothing of it was loaded; land the complete file again`,
+    );
+  }
+}
+
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e))
     .split('\n')

@@ -182,11 +182,18 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
         cached.append(parsed)
         # (records, bad records) per object index; an object without records has no entry.
         reducers = min(len(uris), sc.defaultParallelism)
-        tallies = (
-            parsed.map(lambda t: (t[0], (1, 0 if t[1].reason is None else 1)))
-            .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]), numPartitions=reducers)
-            .collectAsMap()
-        )
+        try:
+            tallies = (
+                parsed.map(lambda t: (t[0], (1, 0 if t[1].reason is None else 1)))
+                .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]), numPartitions=reducers)
+                .collectAsMap()
+            )
+        except Exception as e:
+            # Hadoop's gzip codec fails the read of a truncated or corrupt .gz (EOFException), as
+            # it must; name the object instead of the JVM's stack.
+            if "EOFException" not in str(e) and "Unexpected end of input stream" not in str(e):
+                raise
+            raise JobFailure(_damaged_gzip_message(spark, inputs, uris)) from None
         counts = [tuple(tallies.get(i, (0, 0))) for i in range(len(inputs))]
         rows_in = sum(c[0] for c in counts)
         rows_bad = sum(c[1] for c in counts)
@@ -269,6 +276,34 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
                 spark_io.delete_s3_object(scratch)
             except Exception:
                 pass
+
+
+def whole_gzip(data: bytes) -> Optional[str]:
+    """None when ``data`` decompresses to its end (every member of a multi-member file), else why not."""
+    import zlib
+
+    rest = data
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            d.decompress(rest)
+        except zlib.error as e:
+            return str(e)
+        if not d.eof:
+            return "unexpected end of file"
+        rest = d.unused_data
+    return None
+
+
+def _damaged_gzip_message(spark: Any, inputs: Sequence[StageInput], uris: Sequence[str]) -> str:
+    """The failure for a load whose read hit a damaged .gz: the first such object, in the words of the local engine."""
+    for inp, uri in zip(inputs, uris):
+        if not inp.uri.endswith(".gz"):
+            continue
+        why = whole_gzip(spark_io.read_bytes(spark, uri))
+        if why is not None:
+            return f"{inp.source} is not a whole gzip file ({why}): nothing of it was loaded; land the complete file again"
+    return "a .gz object of the load ended early (Unexpected end of input stream): land the complete files again"
 
 
 def _rejection_failure(

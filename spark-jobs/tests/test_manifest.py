@@ -209,3 +209,19 @@ class Rejection(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WholeGzip(unittest.TestCase):
+    """stage_job.whole_gzip: which .gz object of a failed read is damaged, in the local engine's words."""
+
+    def test_whole_multi_member_truncated_and_not_gzip(self):
+        import gzip
+
+        from lakeplane_jobs.stage_job import whole_gzip
+
+        z = gzip.compress(b'{"a": 1}\n' * 100)
+        self.assertIsNone(whole_gzip(z))
+        self.assertIsNone(whole_gzip(z + z))
+        self.assertEqual(whole_gzip(z[: len(z) // 2]), "unexpected end of file")
+        self.assertEqual(whole_gzip(z + z[:10]), "unexpected end of file")
+        self.assertIn("incorrect header check", whole_gzip(b"not gzip at all") or "")

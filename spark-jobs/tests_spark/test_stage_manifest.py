@@ -130,6 +130,27 @@ class StageManifest(unittest.TestCase):
             q(self.SRC_C, 4, C_MISSING, reason_of(C_MISSING)),
         ])
 
+    def test_a_truncated_gzip_object_fails_the_load_naming_it(self):
+        import gzip
+
+        whole = gzip.compress(("\n".join(json.dumps(o) for o in A) + "\n").encode())
+        cut = S.path("sm/objects/cut.ndjson.gz")
+        os.makedirs(os.path.dirname(cut), exist_ok=True)
+        with open(cut, "wb") as f:
+            f.write(whole[: len(whole) * 2 // 3])
+        damaged = {"bucket": "bronze", "key": "orders/2024/05/01/cut.ndjson.gz", "etag": "e-cut",
+                   "size": os.path.getsize(cut), "landedAt": "2024-05-01T12:00:00Z", "versionId": "vCut",
+                   "localUri": "file://" + cut}
+        objects = [manifest_object("a4.ndjson", A, "vA4"), damaged]
+        code, result, _ = S.run_step("bronze_to_silver.py", *with_manifest("M5", objects))
+        self.assertEqual(code, 1)
+        self.assertEqual(
+            result["error"],
+            "s3://bronze/orders/2024/05/01/cut.ndjson.gz?versionId=vCut is not a whole gzip file (unexpected end "
+            "of file): nothing of it was loaded; land the complete file again",
+        )
+        self.assertFalse(os.path.exists(S.path("sm/runs/M5/attempt-1/staging")))
+
     def test_every_object_rejected_fails_naming_the_first(self):
         objects = [manifest_object("d.ndjson", D, "vD"), manifest_object("c2.ndjson", C, "vC2")]
         code, result, _ = S.run_step("bronze_to_silver.py", *with_manifest("M2", objects))

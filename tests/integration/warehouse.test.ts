@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedFileError, Warehouse } from '../../local/engine/warehouse.js';
 import { contract, ndjson, order, tempDir } from '../helpers/fixtures.js';
@@ -427,5 +428,35 @@ describe('a load of several objects (a coalesced load)', () => {
         "s3://bronze/orders/all-bad-0.ndjson: 2 of 2 records are unreadable (more than the contract's max_bad_record_ratio 0.2); first at line 1: not valid JSON",
       ).message.slice(0, 60),
     );
+  });
+});
+
+describe('compressed input', () => {
+  it('a truncated gzip file fails whole, naming it; the complete file loads every record', async () => {
+    const records = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify(order(`g${i}`, '2026-11-20T10:00:00Z')),
+    );
+    const whole = gzipSync(`${records.join('\n')}\n`);
+    const truncated = join(dir, 'cut.ndjson.gz');
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.7)));
+    await expect(
+      wh.stage(orders, {
+        loadId: 'orders-cut',
+        attempt: 1,
+        file: truncated,
+        displayName: 's3://b/orders/cut.ndjson.gz',
+      }),
+    ).rejects.toThrow(
+      /^s3:\/\/b\/orders\/cut\.ndjson\.gz is not a whole gzip file \(unexpected end of file\): nothing of it was loaded; land the complete file again$/,
+    );
+    const complete = join(dir, 'whole.ndjson.gz');
+    writeFileSync(complete, whole);
+    const staged = await wh.stage(orders, {
+      loadId: 'orders-whole',
+      attempt: 1,
+      file: complete,
+      displayName: complete,
+    });
+    expect(staged.result).toMatchObject({ rowsIn: 10, rowsStaged: 10 });
   });
 });
