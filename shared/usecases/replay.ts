@@ -12,7 +12,7 @@ export interface ReplayDeps {
   readonly orchestrator: Orchestrator;
   readonly layout: LakeLayout;
   /** The dataset slots of coalesced loads: a replay runs only while no other load of its dataset does. */
-  readonly scheduler?: Pick<ScheduleDeps, 'slots' | 'loads'>;
+  readonly scheduler?: Pick<ScheduleDeps, 'slots' | 'loads' | 'pending'>;
 }
 
 export type ReplayOutcome =
@@ -57,11 +57,11 @@ export async function replayLoad(
       outcome: 'refused',
       reason: `dataset ${load.dataset} of load ${loadId} has no contract any more`,
     };
-  const newer = await supersededBy(load, deps.ledger);
+  const newer = await supersededBy(load, deps);
   if (newer) {
     return {
       outcome: 'refused',
-      reason: `load ${loadId} was not replayed: it is superseded by load ${newer.loadId} of the same object key (${newer.source.key}), which succeeded later; replay that one, or land a corrected file`,
+      reason: `load ${loadId} was not replayed: it is superseded by load ${newer.load.loadId} of the same object key (${newer.key}), which succeeded later; replaying it would bring back the older version. Land corrected files for what it still lacks`,
     };
   }
   const attempt = load.attempts + 1;
@@ -138,13 +138,18 @@ export async function startAttempt(
 }
 
 /**
- * A later load of the same object key that succeeded: replaying the older version would bring
- * back data an engineer already replaced (event-time ordering would keep newer rows, but
- * deletes and corrections in the newer file would be undone for keys it no longer carries).
+ * A later load of one of the load's object keys that succeeded: replaying the older version would
+ * bring back data an engineer already replaced (event-time ordering would keep newer rows, but
+ * deletes and corrections in the newer file would be undone for keys it no longer carries). A
+ * coalesced load is checked object by object: every key of its manifest, through the scheduler's
+ * record of which load took each later version of that key.
  */
-async function supersededBy(load: LoadRecord, ledger: Ledger): Promise<LoadRecord | undefined> {
-  const later = await ledger.list({ dataset: load.dataset, since: load.registeredAt, limit: 10_000 });
-  return later.find(
+async function supersededBy(
+  load: LoadRecord,
+  deps: Pick<ReplayDeps, 'ledger' | 'scheduler'>,
+): Promise<{ load: LoadRecord; key: string } | undefined> {
+  const later = await deps.ledger.list({ dataset: load.dataset, since: load.registeredAt, limit: 10_000 });
+  const sameKey = later.find(
     (l) =>
       l.loadId !== load.loadId &&
       l.status === 'SUCCEEDED' &&
@@ -152,6 +157,28 @@ async function supersededBy(load: LoadRecord, ledger: Ledger): Promise<LoadRecor
       l.source.key === load.source.key &&
       l.registeredAt > load.registeredAt,
   );
+  if (sameKey) return { load: sameKey, key: sameKey.source.key };
+  const scheduler = deps.scheduler;
+  if (!load.manifest || !scheduler) return undefined;
+  const manifest = await scheduler.loads.manifest(load.dataset, load.loadId);
+  // 25 keys at a time: the SDK's default socket pool.
+  const objects = manifest?.objects ?? [];
+  for (let i = 0; i < objects.length; i += 25) {
+    const found = await Promise.all(
+      objects.slice(i, i + 25).map(async (o) => {
+        const versions = await scheduler.pending.byKey(load.dataset, o.bucket, o.key);
+        for (const v of versions) {
+          if (!v.loadId || v.loadId === load.loadId || v.object.landedAt <= o.landedAt) continue;
+          const other = await deps.ledger.get(v.loadId);
+          if (other?.status === 'SUCCEEDED') return { load: other, key: o.key };
+        }
+        return undefined;
+      }),
+    );
+    const hit = found.find((f) => f !== undefined);
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** The failed loads a bulk replay takes: oldest first (landing order). */

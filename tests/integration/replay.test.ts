@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import { replayLoad } from '../../shared/usecases/replay.js';
+import { resumeDataset } from '../../shared/usecases/resume-dataset.js';
 import { DATASETS, ndjson, order, tempDir } from '../helpers/fixtures.js';
 import { executions, startRuntime } from '../helpers/runtime.js';
 
@@ -110,7 +111,7 @@ describe('replay, on-call details', () => {
     const refused = await replayLoad(first.loadId!, deps());
     expect(refused.outcome).toBe('refused');
     expect(refused.outcome === 'refused' && refused.reason).toMatch(
-      /superseded by load orders-\w+ of the same object key \(orders\/same\.ndjson\)/,
+      /superseded by load orders-\w+ of the same object key \(orders\/same\.ndjson\), which succeeded later/,
     );
   });
 
@@ -142,5 +143,46 @@ describe('replay, on-call details', () => {
       { currency: 'JPY' },
     ]);
     expect((await replayLoad(landed.loadId!, deps())).outcome).toBe('refused');
+  });
+});
+
+describe('replay of a coalesced load', () => {
+  it('is refused when a later load succeeded with a newer version of any of its keys, naming it', async () => {
+    ({ rt } = await startRuntime());
+    const dir = tempDir();
+    // Two files wait while the dataset is paused; on resume one load takes both and fails.
+    await rt.control.pause('orders', 'a source change', 'oncall');
+    await rt.land('orders', ndjson(dir, 'a.ndjson', [order('o1', '2026-11-20T10:00:00Z')]));
+    const b = await rt.land('orders', ndjson(dir, 'b.ndjson', [order('o2', '2026-11-20T10:00:00Z')]));
+    let broken = true;
+    rt.emr.fault = (job) => {
+      if (broken && job === 'bronze_to_silver.py') throw new Error('stage cluster unavailable');
+    };
+    await resumeDataset(
+      'orders',
+      { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
+      { by: 'oncall' },
+    );
+    await rt.idle();
+    broken = false;
+    const coalesced = (await rt.loadOf('orders', b))!;
+    expect(await rt.ledger.get(coalesced)).toMatchObject({ status: 'FAILED', manifest: { objects: 2 } });
+
+    // A newer b.ndjson (its second object) loads on its own.
+    const fixed = await rt.land(
+      'orders',
+      ndjson(tempDir(), 'b.ndjson', [order('o2', '2026-11-20T11:00:00Z', { status: 'paid' })]),
+    );
+    await rt.idle();
+    expect((await rt.ledger.get(fixed.loadId!))?.status).toBe('SUCCEEDED');
+
+    const refused = await replayLoad(coalesced, rt.replayDeps);
+    expect(refused).toEqual({
+      outcome: 'refused',
+      reason: `load ${coalesced} was not replayed: it is superseded by load ${fixed.loadId} of the same object key (orders/b.ndjson), which succeeded later; replaying it would bring back the older version. Land corrected files for what it still lacks`,
+    });
+    expect((await rt.warehouse.query("SELECT status FROM silver.orders WHERE order_id = 'o2'")).rows).toEqual(
+      [{ status: 'paid' }],
+    );
   });
 });
