@@ -694,6 +694,10 @@ datasetCmd
           `no dataset named "${dataset}"; known datasets: ${[...rt.contracts.datasets.keys()].join(', ')}`,
         );
       }
+      if (rt.contracts.datasets.get(dataset)?.paused)
+        throw new UsageError(
+          `dataset ${dataset} is paused in its contract (paused: true in ${rt.contracts.datasets.get(dataset)?.source}); remove that line to resume it: its pending objects then load`,
+        );
       const accepted =
         raw.acceptSchema === true
           ? rt.catalog.latest(LOCAL_BRONZE_DATABASE, dataset)?.VersionId
@@ -810,7 +814,7 @@ function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoa
       .slice(0, SHOWN_OBJECTS)
       .map(
         (o) =>
-          `  s3://${o.bucket}/${o.key}  version ${o.versionId ?? '-'}  ${o.size} bytes${o.landedAt ? `  landed ${o.landedAt}` : ''}${o.rowsIn !== undefined ? `  ${o.rowsIn} records, ${o.rowsQuarantined ?? 0} quarantined` : ''}`,
+          `  s3://${o.bucket}/${o.key}  version ${o.versionId ?? '-'}  ${o.size} bytes${o.landedAt ? `  landed ${o.landedAt}` : ''}${o.rowsIn !== undefined ? `  ${o.rowsIn} records, ${o.rowsQuarantined ?? 0} quarantined` : ''}${objects.length > 1 && o.rowsIn && o.rowsIn === o.rowsQuarantined ? '  REJECTED whole (too many bad records: land a corrected file)' : ''}`,
       ),
     ...(objects.length > SHOWN_OBJECTS
       ? [

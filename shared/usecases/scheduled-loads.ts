@@ -167,8 +167,8 @@ export interface KeyLoads {
 /**
  * The loads that read a Bronze key (any version), newest first, and the versions still pending:
  * from the scheduler's object items (which load took each) and, for loads from before coalescing,
- * the ledger's records of the dataset whose one object it is. Undefined when no dataset's prefix
- * holds the key.
+ * the ledger's records of the dataset whose one object it is. The key may be given as
+ * `s3://<bronze bucket>/<key>`. Undefined when no dataset's prefix holds the key.
  */
 export async function loadsOfKey(
   key: string,
@@ -179,6 +179,9 @@ export async function loadsOfKey(
     readonly layout: LakeLayout;
   },
 ): Promise<KeyLoads | undefined> {
+  // The s3:// address `loads show` prints names the same key.
+  const bronze = `s3://${deps.layout.bronzeBucket}/`;
+  if (key.startsWith(bronze)) key = key.slice(bronze.length);
   const match = matchBronzeKey(key, deps.contracts.datasets.values());
   if ('reason' in match) return undefined;
   const dataset = match.dataset.name;

@@ -52,9 +52,11 @@ describe('lakeplane CLI', () => {
     const coalesced = ids.at(-1)!;
     expect(lines.at(-1)).toMatch(/\(with \d other files?\) SUCCEEDED/);
 
-    const byKey = lakeplane(home, 'loads', '--key', 'orders/part-2.ndjson', '--json');
-    expect(byKey.code).toBe(0);
-    expect((JSON.parse(byKey.stdout) as { loadId: string }[]).map((r) => r.loadId)).toEqual([coalesced]);
+    for (const key of ['orders/part-2.ndjson', 's3://lakeplane-bronze/orders/part-2.ndjson']) {
+      const byKey = lakeplane(home, 'loads', '--key', key, '--json');
+      expect(byKey.code, key).toBe(0);
+      expect((JSON.parse(byKey.stdout) as { loadId: string }[]).map((r) => r.loadId)).toEqual([coalesced]);
+    }
 
     const show = lakeplane(home, 'loads', 'show', coalesced);
     expect(show.code).toBe(0);
