@@ -106,7 +106,7 @@ export async function runDemo(
   );
   const streamed = await streamFile(rt, 'orders', sample.streamFile);
   write(
-    `Stream: ${streamed.recordsPut} order events put on Kinesis → ${streamed.loads.length} micro-batch loads (${streamed.loads.filter((l) => l.status === 'SUCCEEDED').length} succeeded), ${streamed.quarantined} records quarantined.\n`,
+    `Stream: ${streamed.recordsPut} order events put on Kinesis → ${streamed.objects} micro-batch objects in ${streamed.loads.length} loads (${streamed.loads.filter((l) => l.status === 'SUCCEEDED').length} succeeded), ${streamed.quarantined} records quarantined.\n`,
   );
   // Schema drift: the crawler records each dataset's Bronze schema, new files change it.
   await rt.crawl('orders');

@@ -8,6 +8,9 @@ import { duration, table } from '../output.js';
 
 export interface StreamOutcome {
   readonly recordsPut: number;
+  /** The micro-batch objects stream-upsert wrote to Bronze. */
+  readonly objects: number;
+  /** The loads that took them (coalesced: several objects may share one). */
   readonly loads: readonly LoadRecord[];
   readonly quarantined: number;
   readonly quarantineObjects: readonly string[];
@@ -49,6 +52,7 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
   }
   return {
     recordsPut,
+    objects: bronze.length,
     loads,
     quarantined,
     quarantineObjects: quarantine.map((q) => `s3://${q.bucket}/${q.key}`),
@@ -58,7 +62,7 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
 
 export function describeStream(o: StreamOutcome): string {
   const lines = [
-    `${o.recordsPut} records put on the stream; ${o.loads.length} micro-batch loads; ${o.quarantined} records quarantined`,
+    `${o.recordsPut} records put on the stream; ${o.objects} micro-batch objects in ${o.loads.length} loads; ${o.quarantined} records quarantined`,
   ];
   if (o.loads.length > 0) {
     lines.push(

@@ -176,7 +176,9 @@ describe('lakeplane CLI', () => {
     ]);
     const r = lakeplane(home, 'stream', 'orders', file);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/4 records put on the stream; \d+ micro-batch loads?; 1 records quarantined/);
+    expect(r.stdout).toMatch(
+      /4 records put on the stream; \d+ micro-batch objects in \d+ loads; 1 records quarantined/,
+    );
     expect(r.stdout).toMatch(/SUCCEEDED/);
     const q = lakeplane(home, 'query', '--json', 'SELECT order_id, status FROM silver.orders ORDER BY 1');
     expect(JSON.parse(q.stdout)).toEqual([
