@@ -891,7 +891,9 @@ function rowsTable(
 async function withLocalLedger<T>(
   run: (local: Awaited<ReturnType<typeof startLocalLedger>>) => Promise<T>,
 ): Promise<T> {
-  const local = await startLocalLedger(workspaceAt(defaultHome(global().home)).ledger);
+  const local = await startLocalLedger(workspaceAt(defaultHome(global().home)).ledger, {
+    onWait: (m) => process.stderr.write(`${m}…\n`),
+  });
   try {
     return await run(local);
   } finally {

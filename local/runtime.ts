@@ -283,7 +283,7 @@ export class LocalRuntime {
     });
     let localLedger: LocalLedger;
     try {
-      localLedger = await startLocalLedger(ws.ledger);
+      localLedger = await startLocalLedger(ws.ledger, options.onWait ? { onWait: options.onWait } : {});
     } catch (e) {
       warehouse.close();
       throw e;

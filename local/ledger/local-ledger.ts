@@ -8,6 +8,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ClassicLevel } from 'classic-level';
 import dynalite from 'dynalite';
 import { CONTROL_TABLE_SCHEMA, DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { DynamoLedger, LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
@@ -29,12 +30,58 @@ export const LOCAL_LEDGER_TABLE = 'lakeplane-ledger';
 export const LOCAL_CONTROL_TABLE = 'lakeplane-control';
 export const LOCAL_SCHEDULER_TABLE = 'lakeplane-scheduler';
 
+/** The workspace's ledger is held by another process for longer than we were willing to wait. */
+export class LedgerBusyError extends Error {
+  override readonly name = 'LedgerBusyError';
+}
+
+/**
+ * Waits until no other process holds the ledger's LevelDB files. dynalite opens them lazily and,
+ * when another process holds the lock, its first request throws "Database is closed" from a
+ * callback, which no caller can catch (measured: `lakeplane loads` beside a running load died
+ * with dynalite's stack). Opening them here first turns that into a wait, said once, and then a
+ * sentence. A process that takes the lock between this probe and dynalite's open still meets
+ * dynalite's error: the window is one open.
+ */
+async function waitForLedger(
+  path: string,
+  waitMs: number,
+  onWait?: (message: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
+    const db = new ClassicLevel(path);
+    try {
+      await db.open();
+      await db.close();
+      return;
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      if (cause?.code !== 'LEVEL_LOCKED') throw e;
+    }
+    if (Date.now() >= deadline)
+      throw new LedgerBusyError(
+        `the workspace's ledger (${path}) is held by another lakeplane process; waited ${Math.round(waitMs / 1000)} s. Let that command finish (or stop it), then run this one again`,
+      );
+    if (!said) {
+      onWait?.('the workspace ledger is held by another lakeplane process; waiting for it (up to 30 s)');
+      said = true;
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
 /**
  * Starts dynalite in this process on a free loopback port, persisting to `path` (LevelDB)
  * or in memory when `path` is undefined, and creates the ledger, control and scheduler tables if missing.
  * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
  */
-export async function startLocalLedger(path: string | undefined): Promise<LocalLedger> {
+export async function startLocalLedger(
+  path: string | undefined,
+  options: { readonly waitMs?: number; readonly onWait?: (message: string) => void } = {},
+): Promise<LocalLedger> {
+  if (path) await waitForLedger(path, options.waitMs ?? 30_000, options.onWait);
   const server: Server = dynalite({
     ...(path ? { path } : {}),
     createTableMs: 1,
