@@ -128,7 +128,9 @@ program
   .argument('<path>', 'NDJSON file or folder')
   .action(async (dataset: string, path: string) => {
     const files = dataFiles(path);
-    const outcomes = await withRuntime(global(), (rt) => landAndWait(rt, dataset, files));
+    const g = global();
+    const cli = `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}`;
+    const outcomes = await withRuntime(g, (rt) => landAndWait(rt, dataset, files, cli));
     for (const o of outcomes) out(describeOutcome(o));
     if (outcomes.some((o) => o.load?.status !== 'SUCCEEDED')) process.exitCode = 1;
   });

@@ -47,6 +47,8 @@ export async function landAndWait(
   rt: LocalRuntime,
   dataset: string,
   files: readonly string[],
+  /** How the printed next step starts (with the workspace's --home when it has one). */
+  cli = 'npx lakeplane',
 ): Promise<FileOutcome[]> {
   const landed = [];
   for (const file of files) landed.push({ file, object: await rt.land(dataset, file) });
@@ -64,7 +66,7 @@ export async function landAndWait(
       load: loadId ? await rt.ledger.get(loadId) : undefined,
       ...(paused
         ? {
-            pending: `dataset ${dataset} is paused; the file loads when it is resumed (lakeplane dataset resume ${dataset})`,
+            pending: `dataset ${dataset} is paused; the file loads when it is resumed (${cli} dataset resume ${dataset})`,
           }
         : {}),
     });

@@ -4,7 +4,7 @@ import type { ContractSet } from '../core/contract/parse.js';
 import type { LoadRecord } from '../core/load.js';
 import { manifestBody, manifestKey, manifestRef, parseManifest } from '../core/manifest.js';
 import { type LakeLayout, type LoadExecutionInput, planLoad, runUri } from '../core/plan.js';
-import { stageResult } from '../core/run-results.js';
+import { parseS3Uri, stageResult } from '../core/run-results.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits, type PendingObject } from '../core/schedule.js';
 import type {
   DatasetControl,
@@ -224,9 +224,8 @@ export async function objectsOfLoad(
     const c = load.counts;
     return [{ ...load.source, ...(c ? { rowsIn: c.rowsIn, rowsQuarantined: c.rowsQuarantined } : {}) }];
   }
-  const at = load.manifest.uri.replace(/^s3:\/\//, '');
-  const slash = at.indexOf('/');
-  const body = await store.get(at.slice(0, slash), at.slice(slash + 1));
+  const at = parseS3Uri(load.manifest.uri);
+  const body = await store.get(at.bucket, at.key);
   if (!body) throw new Error(`the manifest of load ${load.loadId} (${load.manifest.uri}) is missing`);
   const objects = parseManifest(new TextDecoder().decode(body), load.manifest.uri).objects;
   if (!layout) return objects;

@@ -10,7 +10,7 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { streamEntries } from '../../local/stream/local-stream.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import type { LoadRecord } from '../../shared/core/load.js';
-import { parseManifest } from '../../shared/core/manifest.js';
+import { objectsOfLoad } from '../../shared/usecases/scheduled-loads.js';
 import { order } from './fixtures.js';
 
 /** `n` records over few keys, with precombine ties across records (the later one must win). */
@@ -50,14 +50,7 @@ export async function loadsWithObjects(
   );
   const out = [];
   for (const load of loads) {
-    const at = load.manifest?.uri.replace(`s3://${LOCAL_LAYOUT.artifactsBucket}/`, '');
-    const body = at ? await rt.store.get(LOCAL_LAYOUT.artifactsBucket, at) : undefined;
-    const keys = body
-      ? parseManifest(new TextDecoder().decode(body), load.manifest!.uri).objects.map((o) => ({
-          key: o.key,
-          versionId: o.versionId,
-        }))
-      : [{ key: load.source.key, versionId: load.source.versionId }];
+    const keys = (await objectsOfLoad(load, rt.store)).map((o) => ({ key: o.key, versionId: o.versionId }));
     out.push({ load, keys });
   }
   return out;

@@ -2,17 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BIN, lakeplane } from '../helpers/cli.js';
 import { ndjson, order, REPO, tempDir } from '../helpers/fixtures.js';
-
-const BIN = join(REPO, 'bin', 'lakeplane.js');
-
-function lakeplane(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LAKEPLANE_HOME: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('lakeplane CLI', () => {
   it('lists its commands in --help', () => {

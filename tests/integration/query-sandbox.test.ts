@@ -1,21 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ndjson, order, REPO, tempDir } from '../helpers/fixtures.js';
+import { lakeplane } from '../helpers/cli.js';
+import { ndjson, order, tempDir } from '../helpers/fixtures.js';
 
 // `lakeplane query` as a user types it: exactly one read-only SELECT over the warehouse; every
 // way out (writing files, reading the disk, attaching another workspace, extensions, settings,
 // a second statement) is refused with exit 2 and a sentence, and the warehouse is intact after.
-const BIN = join(REPO, 'bin', 'lakeplane.js');
-
-function lakeplane(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LAKEPLANE_HOME: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const DIGEST =
   "SELECT (SELECT count(*) FROM silver.orders) AS silver, (SELECT count(*) FROM gold.daily_revenue) AS gold, (SELECT count(*) FROM lakeplane.commits) AS commits, (SELECT string_agg(order_id || ':' || status, ',' ORDER BY order_id) FROM silver.orders) AS rows";
