@@ -122,7 +122,7 @@ const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : 
 program
   .command('load')
   .description(
-    'land a file (or every .json/.ndjson/.jsonl file of a folder, in name order) in Bronze and wait for its load',
+    'land a file (or every .json/.ndjson/.jsonl file of a folder, in name order) in Bronze and wait for the loads that take it (the files of a folder share coalesced loads)',
   )
   .argument('<dataset>', 'dataset name (datasets/<name>.yaml)')
   .argument('<path>', 'NDJSON file or folder')
@@ -479,7 +479,7 @@ const replayOptions = z.object({
 program
   .command('replay')
   .description(
-    'run a failed load again on the same Bronze object version, as a new attempt, and wait for it; or every failed load of a dataset (--dataset --status --since), oldest first',
+    'run a failed load again on exactly the same Bronze object versions (its manifest), as a new attempt, and wait for it; or every failed load of a dataset (--dataset --status --since), oldest first',
   )
   .argument('[load-id]')
   .option('--dry-run', 'say what would be replayed; change nothing')
