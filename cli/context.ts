@@ -17,8 +17,13 @@ export class UsageError extends Error {
 }
 
 /** Starts the local runtime for a command and always closes it. */
-export async function withRuntime<T>(opts: GlobalOptions, run: (rt: LocalRuntime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  opts: GlobalOptions,
+  run: (rt: LocalRuntime) => Promise<T>,
+  extra: { readonly recover?: 'auto' | 'full' } = {},
+): Promise<T> {
   const rt = await LocalRuntime.start({
+    ...extra,
     home: defaultHome(opts.home),
     ...(opts.datasets
       ? { datasetsDir: opts.datasets }

@@ -7,6 +7,7 @@ import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots
 import { QueryRefusedError, Warehouse } from '../local/engine/warehouse.js';
 import { startLocalLedger } from '../local/ledger/local-ledger.js';
 import { DirObjectStore } from '../local/object-store/dir-object-store.js';
+import { markerProcessAlive, readMarker } from '../local/recovery.js';
 import { DEFAULT_DATASETS_DIR, NoSilverCommitError, silverTableOf } from '../local/runtime.js';
 import {
   checkedEngine,
@@ -37,6 +38,7 @@ import { formatRoute, routeResultFile } from './commands/dq.js';
 import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
 import { testPatternFiles } from './commands/events.js';
 import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
+import { describeRecovery } from './commands/recover.js';
 import { replayMany } from './commands/replay.js';
 import { commitRow, describeRollback, rollbackOnStage, stageRollbackEngine } from './commands/rollback.js';
 import { describeStream, streamFile } from './commands/stream.js';
@@ -146,6 +148,18 @@ program
     out(describeStream(outcome));
     if (outcome.loads.some((l) => l.status !== 'SUCCEEDED') || outcome.discardedBatches > 0)
       process.exitCode = 1;
+  });
+
+program
+  .command('recover')
+  .description(
+    'bring the workspace to its true state after a lakeplane process died (kill -9, out of memory): run interrupted loads again, record ends the ledger missed, register Bronze objects no load knows, read the local stream on (every command that loads does this when it finds a dead process)',
+  )
+  .action(async () => {
+    const g = global();
+    const cli = `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}`;
+    const report = await withRuntime(g, async (rt) => rt.recovery, { recover: 'full' });
+    out(describeRecovery(report, cli));
   });
 
 const loadsOptions = z.object({
@@ -893,9 +907,16 @@ function rowsTable(
 async function withLocalLedger<T>(
   run: (local: Awaited<ReturnType<typeof startLocalLedger>>) => Promise<T>,
 ): Promise<T> {
-  const local = await startLocalLedger(workspaceAt(defaultHome(global().home)).ledger, {
+  const g = global();
+  const ws = workspaceAt(defaultHome(g.home));
+  const local = await startLocalLedger(ws.ledger, {
     onWait: (m) => process.stderr.write(`${m}…\n`),
   });
+  const marker = readMarker(ws);
+  if (marker && !markerProcessAlive(marker))
+    process.stderr.write(
+      `a lakeplane process${marker.pid > 0 ? ` (pid ${marker.pid})` : ''} stopped before it finished: its loads may say RUNNING until \`npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''} recover\` (or the next load) brings them to their true state\n`,
+    );
   try {
     return await run(local);
   } finally {

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandler as createBudgetGuard } from '../functions/budget-guard/handler.js';
@@ -26,6 +26,7 @@ import type { ScheduleDeps } from '../shared/usecases/schedule-loads.js';
 import { loadLimitsFrom, scheduleDepsOver } from '../shared/usecases/scheduled-loads.js';
 import { type CrawlResult, crawlDataset } from './catalog/crawler.js';
 import { LocalCatalog } from './catalog/local-catalog.js';
+import { crashPoint } from './crash-point.js';
 import { DuckDbStepEngine } from './emr/duckdb/engine.js';
 import { LocalEmr } from './emr/local-emr.js';
 import { SparkStepEngine } from './emr/spark-engine.js';
@@ -41,6 +42,7 @@ import { DirObjectStore } from './object-store/dir-object-store.js';
 import { localLambdaInvoke } from './orchestrator/lambda-invoke.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
 import { LocalTaskTokens } from './orchestrator/task-tokens.js';
+import { type RecoveryReport, readMarker, recoverWorkspace, removeMarker, writeMarker } from './recovery.js';
 import { type LocalStream, startLocalStream } from './stream/local-stream.js';
 import {
   LOCAL_BRONZE_DATABASE,
@@ -99,6 +101,11 @@ export interface LocalRuntimeOptions {
   readonly loadLimits?: LoadLimits;
   /** How often the scheduler's safety net runs while the runtime is open (0: only at start). */
   readonly safetyNetMs?: number;
+  /**
+   * Crash recovery at start (local/recovery.ts): `auto` (the default) recovers fully when the
+   * last process that opened the workspace died, `full` always (`lakeplane recover`).
+   */
+  readonly recover?: 'auto' | 'full';
 }
 
 /** The local safety net's interval: the stage's default rate (serverless.yml loadSchedulerRate). */
@@ -141,6 +148,8 @@ export class LocalRuntime {
   ) {}
 
   private safetyNetTimer: NodeJS.Timeout | undefined;
+  /** What crash recovery did when this runtime started (local/recovery.ts). */
+  recovery: RecoveryReport | undefined;
   private safetyNetLogger: ReturnType<typeof createObservability>['logger'] | undefined;
 
   /**
@@ -365,14 +374,16 @@ export class LocalRuntime {
     });
     const landedOutcomes = new Map<string, LandedOutcome>();
     bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), async (e) => {
+      crashPoint('object-landed');
       const outcome = await objectLanded(e, localContext('object-landed'));
       const object = (e.detail as { object?: { 'version-id'?: string } }).object;
       if (object?.['version-id']) landedOutcomes.set(object['version-id'], outcome);
       return outcome;
     });
-    bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) =>
-      loadEvents(e, localContext('load-events')),
-    );
+    bus.addRule('load-events', executionStatusPattern(LOCAL_STATE_MACHINE_ARN), (e) => {
+      crashPoint('load-events');
+      return loadEvents(e, localContext('load-events'));
+    });
 
     const catalog = new LocalCatalog(ws.catalog);
     const schemaDrift = createSchemaDrift({
@@ -405,8 +416,7 @@ export class LocalRuntime {
       print(`${rule} failed on an event (kept in ${deadLetters}): ${message}`);
     });
     // The Bronze bucket sends its object events to EventBridge (the only bucket that does).
-    store.onObjectCreated((info) => {
-      if (info.bucket !== LOCAL_LAYOUT.bronzeBucket) return;
+    const announce = (info: ObjectInfo) =>
       bus.put(
         bus.envelope(
           'aws.s3',
@@ -428,6 +438,8 @@ export class LocalRuntime {
           [`arn:aws:s3:::${info.bucket}`],
         ),
       );
+    store.onObjectCreated((info) => {
+      if (info.bucket === LOCAL_LAYOUT.bronzeBucket) announce(info);
     });
     const emrMachine = (file: string, stateMachineArn: string) =>
       new LocalStepFunctions(JSON.parse(readFileSync(file, 'utf8')), {
@@ -457,6 +469,28 @@ export class LocalRuntime {
       catalog,
       emrMachines,
       scheduler,
+    );
+    const previous = readMarker(ws);
+    writeMarker(ws, { pid: process.pid, startedAt: new Date().toISOString() });
+    rt.recovery = await recoverWorkspace(
+      {
+        executions: stepFunctions,
+        ledger: localLedger.ledger,
+        bronze: () => store.currentObjects(LOCAL_LAYOUT.bronzeBucket),
+        announce,
+        busIdle: () => bus.idle(),
+        ...(existsSync(join(ws.home, 'kinesis'))
+          ? {
+              drainStream: async () => {
+                await rt.stream();
+                await rt.idle();
+              },
+            }
+          : {}),
+        print,
+      },
+      previous,
+      options.recover === 'full',
     );
     await rt.safetyNet();
     const every = options.safetyNetMs ?? DEFAULT_SAFETY_NET_MS;
@@ -524,6 +558,7 @@ export class LocalRuntime {
       await this.emr.engine.close();
       this.warehouse.close();
       await this.localLedger.close();
+      removeMarker(this.workspace);
     }
   }
 }

@@ -6,6 +6,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
 import type { RollbackReport, RollbackTarget, UndoneCommit } from '../../shared/usecases/rollback.js';
+import { crashPoint } from '../crash-point.js';
 import { ContractSqlError, contractSqlProblems } from './contract-sql.js';
 import { validateTable } from './quality.js';
 import { sparkDecimalCasts } from './record-rules.js';
@@ -439,6 +440,7 @@ export class Warehouse {
     try {
       if (!(await this.tableExists('silver', contract.name))) {
         await this.firstCommit(contract, staged, load);
+        crashPoint('upsert-before-commit');
         await this.conn.run('COMMIT');
         return toUpsertResult((await this.commitOf(contract.name, load.loadId, load.attempt))!);
       }
@@ -463,6 +465,7 @@ export class Warehouse {
         },
         undo,
       );
+      crashPoint('upsert-before-commit');
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK');

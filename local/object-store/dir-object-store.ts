@@ -4,6 +4,7 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -110,6 +111,29 @@ export class DirObjectStore implements ObjectStore {
     if (!existsSync(metaFile)) return undefined;
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta;
     return { bucket, key, versionId: meta.versionId, etag: meta.etag, size: meta.size };
+  }
+
+  /**
+   * The current version of every object of a bucket whose key starts with `prefix`, with when it
+   * was written (the local answer to ListObjectsV2), in key order.
+   */
+  currentObjects(bucket: string, prefix = ''): (ObjectInfo & { readonly lastModified: string })[] {
+    const versions = join(this.root, bucket, '.versions');
+    if (!existsSync(versions)) return [];
+    const found: (ObjectInfo & { readonly lastModified: string })[] = [];
+    const walk = (dir: string, key: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const sub = key === '' ? entry.name : `${key}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (sub.startsWith(prefix) || prefix.startsWith(sub)) walk(join(dir, entry.name), sub);
+        } else if (entry.name === 'current.json' && key.startsWith(prefix)) {
+          const meta = JSON.parse(readFileSync(join(dir, entry.name), 'utf8')) as VersionMeta;
+          found.push({ bucket, key, ...meta });
+        }
+      }
+    };
+    walk(versions, '');
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /**

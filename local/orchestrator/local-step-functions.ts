@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import type { ExecutionRunner, FinishedExecution, StartedExecution } from '../../shared/ports.js';
+import { CRASH_POINTS, type CrashPoint, crashPoint } from '../crash-point.js';
 import type { LocalEventBus } from '../eventbus/bus.js';
 
 /** A local function standing in for a Task state's resource. */
@@ -10,8 +11,33 @@ export type LocalTaskHandler = (input: never) => Promise<unknown>;
 
 interface ExecutionEntry {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  readonly startDate: number;
+  startDate: number;
   stopDate?: number;
+  /** The execution's input (JSON text), so an interrupted execution can run again. */
+  input?: string;
+  /** How it ended, so its end event can be published again when it never reached the bus. */
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** How many times it was started: 1, plus one per resume after an interruption. */
+  runs?: number;
+}
+
+/** An execution the registry says is RUNNING that no live process runs: its process died. */
+export interface InterruptedExecution {
+  readonly name: string;
+  /** Its input, or undefined for an execution registered before inputs were kept. */
+  readonly input: unknown;
+  /** How many times it was started already. */
+  readonly runs: number;
+}
+
+/** An execution that ended, as the registry recorded it. */
+export interface EndedExecution {
+  readonly name: string;
+  readonly status: FinishedExecution['status'];
+  readonly input: unknown;
+  readonly stopDate: number;
 }
 
 interface AslState {
@@ -54,7 +80,13 @@ export class LocalStepFunctions implements ExecutionRunner {
       if (state.Type !== 'Task' || !state.Resource) continue;
       const handler = options.resources[state.Resource];
       if (!handler) throw new Error(`no local handler for Task state ${name} (resource ${state.Resource})`);
-      this.taskHandlers[name] = handler;
+      const point = `state:${name}`;
+      this.taskHandlers[name] = (CRASH_POINTS as readonly string[]).includes(point)
+        ? (input: never) => {
+            crashPoint(point as CrashPoint);
+            return handler(input);
+          }
+        : handler;
       if (state.Retry) this.retryOverrides[name] = options.retryIntervalMs ?? 0;
     }
     this.executions =
@@ -70,9 +102,91 @@ export class LocalStepFunctions implements ExecutionRunner {
     // Step Functions returns the running execution for the same name and input, and answers
     // ExecutionAlreadyExists otherwise; the port reports both as "already started".
     if (known) return { executionArn, alreadyStarted: true };
-    const entry: ExecutionEntry = { status: 'RUNNING', startDate: Date.now() };
+    const entry: ExecutionEntry = { status: 'RUNNING', startDate: Date.now(), input: inputText, runs: 1 };
     this.executions[name] = entry;
+    this.run(name, entry, input, inputText);
+    return { executionArn, alreadyStarted: false };
+  }
+
+  /**
+   * The executions the registry says are RUNNING that this process does not run. Only one
+   * process opens a workspace's runtime at a time (it holds the ledger), so their process died:
+   * killed, out of memory, or the machine stopped.
+   */
+  interrupted(): InterruptedExecution[] {
+    return Object.entries(this.executions)
+      .filter(([name, e]) => e.status === 'RUNNING' && !this.finished.has(this.arnOf(name)))
+      .map(([name, e]) => ({
+        name,
+        input: e.input === undefined ? undefined : (JSON.parse(e.input) as unknown),
+        runs: e.runs ?? 1,
+      }));
+  }
+
+  /**
+   * Runs an interrupted execution again, from its first state, as the same execution (same name
+   * and input, a new start date): every step of load-dataset is idempotent for its load attempt
+   * (the upsert returns the commit it already made), so a run that died anywhere ends as a
+   * clean run would have.
+   */
+  resume(name: string): StartedExecution {
+    const entry = this.executions[name];
+    if (entry?.status !== 'RUNNING' || entry.input === undefined || this.finished.has(this.arnOf(name)))
+      throw new Error(`execution ${name} is not an interrupted execution this registry can run again`);
+    entry.startDate = Date.now();
+    entry.runs = (entry.runs ?? 1) + 1;
+    this.run(name, entry, JSON.parse(entry.input) as unknown, entry.input);
+    return { executionArn: this.arnOf(name), alreadyStarted: false };
+  }
+
+  /** Ends an interrupted execution that is not run again as FAILED with `error` and `cause`, and says so on the bus. */
+  abandon(name: string, error: string, cause: string): void {
+    const entry = this.executions[name];
+    if (entry?.status !== 'RUNNING' || this.finished.has(this.arnOf(name))) return;
+    entry.status = 'FAILED';
+    entry.stopDate = Date.now();
+    entry.error = error;
+    entry.cause = cause;
     this.save();
+    this.publish(name, entry, entry.input ?? '', { error, cause });
+  }
+
+  /** The executions that ended at or after `sinceMs`, as the registry recorded them. */
+  endedSince(sinceMs: number): EndedExecution[] {
+    return Object.entries(this.executions)
+      .filter(([, e]) => e.status !== 'RUNNING' && (e.stopDate ?? 0) >= sinceMs)
+      .map(([name, e]) => ({
+        name,
+        status: e.status as FinishedExecution['status'],
+        input: e.input === undefined ? undefined : (JSON.parse(e.input) as unknown),
+        stopDate: e.stopDate ?? 0,
+      }));
+  }
+
+  /**
+   * Publishes an ended execution's end event again, as the registry recorded it: the first one
+   * may never have reached the bus (the process died in between). load-events' conditional
+   * transitions make a repeated event change nothing.
+   */
+  republish(name: string): void {
+    const entry = this.executions[name];
+    if (!entry || entry.status === 'RUNNING') return;
+    this.publish(name, entry, entry.input ?? '', {
+      ...(entry.output !== undefined ? { output: entry.output } : {}),
+      ...(entry.error !== undefined ? { error: entry.error } : {}),
+      ...(entry.cause !== undefined ? { cause: entry.cause } : {}),
+    });
+  }
+
+  private arnOf(name: string): string {
+    return executionArnOf(this.options.stateMachineArn, name);
+  }
+
+  /** Saves the entry as RUNNING, publishes that, and runs the execution in the background. */
+  private run(name: string, entry: ExecutionEntry, input: unknown, inputText: string): void {
+    const executionArn = this.arnOf(name);
+    this.save();
+    if (this.options.registryFile) crashPoint('execution-saved');
     this.publish(name, entry, inputText, {});
     const ended = this.execute(name, entry, input, inputText);
     this.finished.set(executionArn, ended);
@@ -81,7 +195,6 @@ export class LocalStepFunctions implements ExecutionRunner {
       this.running.delete(run);
     });
     this.running.add(run);
-    return { executionArn, alreadyStarted: false };
   }
 
   /**
@@ -133,7 +246,11 @@ export class LocalStepFunctions implements ExecutionRunner {
       outcome = { error: failure.error, cause: failure.cause };
     }
     entry.stopDate = Date.now();
+    if (outcome.output !== undefined) entry.output = outcome.output;
+    if (outcome.error !== undefined) entry.error = outcome.error;
+    if (outcome.cause !== undefined) entry.cause = outcome.cause;
     this.save();
+    if (this.options.registryFile) crashPoint('execution-ended');
     this.publish(name, entry, inputText, outcome);
     const executionArn = executionArnOf(this.options.stateMachineArn, name);
     return {
@@ -173,8 +290,12 @@ export class LocalStepFunctions implements ExecutionRunner {
     );
   }
 
+  /** Rewrites the registry through a rename, so a process killed while writing it leaves the previous one whole. */
   private save(): void {
-    if (this.options.registryFile) writeFileSync(this.options.registryFile, JSON.stringify(this.executions));
+    const file = this.options.registryFile;
+    if (!file) return;
+    writeFileSync(`${file}.tmp`, JSON.stringify(this.executions));
+    renameSync(`${file}.tmp`, file);
   }
 }
 

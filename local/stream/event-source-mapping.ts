@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { crashPoint } from '../crash-point.js';
 import { localContext } from '../lambda-context.js';
 
 /**
@@ -513,6 +514,7 @@ export class LocalEventSourceMapping {
         continue;
       }
       const outcome = await this.invoke(batch);
+      if (outcome.kind !== 'failure') crashPoint('stream:bronze-written');
       if (outcome.kind === 'success') {
         await this.succeeded(shard, batch.records);
         queue.shift();
@@ -654,6 +656,7 @@ export class LocalEventSourceMapping {
       await rename(tmp, file);
     });
     await this.checkpointWrites;
+    crashPoint('stream:checkpointed');
   }
 
   private async listShards(): Promise<Shard[]> {

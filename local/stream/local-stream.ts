@@ -6,6 +6,7 @@ import { createHandler as createStreamUpsert } from '../../functions/stream-upse
 import type { ContractSet } from '../../shared/core/contract/parse.js';
 import { compileChecks, type StreamRouting } from '../../shared/core/stream/micro-batch.js';
 import type { ObjectStore } from '../../shared/ports.js';
+import { crashPoint } from '../crash-point.js';
 import { LOCAL_LAYOUT, type Workspace } from '../workspace.js';
 import { LocalEventSourceMapping, type OnFailureRecord } from './event-source-mapping.js';
 import { type LocalKinesis, startLocalKinesis } from './local-kinesis.js';
@@ -90,6 +91,7 @@ export async function startLocalStream(
         if (out.FailedRecordCount)
           throw new Error(`${out.FailedRecordCount} records were not accepted by the stream`);
       }
+      crashPoint('stream:put');
       return records.length;
     },
     async close() {

@@ -1,15 +1,46 @@
 import {
   CopyObjectCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectInfo, ObjectStore } from '../ports.js';
+import type { BronzeListing } from '../usecases/reconcile.js';
 
 /** Objects on S3 (versioned buckets). */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, BronzeListing {
   constructor(private readonly client: S3Client) {}
+
+  /** The current versions under a prefix written at or after `since` (ListObjectVersions, paged). */
+  async *listSince(bucket: string, prefix: string, since: Date): AsyncIterable<ObjectInfo> {
+    // The SDK has no paginator for ListObjectVersions: follow its two markers.
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
+        }),
+      );
+      for (const v of page.Versions ?? []) {
+        if (!v.IsLatest || !v.Key || (v.LastModified && v.LastModified < since)) continue;
+        yield {
+          bucket,
+          key: v.Key,
+          etag: (v.ETag ?? '').replaceAll('"', ''),
+          size: v.Size ?? 0,
+          ...(v.VersionId && v.VersionId !== 'null' ? { versionId: v.VersionId } : {}),
+        };
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
 
   async put(bucket: string, key: string, body: Uint8Array | string): Promise<ObjectInfo> {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;

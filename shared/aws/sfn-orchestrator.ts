@@ -1,10 +1,12 @@
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionRunner, FinishedExecution, Orchestrator, StartedExecution } from '../ports.js';
+import type { DescribedExecution, ExecutionHistory } from '../usecases/reconcile.js';
 
 /** The ARN of the execution `name` of a state machine. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
@@ -76,6 +78,32 @@ export class StepFunctionsExecutionRunner extends StepFunctionsOrchestrator impl
       }
       this.options.onPoll?.(status);
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 10_000));
+    }
+  }
+}
+
+/** The execution history of Step Functions (DescribeExecution), for the reconciler. */
+export class StepFunctionsHistory implements ExecutionHistory {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async describe(executionArn: string): Promise<DescribedExecution | undefined> {
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return {
+        executionArn,
+        stateMachineArn: out.stateMachineArn ?? '',
+        name: out.name ?? executionArn.split(':').pop() ?? '',
+        status: (out.status ?? 'RUNNING') as DescribedExecution['status'],
+        startDate: out.startDate?.getTime() ?? 0,
+        ...(out.stopDate ? { stopDate: out.stopDate.getTime() } : {}),
+        ...(out.input !== undefined ? { input: out.input } : {}),
+        ...(out.output !== undefined ? { output: out.output } : {}),
+        ...(out.error !== undefined ? { error: out.error } : {}),
+        ...(out.cause !== undefined ? { cause: out.cause } : {}),
+      };
+    } catch (e) {
+      if (e instanceof ExecutionDoesNotExist) return undefined;
+      throw e;
     }
   }
 }

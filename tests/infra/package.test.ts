@@ -40,6 +40,7 @@ const FUNCTIONS = [
   'object-landed',
   'load-events',
   'load-scheduler',
+  'reconciler',
   'stream-upsert',
   'dq-router',
   'schema-drift',
@@ -666,15 +667,38 @@ describe('scheduler table', () => {
   });
 
   it('load-scheduler runs on an EventBridge Scheduler schedule at the stage rate, with the load limits', () => {
-    const schedules = ofType('AWS::Scheduler::Schedule');
+    const schedules = ofType('AWS::Scheduler::Schedule').filter(
+      ([, s]) => refId(s.Properties.Target.Arn) === lambdaByHandler('load-scheduler')[0],
+    );
     expect(schedules).toHaveLength(1);
     const [, schedule] = schedules[0]!;
     expect(schedule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
-    expect(refId(schedule.Properties.Target.Arn)).toBe(lambdaByHandler('load-scheduler')[0]);
     expect(env('load-scheduler')).toMatchObject({
       LAKEPLANE_LOAD_MAX_OBJECTS: '20000',
       LAKEPLANE_LOAD_MAX_BYTES: '8589934592',
     });
+  });
+});
+
+describe('reconciler', () => {
+  it('runs on its own schedule at the stage rate and consumes the dead letters of object-landed and load-events', () => {
+    const [fn, lambda] = lambdaByHandler('reconciler');
+    const schedules = ofType('AWS::Scheduler::Schedule').filter(([, s]) => refId(s.Properties.Target.Arn) === fn);
+    expect(schedules.map(([, s]) => s.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => refId(m.Properties.FunctionName) === fn,
+    );
+    const queues = mappings.map(([, m]) => m.Properties.EventSourceArn['Fn::GetAtt'][0]).sort();
+    expect(queues).toEqual([
+      'LoadEventsFailedQueue',
+      'LoadEventsUndeliveredQueue',
+      'ObjectLandedFailedQueue',
+      'ObjectLandedUndeliveredQueue',
+    ]);
+    for (const [, m] of mappings) expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // SQS hides a message this long while the function works on it: longer than its timeout.
+    for (const q of queues)
+      expect(template.Resources[q]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(lambda.Properties.Timeout);
   });
 });
 

@@ -1,0 +1,48 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
+import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
+import { StepFunctionsHistory } from '../../shared/aws/sfn-orchestrator.js';
+import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
+import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
+import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
+import { loadContractsDir } from '../../shared/contracts-dir.js';
+import { createObservability } from '../observability.js';
+import type { ReconcilerHandlerDeps } from './handler.js';
+
+/** The function's dependencies in AWS: created once per container. */
+export function awsDeps(): ReconcilerHandlerDeps {
+  const env = readEnvironment();
+  const obs = createObservability('reconciler');
+  const dynamo = new DynamoDBClient({});
+  const s3 = new S3Client({});
+  const sfn = new SFNClient({});
+  const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
+  const contracts = loadContractsDir(
+    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
+  );
+  const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
+  const objects = new S3ObjectStore(s3);
+  const now = () => new Date();
+  return {
+    ...obs,
+    status: {
+      ledger,
+      objects,
+      scheduler,
+      contracts,
+      stage: env.STAGE,
+      notifier: new SlackWebhookNotifier(
+        slackWebhookFromSsm(env.SLACK_WEBHOOK_PARAMETER, 'failed-load alerts'),
+      ),
+    },
+    history: new StepFunctionsHistory(sfn),
+    stateMachineArn: env.STATE_MACHINE_ARN,
+    ...(env.ROLLBACK_STATE_MACHINE_ARN ? { rollbackStateMachineArn: env.ROLLBACK_STATE_MACHINE_ARN } : {}),
+    landed: { contracts, ledger, scheduler, layout: layoutFromEnvironment(env), now },
+    bronze: objects,
+    now,
+  };
+}
