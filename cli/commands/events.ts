@@ -3,15 +3,20 @@ import { z } from 'zod';
 import { compileEventPattern, InvalidEventPatternError } from '../../local/eventbus/pattern.js';
 import { UsageError } from '../context.js';
 
-/** The envelope fields `aws events test-event-pattern` requires of the event. */
+/**
+ * The envelope fields `aws events test-event-pattern` requires of the event: TestEventPattern
+ * answers an event without `resources`, and one whose `detail-type` is an array (matched like
+ * any array value: one element matching is enough), though its documentation lists both as
+ * mandatory.
+ */
 const testEvent = z.object({
   id: z.string(),
   account: z.string(),
   source: z.string(),
   time: z.string(),
   region: z.string(),
-  resources: z.array(z.string()),
-  'detail-type': z.string(),
+  resources: z.array(z.string()).optional(),
+  'detail-type': z.union([z.string(), z.array(z.string())]),
 });
 
 function readJson(path: string, what: string): unknown {

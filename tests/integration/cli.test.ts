@@ -12,6 +12,7 @@ describe('lakeplane CLI', () => {
     for (const cmd of [
       'load',
       'stream',
+      'recover',
       'loads',
       'replay',
       'query',
@@ -312,6 +313,21 @@ describe('lakeplane CLI', () => {
     writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'orders/a.ndjson' } } }));
     expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":true}');
     writeFileSync(event, JSON.stringify({ ...base, detail: { object: { key: 'customers/a.ndjson' } } }));
+    expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":false}');
+    // TestEventPattern answers an event without resources, and an array detail-type (any element).
+    const { resources: _r, ...noResources } = base;
+    writeFileSync(
+      event,
+      JSON.stringify({
+        ...noResources,
+        'detail-type': ['Other', 'Object Created'],
+        detail: { object: { key: 'orders/a' } },
+      }),
+    );
+    expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":true}');
+    writeFileSync(pattern, JSON.stringify({ 'detail-type': ['Object Created'] }));
+    expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":true}');
+    writeFileSync(pattern, JSON.stringify({ 'detail-type': ['Object Deleted'] }));
     expect(lakeplane(dir, 'events', 'test-pattern', pattern, event).stdout.trim()).toBe('{"Result":false}');
     writeFileSync(pattern, JSON.stringify({ source: 'aws.s3' }));
     const invalid = lakeplane(dir, 'events', 'test-pattern', pattern, event);
