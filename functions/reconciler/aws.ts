@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { KinesisRangeReader } from '../../shared/aws/kinesis-range-reader.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsHistory } from '../../shared/aws/sfn-orchestrator.js';
@@ -10,6 +12,7 @@ import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js
 import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
+import { streamUpsertDeps } from '../stream-upsert/aws.js';
 import type { ReconcilerHandlerDeps } from './handler.js';
 
 /** The function's dependencies in AWS: created once per container. */
@@ -43,6 +46,7 @@ export function awsDeps(): ReconcilerHandlerDeps {
     ...(env.ROLLBACK_STATE_MACHINE_ARN ? { rollbackStateMachineArn: env.ROLLBACK_STATE_MACHINE_ARN } : {}),
     landed: { contracts, ledger, scheduler, layout: layoutFromEnvironment(env), now },
     bronze: objects,
+    stream: { reader: new KinesisRangeReader(new KinesisClient({})), upsert: streamUpsertDeps(objects) },
     now,
   };
 }

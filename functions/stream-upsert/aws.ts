@@ -3,18 +3,27 @@ import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { readStreamEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { compileChecks } from '../../shared/core/stream/micro-batch.js';
+import type { ObjectStore } from '../../shared/ports.js';
+import type { StreamUpsertDeps } from '../../shared/usecases/stream-upsert.js';
 import { createObservability } from '../observability.js';
 import type { StreamUpsertHandlerDeps } from './handler.js';
 
 /** The function's dependencies in AWS: created once per container, record checks compiled once. */
 export function awsDeps(): StreamUpsertHandlerDeps {
+  return {
+    ...createObservability('stream-upsert'),
+    ...streamUpsertDeps(new S3ObjectStore(new S3Client({}))),
+  };
+}
+
+/** What writes a stream batch to Bronze (stream-upsert, and the reconciler's redrive of a discarded batch). */
+export function streamUpsertDeps(objects: ObjectStore): StreamUpsertDeps {
   const env = readStreamEnvironment();
   const contracts = loadContractsDir(
     env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
   );
   return {
-    ...createObservability('stream-upsert'),
-    objects: new S3ObjectStore(new S3Client({})),
+    objects,
     config: {
       datasets: contracts.datasets,
       routing: {

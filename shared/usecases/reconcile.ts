@@ -21,9 +21,11 @@ import {
   objectCreatedEvent,
 } from '../core/events.js';
 import type { LoadRecord } from '../core/load.js';
+import { compareSequence, type StreamRecord } from '../core/stream/micro-batch.js';
 import type { ObjectInfo } from '../ports.js';
 import { type ExecutionStatusDeps, onExecutionStatus, onRollbackStatus } from './execution-status.js';
 import { type ObjectLandedDeps, onObjectLanded } from './object-landed.js';
+import { onStreamBatch, type StreamUpsertDeps } from './stream-upsert.js';
 
 /** One execution as DescribeExecution answers. */
 export interface DescribedExecution {
@@ -50,6 +52,11 @@ export interface BronzeListing {
   listSince(bucket: string, prefix: string, since: Date): AsyncIterable<ObjectInfo>;
 }
 
+/** Reads a shard's records between two sequence numbers, both included (GetShardIterator + GetRecords). */
+export interface StreamRangeReader {
+  read(streamArn: string, shardId: string, first: string, last: string): Promise<StreamRecord[]>;
+}
+
 export interface ReconcileDeps {
   readonly status: ExecutionStatusDeps;
   readonly history: ExecutionHistory;
@@ -63,6 +70,8 @@ export interface ReconcileDeps {
   readonly settleMs?: number;
   /** How far back the Bronze sweep looks (default 24 hours). */
   readonly lookBackMs?: number;
+  /** Redrives the batches the stream mapping discarded (its on-failure queue carries their range only). */
+  readonly stream?: { readonly reader: StreamRangeReader; readonly upsert: StreamUpsertDeps };
 }
 
 export interface ReconcileRun {
@@ -183,10 +192,27 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileRun> {
 
 const destinationEnvelope = z.object({ requestPayload: z.unknown() });
 
+/** A Kinesis event source mapping's on-failure record: where the discarded batch was on the stream. */
+const kinesisBatchInfo = z.object({
+  KinesisBatchInfo: z.object({
+    shardId: z.string(),
+    startSequenceNumber: z.string(),
+    endSequenceNumber: z.string(),
+    streamArn: z.string(),
+    batchSize: z.number().int().optional(),
+  }),
+});
+
 export type RedriveOutcome =
   | { readonly kind: 'object'; readonly outcome: string }
   | { readonly kind: 'execution'; readonly outcome: string }
+  | { readonly kind: 'stream'; readonly records: number; readonly objects: number }
   | { readonly kind: 'unknown'; readonly reason: string };
+
+/** A discarded stream batch whose records could not be written again (the message stays on its queue). */
+export class StreamRedriveError extends Error {
+  override readonly name = 'StreamRedriveError';
+}
 
 /**
  * Redrives one dead-letter message: the event of an EventBridge target DLQ as it is, or the
@@ -202,6 +228,8 @@ export async function redrive(body: string, deps: ReconcileDeps): Promise<Redriv
   const wrapped = destinationEnvelope.safeParse(value);
   const event =
     wrapped.success && wrapped.data.requestPayload !== undefined ? wrapped.data.requestPayload : value;
+  const batch = kinesisBatchInfo.safeParse(value);
+  if (batch.success) return redriveStreamBatch(batch.data.KinesisBatchInfo, deps);
   const object = objectCreatedEvent.safeParse(event);
   if (object.success)
     return { kind: 'object', outcome: (await onObjectLanded(object.data, deps.landed)).outcome };
@@ -216,4 +244,30 @@ export async function redrive(body: string, deps: ReconcileDeps): Promise<Redriv
     return { kind: 'execution', outcome: outcome.outcome };
   }
   return { kind: 'unknown', reason: 'neither an S3 Object Created nor a Step Functions status change event' };
+}
+
+/**
+ * Reads a discarded batch back from the stream and writes it as stream-upsert would have: the
+ * micro-batch keys derive from the records, so a batch that was in fact written writes the same
+ * objects again (object-landed finds them duplicates).
+ */
+async function redriveStreamBatch(
+  info: z.infer<typeof kinesisBatchInfo>['KinesisBatchInfo'],
+  deps: ReconcileDeps,
+): Promise<RedriveOutcome> {
+  if (!deps.stream) return { kind: 'unknown', reason: 'a stream batch, and this reconciler reads no stream' };
+  const { shardId, startSequenceNumber: first, endSequenceNumber: last } = info;
+  const records = (await deps.stream.reader.read(info.streamArn, shardId, first, last)).filter(
+    (r) => compareSequence(r.sequenceNumber, first) >= 0 && compareSequence(r.sequenceNumber, last) <= 0,
+  );
+  if (records.length === 0 || (info.batchSize !== undefined && records.length < info.batchSize))
+    throw new StreamRedriveError(
+      `the discarded batch ${shardId} ${first}..${last} has ${records.length} of its ${info.batchSize ?? '?'} records left on the stream (older ones are past its retention); the message stays on the queue`,
+    );
+  const outcome = await onStreamBatch(records, deps.stream.upsert);
+  if (outcome.retryFrom !== undefined)
+    throw new StreamRedriveError(
+      `the discarded batch ${shardId} ${first}..${last} could not be written: ${outcome.failures.map((f) => `${f.key}: ${f.error}`).join('; ')}`,
+    );
+  return { kind: 'stream', records: records.length, objects: outcome.plan.objects.length };
 }

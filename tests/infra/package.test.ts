@@ -681,9 +681,11 @@ describe('scheduler table', () => {
 });
 
 describe('reconciler', () => {
-  it('runs on its own schedule at the stage rate and consumes the dead letters of object-landed and load-events', () => {
+  it('runs on its own schedule at the stage rate and consumes the dead letters of object-landed, load-events and the stream mapping', () => {
     const [fn, lambda] = lambdaByHandler('reconciler');
-    const schedules = ofType('AWS::Scheduler::Schedule').filter(([, s]) => refId(s.Properties.Target.Arn) === fn);
+    const schedules = ofType('AWS::Scheduler::Schedule').filter(
+      ([, s]) => refId(s.Properties.Target.Arn) === fn,
+    );
     expect(schedules.map(([, s]) => s.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
     const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
       ([, m]) => refId(m.Properties.FunctionName) === fn,
@@ -694,11 +696,15 @@ describe('reconciler', () => {
       'LoadEventsUndeliveredQueue',
       'ObjectLandedFailedQueue',
       'ObjectLandedUndeliveredQueue',
+      'StreamUpsertFailedQueue',
     ]);
-    for (const [, m] of mappings) expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    for (const [, m] of mappings)
+      expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     // SQS hides a message this long while the function works on it: longer than its timeout.
     for (const q of queues)
-      expect(template.Resources[q]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(lambda.Properties.Timeout);
+      expect(template.Resources[q]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        lambda.Properties.Timeout,
+      );
   });
 });
 

@@ -4,6 +4,9 @@
  * (ListObjectVersions) as mocked SDK clients, the artifacts in memory. Events are lost on
  * purpose; the reconciler must bring each load to its true state exactly as the event would have.
  */
+
+import { gunzipSync } from 'node:zlib';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -18,6 +21,7 @@ import { createObservability } from '../../functions/observability.js';
 import { createHandler } from '../../functions/reconciler/handler.js';
 import { localContext } from '../../local/lambda-context.js';
 import { type LocalLedger, startLocalLedger } from '../../local/ledger/local-ledger.js';
+import { KinesisRangeReader } from '../../shared/aws/kinesis-range-reader.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import {
   executionArnOf,
@@ -28,11 +32,12 @@ import { loadContractsDir } from '../../shared/contracts-dir.js';
 import type { ObjectCreatedEvent } from '../../shared/core/events.js';
 import type { SlackMessage } from '../../shared/core/messages/slack.js';
 import { DEFAULT_LOAD_LIMITS } from '../../shared/core/schedule.js';
+import { compileChecks } from '../../shared/core/stream/micro-batch.js';
 import type { ObjectInfo, ObjectStore } from '../../shared/ports.js';
 import { onObjectLanded } from '../../shared/usecases/object-landed.js';
 import { type ReconcileDeps, reconcile, statusEventOf } from '../../shared/usecases/reconcile.js';
 import { scheduleDepsOver } from '../../shared/usecases/scheduled-loads.js';
-import { DATASETS, TEST_LAYOUT } from '../helpers/fixtures.js';
+import { DATASETS, order, TEST_LAYOUT } from '../helpers/fixtures.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:lakeplane-prod-load-dataset';
@@ -44,6 +49,8 @@ const OFFLINE = {
 };
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
+const kinesis = mockClient(KinesisClient);
+const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:111122223333:stream/lakeplane-prod-events';
 const contracts = loadContractsDir(DATASETS);
 
 class MemoryStore implements ObjectStore {
@@ -63,6 +70,7 @@ let deps: ReconcileDeps;
 let alerts: SlackMessage[];
 /** Executions started, by name, with their input. */
 let started: Map<string, string>;
+let store: MemoryStore;
 
 beforeAll(async () => {
   local = await startLocalLedger(undefined);
@@ -74,6 +82,7 @@ beforeEach(async () => {
   local = await startLocalLedger(undefined);
   sfn.reset();
   s3.reset();
+  kinesis.reset();
   alerts = [];
   started = new Map();
   sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
@@ -81,7 +90,7 @@ beforeEach(async () => {
     return { executionArn: executionArnOf(SM, input.name), startDate: new Date() };
   });
   s3.on(ListObjectVersionsCommand).resolves({ Versions: [], IsTruncated: false });
-  const store = new MemoryStore();
+  store = new MemoryStore();
   const now = () => new Date();
   const scheduler = scheduleDepsOver({
     contracts,
@@ -110,6 +119,19 @@ beforeEach(async () => {
     bronze: new S3ObjectStore(new S3Client(OFFLINE)),
     now,
     settleMs: 0,
+    stream: {
+      reader: new KinesisRangeReader(new KinesisClient(OFFLINE)),
+      upsert: {
+        objects: store,
+        config: {
+          datasets: contracts.datasets,
+          routing: { partitionKeyDelimiter: '/' },
+          bronzeBucket: TEST_LAYOUT.bronzeBucket,
+          quarantineBucket: TEST_LAYOUT.quarantineBucket,
+        },
+        checks: compileChecks(contracts.datasets),
+      },
+    },
   };
 });
 
@@ -284,5 +306,72 @@ describe('the reconciler', () => {
     expect((await local.ledger.get(first!))?.status).toBe('FAILED');
     // b was pending behind a: the failed end freed the slot and b's load started.
     expect(started.size).toBe(2);
+  });
+
+  it("redrives a batch the stream mapping discarded: read back from the stream (its range only) and written to Bronze as stream-upsert does; one past the stream's retention stays on the queue", async () => {
+    const record = (seq: string, id: string, status: string) => ({
+      SequenceNumber: seq,
+      PartitionKey: `orders/${id}`,
+      Data: new TextEncoder().encode(
+        JSON.stringify(order(id, `2026-12-03T10:00:0${seq.slice(-1)}Z`, { status })),
+      ),
+      ApproximateArrivalTimestamp: new Date('2026-12-03T10:00:00Z'),
+    });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    kinesis.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolves({
+      Records: [record('101', 'o1', 'placed'), record('102', 'o1', 'paid')],
+      NextShardIterator: 'it-2',
+      MillisBehindLatest: 5,
+    });
+    kinesis.on(GetRecordsCommand, { ShardIterator: 'it-2' }).resolves({
+      Records: [record('103', 'o2', 'placed'), record('104', 'o3', 'placed')],
+      NextShardIterator: 'it-3',
+      MillisBehindLatest: 0,
+    });
+    const info = (start: string, end: string, batchSize: number) =>
+      JSON.stringify({
+        requestContext: { condition: 'RetryAttemptsExhausted' },
+        version: '1.0',
+        KinesisBatchInfo: {
+          shardId: 'shardId-000000000000',
+          startSequenceNumber: start,
+          endSequenceNumber: end,
+          batchSize,
+          streamArn: STREAM_ARN,
+        },
+      });
+    const handler = createHandler({
+      ...createObservability('reconciler', { local: true, logLevel: 'SILENT' }),
+      ...deps,
+    });
+    const sqsOf = (bodies: string[]) =>
+      ({
+        Records: bodies.map((body, i) => ({ messageId: `m${i}`, body, eventSource: 'aws:sqs' })),
+      }) as unknown as SQSEvent;
+    const response = (await handler(
+      sqsOf([info('101', '103', 3), info('90', '95', 6)]),
+      localContext('reconciler'),
+    )) as {
+      batchItemFailures: { itemIdentifier: string }[];
+    };
+    // The second batch's records are gone from the stream (the reader found none in its range).
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(kinesis.commandCalls(GetShardIteratorCommand)[0]!.args[0].input).toMatchObject({
+      StreamARN: STREAM_ARN,
+      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+      StartingSequenceNumber: '101',
+    });
+    const bronze = [...store.objects.keys()].filter((k) =>
+      k.startsWith(`${TEST_LAYOUT.bronzeBucket}/orders/stream/`),
+    );
+    expect(bronze).toEqual([
+      `${TEST_LAYOUT.bronzeBucket}/orders/stream/date=2026-12-03/shardId-000000000000-101-103.ndjson.gz`,
+    ]);
+    const lines = gunzipSync(store.objects.get(bronze[0]!)!).toString('utf8').trim().split('\n');
+    // o1 deduplicated to its later version; 104 is past the batch's last record.
+    expect(lines.map((l) => [JSON.parse(l).order_id, JSON.parse(l).status])).toEqual([
+      ['o1', 'paid'],
+      ['o2', 'placed'],
+    ]);
   });
 });
