@@ -150,6 +150,8 @@ export class LocalRuntime {
   private safetyNetTimer: NodeJS.Timeout | undefined;
   /** What crash recovery did when this runtime started (local/recovery.ts). */
   recovery: RecoveryReport | undefined;
+  /** When this runtime opened (before its recovery ran). */
+  readonly openedAt = new Date();
   private safetyNetLogger: ReturnType<typeof createObservability>['logger'] | undefined;
 
   /**

@@ -13,6 +13,12 @@ export interface FileOutcome {
   readonly loadId: string | undefined;
   /** True when this exact object had been loaded before: nothing was started. */
   readonly alreadyLoaded: boolean;
+  /**
+   * True when this exact object had landed before but its load ran in this command: a process
+   * that stopped before it finished left it interrupted or pending, and this command's recovery
+   * or scheduler ran it.
+   */
+  readonly landedBefore?: boolean;
   readonly load: LoadRecord | undefined;
   /** Why the file is still pending, when it is. */
   readonly pending?: string;
@@ -58,12 +64,16 @@ export async function landAndWait(
     const loadId = object.loadId ?? (await rt.loadOf(dataset, object));
     const outcome = object.versionId !== undefined ? rt.landedOutcome(object.versionId) : undefined;
     const paused = outcome?.outcome === 'pending' && outcome.schedule.outcome === 'paused' && !loadId;
+    const load = loadId ? await rt.ledger.get(loadId) : undefined;
+    const duplicate = outcome?.outcome === 'duplicate';
+    const ranHere = load?.startedAt !== undefined && Date.parse(load.startedAt) >= rt.openedAt.getTime();
     out.push({
       file,
       key: object.key,
       loadId,
-      alreadyLoaded: outcome?.outcome === 'duplicate',
-      load: loadId ? await rt.ledger.get(loadId) : undefined,
+      alreadyLoaded: duplicate && !ranHere,
+      ...(duplicate && ranHere ? { landedBefore: true } : {}),
+      load,
       ...(paused
         ? {
             pending: `dataset ${dataset} is paused; the file loads when it is resumed (${cli} dataset resume ${dataset})`,
@@ -87,7 +97,10 @@ export function describeOutcome(o: FileOutcome): string {
   const objects = o.load.manifest?.objects ?? 1;
   const together = objects > 1 ? ` (with ${objects - 1} other file${objects > 2 ? 's' : ''})` : '';
   const cause = o.load.status === 'FAILED' && o.load.cause ? `\n  cause: ${o.load.cause.message}` : '';
-  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${cause}`;
+  const before = o.landedBefore
+    ? ' (the file had landed before, from a command that stopped before it finished; this command ran its load)'
+    : '';
+  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${before}${cause}`;
 }
 
 export function outcomesTable(outcomes: readonly FileOutcome[]): string {
