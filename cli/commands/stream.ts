@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
-import { streamEntries } from '../../local/stream/local-stream.js';
+import { KINESIS_MAX_RECORD_BYTES, streamEntries } from '../../local/stream/local-stream.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import type { LoadRecord } from '../../shared/core/load.js';
+import { MAX_RECORD_BYTES, tooLargeReason } from '../../shared/core/record-rules.js';
 import type { ObjectInfo } from '../../shared/ports.js';
 import { UsageError } from '../context.js';
 import { duration, table } from '../output.js';
@@ -32,7 +34,36 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
   rt.store.onObjectCreated((info) => created.push(info));
   const stream = await rt.stream();
   const failedBefore = stream.mapping.stats.batchesSentToOnFailure;
-  const recordsPut = await stream.putRecords(dataset, streamEntries(file, dataset, contract.key));
+  // Kinesis refuses a record over 1 MiB (data and partition key) with a ValidationException for
+  // the whole PutRecords call: such a line is quarantined here, naming it, and the rest go on.
+  const entries = streamEntries(file, dataset, contract.key);
+  const fits = (e: (typeof entries)[number]) =>
+    e.data.byteLength + Buffer.byteLength(e.partitionKey) <= KINESIS_MAX_RECORD_BYTES;
+  const tooLarge = entries.filter((e) => !fits(e));
+  if (tooLarge.length > 0) {
+    const at = new Date();
+    const lines = tooLarge.map((e) => {
+      const bytes = e.data.byteLength;
+      const why =
+        bytes > MAX_RECORD_BYTES
+          ? tooLargeReason(bytes)
+          : `record and partition key are ${bytes + Buffer.byteLength(e.partitionKey)} bytes, more than the ${KINESIS_MAX_RECORD_BYTES} a Kinesis record takes`;
+      return JSON.stringify({
+        reason: `line ${e.line} of ${basename(file)}: ${why}`,
+        dataset,
+        file,
+        lineNumber: e.line,
+        partitionKey: e.partitionKey,
+        data: Buffer.from(e.data).toString('base64'),
+      });
+    });
+    await rt.store.put(
+      LOCAL_LAYOUT.quarantineBucket,
+      `stream/date=${at.toISOString().slice(0, 10)}/put-refused-${dataset}-${at.getTime()}.ndjson`,
+      `${lines.join('\n')}\n`,
+    );
+  }
+  const recordsPut = await stream.putRecords(dataset, entries.filter(fits));
   await rt.idle();
   const bronze = created.filter((o) => o.bucket === LOCAL_LAYOUT.bronzeBucket);
   // The scheduler's loads that took the micro-batch objects (several objects may share one).

@@ -21,7 +21,7 @@ const NUMBER = lit('[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?');
 const DATE = lit('([0-9]{4})-([0-9]{2})-([0-9]{2})');
 /** casting.py _TIMESTAMP, group for group. */
 const TIMESTAMP = lit(
-  '([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?\\s*([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?',
+  '([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?[ \t\n\r\f\v]*([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?',
 );
 const COMMON_TIMESTAMP = lit('[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z');
 const FLOAT_MAX = '3.4028234663852886e38';
@@ -135,6 +135,34 @@ export function castReasonSql(column: ColumnSpec, raw: string): string {
       return `CASE WHEN regexp_full_match(${t}, ${NUMBER}) THEN ${says(`does not fit ${name}`)} ELSE ${says(`is not a ${name}`)} END`;
     }
   }
+}
+
+/**
+ * Whether a line DuckDB's JSON reader (yyjson with trailing commas and NaN/Inf allowed) takes
+ * that Python's json module refuses: a bare NaN, Inf or Infinity token in any case, or a comma
+ * before a closing bracket, outside strings. The cheap search first; the anchored pattern walks
+ * over strings so `"a,}"` is no trailing comma. Such a line is "not valid JSON"; the warehouse
+ * words it with the shared rules' reader (shared/core/record-rules.ts).
+ */
+export function notJsonForPythonSql(text: string): string {
+  const token = '(?i:nan|inf(?:inity)?)';
+  const trailingComma = String.raw`,[ \t\n\r]*[}\]]`;
+  const cheap = lit(`${trailingComma}|${token}`);
+  // The first trailing comma or bare token outside the strings of the line.
+  const strings = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?`;
+  const bareToken = String.raw`(?:^|[\[:,])[ \t\n\r]*[-+]?`;
+  const outside = lit(`${strings}(?:${trailingComma}|${bareToken}${token})`);
+  return `(regexp_matches(${text}, ${cheap}) AND regexp_matches(${text}, ${outside}))`;
+}
+
+/**
+ * casting.py's reason for an object that gives a key twice, from its top-level keys (a list, as
+ * json_keys gives them in order): `duplicate key in the JSON object: "n"`.
+ */
+export function duplicateKeysSql(keys: string): string {
+  const dups = `list_filter(${keys}, (k, i) -> list_position(${keys}, k) < i)`;
+  const unique = `list_filter(${dups}, (k, i) -> list_position(${dups}, k) = i)`;
+  return `'duplicate ' || CASE WHEN len(${unique}) = 1 THEN 'key' ELSE 'keys' END || ' in the JSON object: ' || array_to_string(list_transform(${unique}, k -> ${shownSql('k')}), ', ')`;
 }
 
 /**

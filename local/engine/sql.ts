@@ -6,7 +6,15 @@
  */
 import type { ColumnSpec, DatasetContract } from '../../shared/core/contract/types.js';
 import { gateCheckedColumns } from '../../shared/core/quality/implicit.js';
-import { castReasonSql, castSql, notAnObjectSql, WS } from './record-rules.js';
+import { MAX_RECORD_BYTES } from '../../shared/core/record-rules.js';
+import {
+  castReasonSql,
+  castSql,
+  duplicateKeysSql,
+  notAnObjectSql,
+  notJsonForPythonSql,
+  WS,
+} from './record-rules.js';
 
 /**
  * How a Bronze file is compressed, from its object key: the stored version files have no
@@ -72,7 +80,7 @@ export function fastCheckedSql(contract: DatasetContract, file: string, compress
   const required = requiredFields(contract);
   const keys = stringKeys(contract);
   const typedName = (c: ColumnSpec) => ident(`__lp_t_${c.name}`);
-  const bad = contract.columns.flatMap((c) => {
+  const bad: string[] = contract.columns.flatMap((c) => {
     const raw = ident(c.name);
     return [
       ...(required.has(c.name) ? [`${raw} IS NULL`] : []),
@@ -80,12 +88,20 @@ export function fastCheckedSql(contract: DatasetContract, file: string, compress
       ...(c.type.kind === 'string' ? [] : [`(${raw} IS NOT NULL AND ${typedName(c)} IS NULL)`]),
     ];
   });
-  const reason = bad.length === 0 ? 'NULL::VARCHAR' : `CASE WHEN ${bad.join(' OR ')} THEN 'bad' END`;
+  // What the typed reader cannot see, sent to the line-by-line check, which decides exactly: a
+  // string field that may have been a bare NaN/Infinity token (the reader writes it as this
+  // text), and fields whose text alone passes the record size limit.
+  const strings = contract.columns.filter((c) => c.type.kind === 'string').map((c) => ident(c.name));
+  for (const s of strings) bad.push(`${s} IN ('NaN', 'Infinity', '-Infinity')`);
+  bad.push(
+    `(${contract.columns.map((c) => `coalesce(strlen(${ident(c.name)}), 0)`).join(' + ')}) > ${MAX_RECORD_BYTES}`,
+  );
+  const reason = `CASE WHEN ${bad.join(' OR ')} THEN 'bad' END`;
   return `CREATE OR REPLACE TEMP TABLE checked AS
 SELECT NULL::BIGINT AS __lp_line_no, NULL::VARCHAR AS __lp_line, ${reason} AS __lp_reason,
   ${contract.columns.map((c) => `${typedName(c)} AS ${ident(c.name)}`).join(', ')}
 FROM (SELECT *, ${contract.columns.map((c) => `${castSql(c.type, ident(c.name))} AS ${typedName(c)}`).join(', ')}
-      FROM read_json(${literal(file)}, format='newline_delimited', columns=${columns}, compression='${compression === 'gzip' ? 'gzip' : 'uncompressed'}'))`;
+      FROM read_json(${literal(file)}, format='newline_delimited', columns=${columns}, compression='${compression === 'gzip' ? 'gzip' : 'uncompressed'}', maximum_object_size=${MAX_RECORD_BYTES}))`;
 }
 
 /**
@@ -117,17 +133,27 @@ export function checkRecordsSql(contract: DatasetContract, linesSql: string): st
   const fields = reasons.length === 0 ? 'NULL' : `nullif(concat_ws('; ', ${reasons.join(', ')}), '')`;
   return `CREATE OR REPLACE TEMP TABLE checked AS
 WITH lines AS (SELECT __lp_line_no, rtrim(__lp_line, chr(13)) AS __lp_line, ${withoutBom('__lp_line')} AS __lp_text FROM (${linesSql})),
+sized AS (
+  SELECT *, strlen(__lp_line) > ${MAX_RECORD_BYTES} AS __lp_big FROM lines
+  WHERE __lp_text IS NOT NULL AND (trim(__lp_text, ${WS}) <> '' OR strlen(__lp_line) > ${MAX_RECORD_BYTES})
+),
+valid AS (
+  SELECT *, NOT __lp_big AND json_valid(__lp_text) AND NOT ${notJsonForPythonSql('__lp_text')} AS __lp_valid FROM sized
+),
 parsed AS (
-  SELECT __lp_line_no, __lp_line, __lp_text, json_valid(__lp_text) AS __lp_valid,
-         CASE WHEN json_valid(__lp_text) AND json_type(__lp_text) = 'OBJECT' THEN json_transform(__lp_text, ${literal(struct)}) END AS __lp_r
-  FROM lines WHERE __lp_text IS NOT NULL AND trim(__lp_text, ${WS}) <> ''
+  SELECT __lp_line_no, __lp_line, __lp_text, __lp_big, __lp_valid,
+         CASE WHEN __lp_valid THEN CASE WHEN json_type(__lp_text) = 'OBJECT' THEN json_keys(__lp_text) END END AS __lp_keys,
+         CASE WHEN __lp_valid THEN CASE WHEN json_type(__lp_text) = 'OBJECT' THEN json_transform(__lp_text, ${literal(struct)}) END END AS __lp_r
+  FROM valid
 ),
 typed AS (
   SELECT *, ${contract.columns.map((c) => `${castSql(c.type, raw(c))} AS ${typedName(c)}`).join(', ')} FROM parsed
 )
 SELECT __lp_line_no, __lp_line,
-  CASE WHEN NOT __lp_valid THEN 'not valid JSON'
+  CASE WHEN __lp_big THEN 'record is ' || strlen(__lp_line) || ' bytes, more than the ${MAX_RECORD_BYTES} allowed'
+       WHEN NOT __lp_valid THEN 'not valid JSON'
        WHEN __lp_r IS NULL THEN ${notAnObjectSql('__lp_text')}
+       WHEN len(__lp_keys) > 1 AND len(list_distinct(__lp_keys)) < len(__lp_keys) THEN ${duplicateKeysSql('__lp_keys')}
        ELSE ${fields}
   END AS __lp_reason,
   ${contract.columns.map((c) => `${typedName(c)} AS ${ident(c.name)}`).join(',\n  ')}

@@ -1,13 +1,17 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetContract } from '../../shared/core/contract/types.js';
+import { checkLine, compileContractRules, type FieldRules } from '../../shared/core/record-rules.js';
 import type { GoldResult, StageResult, UpsertResult } from '../../shared/core/run-results.js';
 import type { RollbackReport, RollbackTarget, UndoneCommit } from '../../shared/usecases/rollback.js';
 import { crashPoint } from '../crash-point.js';
 import { ContractSqlError, contractSqlProblems } from './contract-sql.js';
+import { guardLines, needsLineGuard } from './line-guard.js';
 import { validateTable } from './quality.js';
 import { sparkDecimalCasts } from './record-rules.js';
 import {
@@ -274,13 +278,24 @@ export class Warehouse {
           const first = await this.one(
             `SELECT __lp_line_no AS line_no, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no LIMIT 1`,
           );
-          firstRejection = `${object.source}: ${counts.bad} of ${counts.total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${first.reason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`;
+          const firstReason = wordedReason(
+            first.reason,
+            String(
+              (
+                await this.one(
+                  `SELECT '|' || __lp_line AS l FROM checked WHERE __lp_line_no = ${Number(first.line_no)}`,
+                )
+              ).l,
+            ).slice(1),
+            compileContractRules(contract),
+          );
+          firstRejection = `${object.source}: ${counts.bad} of ${counts.total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${firstReason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`;
         }
-        bad.push(...(await this.badLines(object.source, rejectedReason(counts.bad, counts.total))));
+        bad.push(...(await this.badLines(object.source, rejectedReason(counts.bad, counts.total), contract)));
         await this.conn.run('DELETE FROM checked');
       } else {
         good += counts.total - counts.bad;
-        if (counts.bad > 0) bad.push(...(await this.badLines(object.source, undefined)));
+        if (counts.bad > 0) bad.push(...(await this.badLines(object.source, undefined, contract)));
       }
       if (many) {
         await this.conn.run(
@@ -340,7 +355,26 @@ export class Warehouse {
     const reader = counts ? 'typed' : 'line-by-line';
     if (!counts) {
       try {
-        await this.conn.run(checkRecordsSql(contract, readLinesSql(object.file, compression)));
+        try {
+          await this.conn.run(checkRecordsSql(contract, readLinesSql(object.file, compression)));
+        } catch (e) {
+          if (!needsLineGuard(firstLine(e))) throw e;
+          // Lines that are not UTF-8 or too long for DuckDB's reader: set aside by the shared rules.
+          // The copy lives in a temporary folder, never beside the object in the store.
+          const dir = mkdtempSync(join(tmpdir(), 'lakeplane-guard-'));
+          const copy = join(dir, 'lines.ndjson');
+          try {
+            const guarded = guardLines(object.file, compression, copy);
+            await this.conn.run(checkRecordsSql(contract, readLinesSql(copy, 'none')));
+            for (const g of guarded)
+              await this.conn.run(
+                'INSERT INTO checked (__lp_line_no, __lp_line, __lp_reason) VALUES ($1, $2, $3)',
+                [g.line, g.raw, g.reason],
+              );
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }
       } catch (e) {
         throw new MalformedFileError(`${object.source} cannot be read as NDJSON text: ${firstLine(e)}`);
       }
@@ -350,14 +384,23 @@ export class Warehouse {
   }
 
   /** The bad lines of `checked` (every line when `rejected` gives the good ones a reason). */
-  private async badLines(source: string, rejected: string | undefined): Promise<BadRecord[]> {
+  private async badLines(
+    source: string,
+    rejected: string | undefined,
+    contract: DatasetContract,
+  ): Promise<BadRecord[]> {
+    const rules = compileContractRules(contract);
     const reason = rejected === undefined ? '__lp_reason' : `coalesce(__lp_reason, ${literal(rejected)})`;
     const where = rejected === undefined ? 'WHERE __lp_reason IS NOT NULL' : '';
     return (
       await this.rows(
-        `SELECT __lp_line_no AS line_no, __lp_line AS line, ${reason} AS reason FROM checked ${where} ORDER BY __lp_line_no`,
+        `SELECT __lp_line_no AS line_no, '|' || __lp_line AS line, ${reason} AS reason FROM checked ${where} ORDER BY __lp_line_no`,
       )
-    ).map((r) => ({ source, line: Number(r.line_no), raw: String(r.line), reason: String(r.reason) }));
+    ).map((r) => {
+      // '|' first: the client decodes VARCHAR with TextDecoder, which drops a leading U+FEFF.
+      const raw = String(r.line).slice(1);
+      return { source, line: Number(r.line_no), raw, reason: wordedReason(r.reason, raw, rules) };
+    });
   }
 
   /**
@@ -1056,6 +1099,23 @@ async function wholeGzip(object: StageObject): Promise<void> {
       `${object.source} is not a whole gzip file (${e instanceof Error ? e.message : String(e)}): nothing of it was loaded; land the complete file again`,
     );
   }
+}
+
+/**
+ * A bad line's reason in the shared rules' words. DuckDB's SQL decides which lines are bad, with
+ * casting.py's reasons where it can; two things it cannot word: why a line is not JSON (its
+ * reader gives no message per line) and a number's literal text (its JSON reader writes `1e39`
+ * back as `1e+39`, `12345678901.00` as `12345678901.0`). So a line DuckDB finds bad is worded by
+ * the shared rules (shared/core/record-rules.ts, casting.py's with Python's JSON messages) when
+ * they find it bad too; where they do not, DuckDB's reason stays (the engines then differ, which
+ * tests/integration/record-rules.property.test.ts looks for). The lines the line guard set aside
+ * carry the shared rules' reason already.
+ */
+function wordedReason(reason: unknown, line: unknown, rules: FieldRules): string {
+  const r = String(reason);
+  if (typeof line !== 'string' || r.startsWith('not valid UTF-8') || r.startsWith('record is ')) return r;
+  const v = checkLine(line, rules);
+  return v !== undefined && !v.ok ? v.reason : r;
 }
 
 function firstLine(e: unknown): string {

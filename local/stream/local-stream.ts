@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createObservability } from '../../functions/observability.js';
 import { createHandler as createStreamUpsert } from '../../functions/stream-upsert/handler.js';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
+import { parseRecordJson } from '../../shared/core/record-rules.js';
 import { compileChecks, type StreamRouting } from '../../shared/core/stream/micro-batch.js';
 import type { ObjectStore } from '../../shared/ports.js';
 import { crashPoint } from '../crash-point.js';
@@ -34,7 +36,10 @@ export interface LocalStream {
   readonly kinesis: LocalKinesis;
   readonly mapping: LocalEventSourceMapping;
   /** Puts NDJSON records of a dataset on the stream (PutRecords, 500 at a time); returns the count. */
-  putRecords(dataset: string, records: readonly { partitionKey: string; data: string }[]): Promise<number>;
+  putRecords(
+    dataset: string,
+    records: readonly { partitionKey: string; data: string | Uint8Array }[],
+  ): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -101,28 +106,56 @@ export async function startLocalStream(
   };
 }
 
+/** The largest Kinesis record: data and partition key together, 1 MiB (PutRecords refuses more). */
+export const KINESIS_MAX_RECORD_BYTES = 1_048_576;
+
+/** One line of a file to put on the stream. */
+export interface StreamEntry {
+  readonly partitionKey: string;
+  /** The line's bytes as they are in the file (without the line ending). */
+  readonly data: Uint8Array;
+  /** 1-based line number in the file. */
+  readonly line: number;
+}
+
+/** Python's str.strip set, as the record rules' blank line (shared/core/record-rules.ts). */
+function isBlank(bytes: Uint8Array): boolean {
+  const from = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let i = from; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c !== 32 && (c < 9 || c > 13)) return false;
+  }
+  return true;
+}
+
 /**
  * The records of an NDJSON file as stream entries of a dataset: partition key
- * `<dataset>/<record key>` (the line number for a line without one), data the line as it is.
+ * `<dataset>/<record key>` (the line number for a line without one), data the line's bytes as
+ * they are (a line that is not UTF-8 reaches stream-upsert as it is, which quarantines it, as the
+ * batch path does). Blank lines are no records, as on the batch path.
  */
-export function streamEntries(
-  file: string,
-  dataset: string,
-  keyFields: readonly string[],
-): { partitionKey: string; data: string }[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line, i) => ({ line: line.trimEnd(), i }))
-    .filter(({ line }) => line !== '')
-    .map(({ line, i }) => {
-      let key = `line-${i + 1}`;
-      try {
-        const value = JSON.parse(line) as Record<string, unknown>;
-        const parts = keyFields.map((k) => value?.[k]);
+export function streamEntries(file: string, dataset: string, keyFields: readonly string[]): StreamEntry[] {
+  const bytes = readFileSync(file);
+  const out: StreamEntry[] = [];
+  let start = 0;
+  for (let n = 1; start <= bytes.length; n++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const stop = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
+    const data = bytes.subarray(start, stop);
+    start = end + 1;
+    if (isBlank(data)) continue;
+    let key = `line-${n}`;
+    if (data.byteLength <= KINESIS_MAX_RECORD_BYTES && isUtf8(data)) {
+      const text = data.toString('utf8');
+      const parsed = parseRecordJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      if (parsed.ok) {
+        const parts = keyFields.map((k) => parsed.fields.get(k));
         if (parts.every((p) => p !== undefined && p !== null)) key = parts.join('|');
-      } catch {
-        // Not JSON: stream-upsert will quarantine it with its reason.
       }
-      return { partitionKey: `${dataset}/${key}`.slice(0, 256), data: line };
-    });
+      // Otherwise: stream-upsert quarantines it with its reason.
+    }
+    out.push({ partitionKey: `${dataset}/${key}`.slice(0, 256), data, line: n });
+  }
+  return out;
 }

@@ -1,5 +1,17 @@
 """Reading one NDJSON line against the contract columns.
 
+These are the record rules of every path: shared/core/record-rules.ts implements them in
+TypeScript (the stream check) and local/engine/record-rules.ts + sql.ts in DuckDB SQL; all three
+are held to tests/fixtures/parity/record-rules.json and tests/fixtures/bad-records/corpus.json.
+
+A line is checked in this order: at most ``MAX_RECORD_BYTES`` (1 MiB, the Kinesis record limit)
+bytes of UTF-8 text (``record is N bytes, more than the 1048576 allowed``; ``not valid UTF-8: byte
+0xe9 at offset 12`` when the stage has the line's bytes); one leading byte order mark dropped; a
+blank line is no record; JSON as the json module reads it (bare ``NaN``/``Infinity`` tokens are
+refused: ``not valid JSON: NaN is not valid JSON``); a JSON object (``not a JSON object (the line
+is an array)``) that gives no key twice (``duplicate key in the JSON object: "n"``; a nested
+object keeps every member in its text); then each field.
+
 Every field is read as text first (JSON numbers keep their literal text, true/false become
 "true"/"false", objects and arrays their JSON text), then cast to the declared type by the
 rules below. A line that is not a JSON object, lacks a required field, has an empty string
@@ -8,19 +20,24 @@ with a reason naming the field. A missing or null record key or precombine field
 record-level reason (``contract.required_fields`` leaves those fields out): the record is staged
 and the quality gate's implicit not-null expectations stop the whole batch.
 
-Cast rules (the text is trimmed first, except for ``string``):
+Cast rules (the text is trimmed of ASCII white space first, except for ``string``; digits are
+ASCII digits):
 
 - ``string``: the text as is (an object or array keeps its JSON text, as Spark does).
 - ``int``/``bigint``: an optionally signed integer; ``5.0`` is accepted as 5, ``5.5`` is not;
   the value must be in the 32/64-bit range.
 - ``double``/``float``: a decimal number, optionally with an exponent; NaN and Infinity are
-  refused; a float must be within +-3.4028235e38.
+  refused (the strings ``"NaN"``, ``"Infinity"``; bare tokens are not JSON), so are true/false;
+  a float must be within +-3.4028235e38.
 - ``boolean``: true/false/1/0, in any case.
 - ``date``: ``YYYY-MM-DD``.
-- ``timestamp``: ISO 8601 ``YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z|+HH:MM|+HHMM]``; without an
-  offset the time is UTC; beyond microseconds the fraction is truncated (Spark keeps micros).
+- ``timestamp``: ISO 8601 ``YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z|+HH:MM|+HHMM|+HH]``; without an
+  offset the time is UTC; an offset beyond 18 hours or 59 minutes (``+25:00``) is refused, so is
+  a time whose UTC instant is outside years 1-9999; beyond microseconds the fraction is
+  truncated (Spark keeps micros).
 - ``decimal(p,s)``: a decimal number; rounded half-up to s places (as Spark's cast does); a
-  value with more than p-s integer digits does not fit and is refused.
+  value with more than p-s integer digits (or an exponent beyond Python's +-999999) does not fit
+  and is refused.
 """
 
 from __future__ import annotations
@@ -35,17 +52,23 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 from .coltypes import ColumnType
 from .errors import CastError
 
+MAX_RECORD_BYTES = 1048576
+"""The largest record in bytes of UTF-8 without its line ending: 1 MiB, the Kinesis record limit."""
+
 INT_RANGE = {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 FLOAT_MAX = 3.4028234663852886e38
 
-_INTEGRAL = re.compile(r"[+-]?\d+(?:\.0*)?\Z")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
+# re.ASCII: \d is 0-9 and \s the ASCII white space, as in DuckDB's RE2 and the TypeScript rules.
+_INTEGRAL = re.compile(r"[+-]?\d+(?:\.0*)?\Z", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?)?\Z"
+    r"[ \t\n\r\f\v]*([Zz]|[+-]\d{2}(?::?\d{2})?)?)?\Z",
+    re.ASCII,
 )
+_WS = " \t\n\r\f\v"
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 MAX_SHOWN = 80
@@ -67,7 +90,7 @@ def cast_value(text: str, ctype: ColumnType) -> Any:
     kind = ctype.kind
     if kind == "string":
         return text
-    t = text.strip()
+    t = text.strip(_WS)
     if kind in INT_RANGE:
         if not _INTEGRAL.match(t):
             raise CastError(f"{show(text)} is not an {kind}" if kind == "int" else f"{show(text)} is not a {kind}")
@@ -136,7 +159,8 @@ def _decimal(text: str, t: str, ctype: ColumnType) -> decimal.Decimal:
     ctx = decimal.Context(prec=precision + 40, rounding=decimal.ROUND_HALF_UP)
     try:
         value = ctx.create_decimal(t).quantize(decimal.Decimal(1).scaleb(-scale), context=ctx)
-    except decimal.InvalidOperation:
+    except decimal.DecimalException:
+        # InvalidOperation (too many digits for the scale) or Overflow (an exponent beyond Emax)
         raise CastError(f"{show(text)} does not fit {ctype}") from None
     if abs(value) >= decimal.Decimal(10) ** (precision - scale):
         raise CastError(f"{show(text)} does not fit {ctype}")
@@ -145,6 +169,26 @@ def _decimal(text: str, t: str, ctype: ColumnType) -> decimal.Decimal:
 
 class RawNumber(str):
     """A JSON number kept as its literal text."""
+
+
+class _Object(dict):
+    """A JSON object that keeps its members as written (``pairs``) and the keys given twice."""
+
+    pairs: List[Tuple[str, Any]]
+    duplicates: List[str]
+
+
+def _object(pairs: List[Tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    obj.pairs = pairs
+    obj.duplicates = []
+    if len(obj) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen and k not in obj.duplicates:
+                obj.duplicates.append(k)
+            seen.add(k)
+    return obj
 
 
 def _reject_constant(name: str) -> Any:
@@ -166,7 +210,8 @@ def _json_text(value: Any) -> str:
     if isinstance(value, RawNumber):
         return str(value)
     if isinstance(value, dict):
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _json_text(v) for k, v in value.items()) + "}"
+        items = value.pairs if isinstance(value, _Object) else list(value.items())
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _json_text(v) for k, v in items) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_json_text(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
@@ -175,9 +220,17 @@ def _json_text(value: Any) -> str:
 def parse_json_object(line: str) -> Dict[str, Any]:
     """Parses one line as a JSON object with numbers kept as text; raises ValueError saying why not."""
     try:
-        value = json.loads(line, parse_int=RawNumber, parse_float=RawNumber, parse_constant=_reject_constant)
+        value = json.loads(
+            line,
+            parse_int=RawNumber,
+            parse_float=RawNumber,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object,
+        )
     except ValueError as e:
         raise ValueError(f"not valid JSON: {e}") from None
+    except RecursionError:
+        raise ValueError("not valid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         if isinstance(value, RawNumber):
             kind = "a number"
@@ -190,6 +243,9 @@ def parse_json_object(line: str) -> Dict[str, Any]:
         else:
             kind = "null"
         raise ValueError(f"not a JSON object (the line is {kind})")
+    if value.duplicates:
+        keys = ", ".join(show(k) for k in value.duplicates)
+        raise ValueError(f"duplicate {'key' if len(value.duplicates) == 1 else 'keys'} in the JSON object: {keys}")
     return value
 
 
@@ -206,8 +262,29 @@ class LineResult(NamedTuple):
         return self.reason is None
 
 
+def too_large_reason(size: int) -> str:
+    """The reason of a record over MAX_RECORD_BYTES."""
+    return f"record is {size} bytes, more than the {MAX_RECORD_BYTES} allowed"
+
+
+def line_text(line: Any) -> Tuple[Optional[str], Optional[str]]:
+    """(text, None) of a line given as str or bytes, or (None, reason): over the size limit, not UTF-8."""
+    if isinstance(line, (bytes, bytearray)):
+        if len(line) > MAX_RECORD_BYTES:
+            return None, too_large_reason(len(line))
+        try:
+            return bytes(line).decode("utf-8"), None
+        except UnicodeDecodeError as e:
+            return None, f"not valid UTF-8: byte 0x{line[e.start]:02x} at offset {e.start}"
+    if len(line) > MAX_RECORD_BYTES // 4:
+        size = len(line.encode("utf-8", "surrogatepass"))
+        if size > MAX_RECORD_BYTES:
+            return None, too_large_reason(size)
+    return line, None
+
+
 def parse_line(
-    line: str,
+    line: Any,
     line_no: int,
     columns: Sequence[Tuple[str, ColumnType]],
     required: Dict[str, str],
@@ -222,9 +299,16 @@ def parse_line(
     ``non_empty`` names string fields that must not be an empty string when present (the
     record key fields: ``field order_id: empty (record key field)``).
     Fields not in the columns are ignored. All bad fields are named in the reason.
+    ``line`` is the line's text, or its bytes (the size and UTF-8 rules then see the bytes; the
+    raw line kept for quarantine writes bytes outside UTF-8 as ``\\xe9``).
     """
-    text = line[1:] if line.startswith("\ufeff") else line
-    if not text.strip():
+    decoded, why = line_text(line)
+    if isinstance(line, (bytes, bytearray)):
+        line = bytes(line).decode("utf-8", "backslashreplace")
+    if decoded is None:
+        return LineResult(line_no, None, why, line)
+    text = decoded[1:] if decoded.startswith("\ufeff") else decoded
+    if not text.strip(_WS):
         return None
     try:
         record = parse_json_object(text)

@@ -15,6 +15,8 @@ fail the whole batch.
 
 from __future__ import annotations
 
+import gzip
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
@@ -27,6 +29,21 @@ from .errors import JobFailure
 from .manifest import ManifestError, check_manifest_for, parse_manifest
 from .paths import scratch_input_uri
 from .results import stage_result
+
+# Hadoop's LineReader ends a line at \n, \r\n or a lone \r; the bytes reader splits the same way.
+_LINE_BREAK = re.compile(rb"\r\n|\n|\r")
+
+
+def byte_lines(pair: Tuple[str, bytes]) -> List[Tuple[bytes, int]]:
+    """The lines of one whole object (``binaryFiles``) as (bytes, 0-based index), as textFile numbers them."""
+    path, data = pair
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    lines = _LINE_BREAK.split(data)
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [(line, n) for n, line in enumerate(lines)]
+
 
 QUARANTINE_SCHEMA = "loadId string, dataset string, source string, lineNumber bigint, reason string, rawLine string"
 
@@ -173,28 +190,49 @@ def run_stage(spark: Any, args: StageArgs, contract: Contract) -> Dict[str, Any]
         # block size): zipWithIndex runs a Spark job to number the lines of an input of more than
         # one split, which hundreds of small objects would pay one by one; the union is parallel.
         splits = {} if len(uris) == 1 else {"minPartitions": 1}
-        per_object = [
-            sc.textFile(u, **splits).zipWithIndex().map(parser(i)).filter(lambda t: t is not None)
-            for i, u in enumerate(uris)
-        ]
-        parsed = per_object[0] if len(per_object) == 1 else sc.union(per_object)
-        parsed.persist(StorageLevel.MEMORY_AND_DISK)
-        cached.append(parsed)
-        # (records, bad records) per object index; an object without records has no entry.
-        reducers = min(len(uris), sc.defaultParallelism)
-        try:
-            tallies = (
-                parsed.map(lambda t: (t[0], (1, 0 if t[1].reason is None else 1)))
-                .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]), numPartitions=reducers)
-                .collectAsMap()
-            )
-        except Exception as e:
-            # Hadoop's gzip codec fails the read of a truncated or corrupt .gz (EOFException), as
-            # it must; name the object instead of the JVM's stack.
-            if "EOFException" not in str(e) and "Unexpected end of input stream" not in str(e):
-                raise
-            raise JobFailure(_damaged_gzip_message(spark, inputs, uris)) from None
-        counts = [tuple(tallies.get(i, (0, 0))) for i in range(len(inputs))]
+
+        def text_lines(i: int, u: str) -> Any:
+            return sc.textFile(u, **splits).zipWithIndex().map(parser(i)).filter(lambda t: t is not None)
+
+        def raw_lines(i: int, u: str) -> Any:
+            return sc.binaryFiles(u).flatMap(byte_lines).map(parser(i)).filter(lambda t: t is not None)
+
+        def tally(rdd: Any) -> Dict[int, Tuple[int, int, int]]:
+            # (records, bad records, lines holding U+FFFD) per object index.
+            reducers = min(len(uris), sc.defaultParallelism)
+            try:
+                return (
+                    rdd.map(lambda t: (t[0], (1, 0 if t[1].reason is None else 1, 1 if "\ufffd" in t[1].raw else 0)))
+                    .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2]), numPartitions=reducers)
+                    .collectAsMap()
+                )
+            except Exception as e:
+                # Hadoop's gzip codec fails the read of a truncated or corrupt .gz (EOFException), as
+                # it must; name the object instead of the JVM's stack.
+                if "EOFException" not in str(e) and "Unexpected end of input stream" not in str(e):
+                    raise
+                raise JobFailure(_damaged_gzip_message(spark, inputs, uris)) from None
+
+        def read(reader: Dict[int, Any]) -> Any:
+            rdd = reader[0] if len(reader) == 1 else sc.union([reader[i] for i in range(len(uris))])
+            rdd.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(rdd)
+            return rdd
+
+        readers = {i: text_lines(i, u) for i, u in enumerate(uris)}
+        parsed = read(readers)
+        tallies = tally(parsed)
+        # textFile decodes in the JVM, where a byte that is not UTF-8 becomes U+FFFD without a
+        # word. An object with a line holding U+FFFD is read again as bytes (binaryFiles, the whole
+        # object in one task: rare, and only that object), so the record rules see the bytes and
+        # quarantine such a line as "not valid UTF-8" as the other paths do.
+        suspects = [i for i, t in tallies.items() if t[2] > 0]
+        if suspects:
+            for i in suspects:
+                readers[i] = raw_lines(i, uris[i])
+            parsed = read(readers)
+            tallies = tally(parsed)
+        counts = [tuple(tallies.get(i, (0, 0, 0))[:2]) for i in range(len(inputs))]
         rows_in = sum(c[0] for c in counts)
         rows_bad = sum(c[1] for c in counts)
         ratio = contract.max_bad_record_ratio

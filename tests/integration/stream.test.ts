@@ -100,7 +100,10 @@ describe('stream-upsert on the local runtime', () => {
       { value: '{"order_id":', partitionKey: 'orders/x' },
       { value: order('x', '2026-11-27T09:00:00Z', { order_id: null }), partitionKey: 'orders/x' },
       { value: order('x', '2026-11-27T09:00:00Z', { order_total: 'lots' }), partitionKey: 'orders/x' },
-      { value: order('x', '2026-11-27T09:00:00Z', { note: 'z'.repeat(300_000) }), partitionKey: 'orders/x' },
+      {
+        value: order('x', '2026-11-27T09:00:00Z', { note: 'z'.repeat(1_100_000) }),
+        partitionKey: 'orders/x',
+      },
       { value: order('x', '2026-11-27T09:00:00Z'), partitionKey: 'invoices/x' },
     ];
     expect(await deliver(kinesisEvent(records))).toEqual({ batchItemFailures: [] });
@@ -118,9 +121,9 @@ describe('stream-upsert on the local runtime', () => {
     expect(reasons).toHaveLength(7);
     expect(reasons).toEqual([
       'data is not base64',
-      'data is not UTF-8 text',
-      'data is not valid JSON',
-      'field order_id: missing or null, but the contract says nullable: false',
+      'not valid UTF-8: byte 0xff at offset 0',
+      'not valid JSON: Expecting value: line 1 column 13 (char 12)',
+      'field order_id: null (record key field)',
       'field order_total: "lots" is not a decimal(12,2)',
       expect.stringMatching(/^record is \d+ bytes/),
       expect.stringMatching(/^unknown dataset "invoices"/),

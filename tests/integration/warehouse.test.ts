@@ -197,7 +197,7 @@ describe('bad input', () => {
     expect(staged.bad.map((b) => [b.line, b.reason])).toEqual([
       [5, 'field customer_id: null (not nullable)'],
       [10, 'field fx_rate: "n/a" is not a double'],
-      [11, 'not valid JSON'],
+      [11, 'not valid JSON: Unterminated string starting at: line 1 column 30 (char 29)'],
       [12, 'not a JSON object (the line is an array)'],
     ]);
     expect(staged.bad[2]?.raw).toBe('{"order_id": "x3", "status": "pla');
@@ -221,12 +221,28 @@ describe('bad input', () => {
     expect(await digest('silver.orders')).toEqual(before);
   });
 
-  it('fails a file that is not UTF-8 with a message naming the file', async () => {
+  it('quarantines a line that is not UTF-8 with its reason and loads the rest (the record rules)', async () => {
     const file = join(dir, 'latin1.ndjson');
-    writeFileSync(file, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d, 0x0a]));
-    await expect(
-      wh.stage(orders, { loadId: 'orders-latin1', attempt: 1, file, displayName: 'latin1.ndjson' }),
-    ).rejects.toThrow(/latin1\.ndjson cannot be read as NDJSON text: .*utf-8/i);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`${JSON.stringify(order('o1', '2026-11-21T10:00:00Z'))}\n`),
+        Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d, 0x0a]),
+        ...['o2', 'o3', 'o4', 'o5'].map((id) =>
+          Buffer.from(`${JSON.stringify(order(id, '2026-11-21T10:00:00Z'))}\n`),
+        ),
+      ]),
+    );
+    const staged = await wh.stage(orders, {
+      loadId: 'orders-latin1',
+      attempt: 1,
+      file,
+      displayName: 'latin1.ndjson',
+    });
+    expect(staged.result).toMatchObject({ rowsIn: 6, rowsQuarantined: 1, rowsStaged: 5 });
+    expect(staged.bad.map((b) => [b.line, b.reason, b.raw])).toEqual([
+      [2, 'not valid UTF-8: byte 0xe9 at offset 6', '{"a":"\\xe9"}'],
+    ]);
   });
 });
 

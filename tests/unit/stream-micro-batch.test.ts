@@ -142,12 +142,15 @@ describe('planMicroBatches', () => {
     const bad = parsedLines(quarantine.lines);
     expect(bad.map((b) => [b.sequenceNumber, b.reason])).toEqual([
       [sequence(2), 'data is not base64'],
-      [sequence(3), 'data is not UTF-8 text'],
-      [sequence(4), 'data is not valid JSON'],
-      [sequence(5), 'data is not a JSON object'],
-      [sequence(6), 'field order_id: missing or null, but the contract says nullable: false'],
+      [sequence(3), 'not valid UTF-8: byte 0xff at offset 2'],
+      [sequence(4), 'not valid JSON: Unterminated string starting at: line 1 column 29 (char 28)'],
+      [sequence(5), 'not a JSON object (the line is an array)'],
+      [sequence(6), 'field order_id: null (record key field)'],
       [sequence(7), 'field fx_rate: "n/a" is not a double'],
-      [sequence(8), 'field updated_at: "yesterday" is not a timestamp'],
+      [
+        sequence(8),
+        'field updated_at: "yesterday" is not a timestamp (use ISO 8601, e.g. 2024-05-01T12:30:00Z)',
+      ],
       [sequence(9), expect.stringMatching(/^record is \d+ bytes, more than the 262144 allowed$/)],
       [sequence(10), 'unknown dataset "customers" (known: orders, order_items)'],
       [sequence(11), 'the record names no dataset'],

@@ -123,7 +123,7 @@ describe('stream-upsert handler', () => {
       .commandCalls(PutObjectCommand)
       .find((c) => c.args[0].input.Bucket === 'lake-quarantine');
     expect(JSON.parse(new TextDecoder().decode(quarantine?.args[0].input.Body as Uint8Array))).toMatchObject({
-      reason: 'data is not valid JSON',
+      reason: 'not valid JSON: Expecting value: line 1 column 1 (char 0)',
       sequenceNumber: sequence(2),
     });
 

@@ -5,7 +5,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { DatasetContract } from '../contract/types.js';
-import { compileRecordCheck, type OrderValue, type RecordCheck } from './record-check.js';
+import {
+  firstNonUtf8,
+  MAX_RECORD_BYTES,
+  notUtf8Reason,
+  parseRecordJson,
+  tooLargeReason,
+} from '../record-rules.js';
+import { compareOrder, compileRecordCheck, type OrderValue, type RecordCheck } from './record-check.js';
 
 /** One Kinesis record as the handler receives it. */
 export interface StreamRecord {
@@ -33,7 +40,7 @@ export interface StreamConfig {
   readonly routing: StreamRouting;
   readonly bronzeBucket: string;
   readonly quarantineBucket: string;
-  /** Records larger than this (decoded bytes) are quarantined. Default 256 KiB. */
+  /** Records larger than this (decoded bytes) are quarantined. Default MAX_RECORD_BYTES (1 MiB), the batch path's limit. */
   readonly maxRecordBytes?: number;
 }
 
@@ -59,7 +66,7 @@ export interface MicroBatchPlan {
   readonly oldestArrivalSeconds: number | undefined;
 }
 
-export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
+export const DEFAULT_MAX_RECORD_BYTES = MAX_RECORD_BYTES;
 
 /** Kinesis sequence numbers are decimal strings of varying length. */
 export function compareSequence(a: string, b: string): number {
@@ -106,30 +113,23 @@ export function planMicroBatches(
       bad.push({ record: r, reason: 'data is not base64' });
       return;
     }
+    // The batch path's record rules (shared/core/record-rules.ts), in its words.
     if (bytes.byteLength > maxBytes) {
-      bad.push({
-        record: r,
-        reason: `record is ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`,
-      });
+      bad.push({ record: r, reason: tooLargeReason(bytes.byteLength, maxBytes) });
       return;
     }
     if (!isUtf8(bytes)) {
-      bad.push({ record: r, reason: 'data is not UTF-8 text' });
+      bad.push({ record: r, reason: notUtf8Reason(bytes, firstNonUtf8(bytes)) });
       return;
     }
     let text = bytes.toString('utf8');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      bad.push({ record: r, reason: 'data is not valid JSON' });
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const parsed = parseRecordJson(text);
+    if (!parsed.ok) {
+      bad.push({ record: r, reason: parsed.reason });
       return;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      bad.push({ record: r, reason: 'data is not a JSON object' });
-      return;
-    }
-    const record = value as Record<string, unknown>;
+    const record = parsed.fields;
     const dataset = routeOf(record, r.partitionKey, config.routing);
     const check = dataset === undefined ? undefined : checks.get(dataset);
     if (!check || dataset === undefined) {
@@ -147,8 +147,9 @@ export function planMicroBatches(
       bad.push({ record: r, reason: checked, dataset });
       return;
     }
-    // NDJSON needs one line per record: re-serialise the rare pretty-printed record.
-    if (text.includes('\n') || text.includes('\r')) text = JSON.stringify(value);
+    // NDJSON needs one line per record: a line break can only be white space between tokens
+    // (JSON strings cannot hold one), so a space keeps every token, numbers as written.
+    if (text.includes('\n') || text.includes('\r')) text = text.replace(/[\r\n]/g, ' ');
     const groupKey = `${dataset}\u0000${r.shardId}`;
     let g = groups.get(groupKey);
     if (!g) {
@@ -172,8 +173,9 @@ export function planMicroBatches(
     const current = g.winners.get(checked.key);
     if (
       !current ||
-      checked.order > current.order ||
-      (checked.order === current.order && compareSequence(r.sequenceNumber, current.sequence) > 0)
+      compareOrder(checked.order, current.order) > 0 ||
+      (compareOrder(checked.order, current.order) === 0 &&
+        compareSequence(r.sequenceNumber, current.sequence) > 0)
     ) {
       g.winners.set(checked.key, { order: checked.order, sequence: r.sequenceNumber, line: text, index });
     }
@@ -247,12 +249,12 @@ function isBase64Of(data: string, decodedBytes: number): boolean {
 }
 
 function routeOf(
-  record: Record<string, unknown>,
+  record: ReadonlyMap<string, string | null>,
   partitionKey: string,
   routing: StreamRouting,
 ): string | undefined {
   if (routing.datasetField) {
-    const named = record[routing.datasetField];
+    const named = record.get(routing.datasetField);
     if (typeof named === 'string' && named !== '') return named;
   }
   if (routing.partitionKeyDelimiter) {
