@@ -12,6 +12,7 @@ import {
   MAX_RECORD_BYTES,
   parseRecordJson,
 } from '../../shared/core/record-rules.js';
+import { bytesOf, corpus } from '../helpers/bad-records.js';
 
 /** The vectors casting.py and the DuckDB engine pass too. */
 const vectors = (
@@ -90,27 +91,6 @@ describe('the record rules in TypeScript (shared/core/record-rules.ts)', () => {
   });
 });
 
-/** The bad-record corpus: one entry per kind, casting.py's reasons (tests/fixtures/bad-records/). */
-interface CorpusEntry {
-  readonly name: string;
-  readonly line?: string;
-  readonly base64?: string;
-  readonly fill?: number;
-  readonly reason?: string;
-  readonly good?: boolean;
-}
-
-const corpus = (
-  JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/bad-records/corpus.json'), 'utf8')) as {
-    records: CorpusEntry[];
-  }
-).records;
-
-function corpusBytes(e: CorpusEntry): Buffer {
-  if (e.base64 !== undefined) return Buffer.from(e.base64, 'base64');
-  return Buffer.from(e.line!.replace('@FILL@', 'x'.repeat(e.fill ?? 0)), 'utf8');
-}
-
 describe('the bad-record corpus on the TypeScript rules', () => {
   const rules = compileFieldRules({
     columns: [
@@ -133,7 +113,7 @@ describe('the bad-record corpus on the TypeScript rules', () => {
   it('gives every entry its verdict and casting.py reason, from the bytes and from the text', () => {
     expect(corpus.filter((e) => e.reason !== undefined).length).toBeGreaterThanOrEqual(40);
     for (const e of corpus) {
-      const bytes = corpusBytes(e);
+      const bytes = bytesOf(e);
       const fromBytes = checkLine(bytes, rules);
       const want = e.good ? 'good' : e.reason;
       expect({ name: e.name, got: fromBytes?.ok ? 'good' : fromBytes?.reason }).toEqual({
