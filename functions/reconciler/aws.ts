@@ -12,6 +12,7 @@ import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js
 import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
+import { readSchemaDriftEnvironment, schemaDriftDeps } from '../schema-drift/aws.js';
 import { streamUpsertDeps } from '../stream-upsert/aws.js';
 import type { ReconcilerHandlerDeps } from './handler.js';
 
@@ -47,6 +48,7 @@ export function awsDeps(): ReconcilerHandlerDeps {
     landed: { contracts, ledger, scheduler, layout: layoutFromEnvironment(env), now },
     bronze: objects,
     stream: { reader: new KinesisRangeReader(new KinesisClient({})), upsert: streamUpsertDeps(objects) },
+    drift: schemaDriftDeps(readSchemaDriftEnvironment()),
     now,
   };
 }

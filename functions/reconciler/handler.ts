@@ -1,9 +1,10 @@
 /**
  * reconciler: brings every load of a stage to its true state (shared/usecases/reconcile.ts).
  * On its schedule it reads back settled REGISTERED/RUNNING loads from the execution history and
- * sweeps Bronze for objects no load knows; from the dead-letter queues of object-landed and
- * load-events (rule target DLQs and on-failure destinations) it redrives each event through the
- * same use cases. SQS messages it cannot handle stay on the queue (partial batch response).
+ * sweeps Bronze for objects no load knows; from the dead-letter queues of object-landed,
+ * load-events and schema-drift (rule target DLQs and on-failure destinations) it redrives each
+ * event through the same use cases, and the batches the stream mapping discarded through
+ * stream-upsert's. SQS messages it cannot handle stay on the queue (partial batch response).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

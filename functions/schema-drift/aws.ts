@@ -9,7 +9,11 @@ import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { ConfigurationError } from '../../shared/config.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
-import { identityTableDataset, stripTablePrefix } from '../../shared/usecases/schema-drift.js';
+import {
+  identityTableDataset,
+  type SchemaDriftDeps,
+  stripTablePrefix,
+} from '../../shared/usecases/schema-drift.js';
 import { createObservability } from '../observability.js';
 import type { SchemaDriftHandlerDeps } from './handler.js';
 
@@ -46,10 +50,13 @@ export function readSchemaDriftEnvironment(env: NodeJS.ProcessEnv = process.env)
 
 /** The function's dependencies in AWS: created once per container. */
 export function awsDeps(): SchemaDriftHandlerDeps {
-  const env = readSchemaDriftEnvironment();
+  return { ...createObservability('schema-drift'), ...schemaDriftDeps(readSchemaDriftEnvironment()) };
+}
+
+/** What the drift use case needs in AWS; the reconciler redrives missed catalog changes with the same. */
+export function schemaDriftDeps(env: SchemaDriftEnvironment): SchemaDriftDeps {
   const control = new DynamoControl(new DynamoDBClient({}), env.CONTROL_TABLE);
   return {
-    ...createObservability('schema-drift'),
     contracts: loadContractsDir(
       env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
     ),

@@ -20,11 +20,13 @@ import {
   type ObjectCreatedEvent,
   objectCreatedEvent,
 } from '../core/events.js';
+import { glueCatalogChangeEvent } from '../core/events-glue.js';
 import type { LoadRecord } from '../core/load.js';
 import { compareSequence, type StreamRecord } from '../core/stream/micro-batch.js';
 import type { ObjectInfo } from '../ports.js';
 import { type ExecutionStatusDeps, onExecutionStatus, onRollbackStatus } from './execution-status.js';
 import { type ObjectLandedDeps, onObjectLanded } from './object-landed.js';
+import { onGlueCatalogChange, type SchemaDriftDeps } from './schema-drift.js';
 import { onStreamBatch, type StreamUpsertDeps } from './stream-upsert.js';
 
 /** One execution as DescribeExecution answers. */
@@ -72,6 +74,8 @@ export interface ReconcileDeps {
   readonly lookBackMs?: number;
   /** Redrives the batches the stream mapping discarded (its on-failure queue carries their range only). */
   readonly stream?: { readonly reader: StreamRangeReader; readonly upsert: StreamUpsertDeps };
+  /** Redrives the Glue Data Catalog changes schema-drift missed (its rule DLQ and on-failure queue). */
+  readonly drift?: SchemaDriftDeps;
 }
 
 export interface ReconcileRun {
@@ -207,6 +211,8 @@ export type RedriveOutcome =
   | { readonly kind: 'object'; readonly outcome: string }
   | { readonly kind: 'execution'; readonly outcome: string }
   | { readonly kind: 'stream'; readonly records: number; readonly objects: number }
+  /** Per table of the change: recorded, duplicate (schema-drift had handled it), unchanged, … */
+  | { readonly kind: 'schema'; readonly outcome: string }
   | { readonly kind: 'unknown'; readonly reason: string };
 
 /** A discarded stream batch whose records could not be written again (the message stays on its queue). */
@@ -243,7 +249,27 @@ export async function redrive(body: string, deps: ReconcileDeps): Promise<Redriv
       : await onExecutionStatus(execution.data, deps.status);
     return { kind: 'execution', outcome: outcome.outcome };
   }
-  return { kind: 'unknown', reason: 'neither an S3 Object Created nor a Step Functions status change event' };
+  const catalogChange = glueCatalogChangeEvent.safeParse(event);
+  if (catalogChange.success) {
+    if (!deps.drift)
+      return {
+        kind: 'unknown',
+        reason: 'a Glue Data Catalog change, and this reconciler checks no schema drift',
+      };
+    const result = await onGlueCatalogChange(catalogChange.data, deps.drift);
+    return {
+      kind: 'schema',
+      outcome:
+        result.outcome === 'ignored'
+          ? `ignored (${result.reason})`
+          : result.tables.map((t) => `${t.table}: ${t.outcome}`).join(', '),
+    };
+  }
+  return {
+    kind: 'unknown',
+    reason:
+      'neither an S3 Object Created, a Step Functions status change nor a Glue Data Catalog change event',
+  };
 }
 
 /**

@@ -243,6 +243,14 @@ describe('functions', () => {
     expect(e.GLUE_CATALOG_ID).toBeUndefined();
   });
 
+  it('the reconciler has what schema-drift has, for the catalog changes it redrives', () => {
+    const parsed = schemaDriftEnvironment.safeParse(asDeployed(env('reconciler')));
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    const drift = schemaDriftEnvironment.parse(asDeployed(env('schema-drift')));
+    // The same database, bus, control table and Slack parameter (the schema keeps only its keys).
+    expect(parsed.data).toEqual(drift);
+  });
+
   it('object-landed knows the control table (a paused dataset holds its loads)', () => {
     const e = env('object-landed');
     expect(lambdaEnvironment.shape.CONTROL_TABLE.safeParse(undefined).success, 'optional in config.ts').toBe(
@@ -681,7 +689,7 @@ describe('scheduler table', () => {
 });
 
 describe('reconciler', () => {
-  it('runs on its own schedule at the stage rate and consumes the dead letters of object-landed, load-events and the stream mapping', () => {
+  it('runs on its own schedule at the stage rate and consumes every dead-letter queue of the stage (rules, destinations, the stream mapping)', () => {
     const [fn, lambda] = lambdaByHandler('reconciler');
     const schedules = ofType('AWS::Scheduler::Schedule').filter(
       ([, s]) => refId(s.Properties.Target.Arn) === fn,
@@ -696,8 +704,16 @@ describe('reconciler', () => {
       'LoadEventsUndeliveredQueue',
       'ObjectLandedFailedQueue',
       'ObjectLandedUndeliveredQueue',
+      'SchemaDriftFailedQueue',
+      'SchemaDriftUndeliveredQueue',
       'StreamUpsertFailedQueue',
     ]);
+    // Every dead-letter queue of the template: none is left without a reader.
+    const deadLetters = ofType('AWS::SQS::Queue')
+      .map(([id]) => id)
+      .filter((id) => /(Undelivered|Failed)Queue$/.test(id))
+      .sort();
+    expect(queues).toEqual(deadLetters);
     for (const [, m] of mappings)
       expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     // SQS hides a message this long while the function works on it: longer than its timeout.

@@ -6,6 +6,7 @@
  */
 
 import { gunzipSync } from 'node:zlib';
+import { GetTableVersionsCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -21,6 +22,7 @@ import { createObservability } from '../../functions/observability.js';
 import { createHandler } from '../../functions/reconciler/handler.js';
 import { localContext } from '../../local/lambda-context.js';
 import { type LocalLedger, startLocalLedger } from '../../local/ledger/local-ledger.js';
+import { GlueCatalog } from '../../shared/aws/glue-catalog.js';
 import { KinesisRangeReader } from '../../shared/aws/kinesis-range-reader.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import {
@@ -50,6 +52,7 @@ const OFFLINE = {
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 const kinesis = mockClient(KinesisClient);
+const glue = mockClient(GlueClient);
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:111122223333:stream/lakeplane-prod-events';
 const contracts = loadContractsDir(DATASETS);
 
@@ -71,6 +74,8 @@ let alerts: SlackMessage[];
 /** Executions started, by name, with their input. */
 let started: Map<string, string>;
 let store: MemoryStore;
+/** Custom events the redriven schema-drift published. */
+let published: { source: string; detailType: string; detail: Record<string, unknown> }[];
 
 beforeAll(async () => {
   local = await startLocalLedger(undefined);
@@ -83,7 +88,9 @@ beforeEach(async () => {
   sfn.reset();
   s3.reset();
   kinesis.reset();
+  glue.reset();
   alerts = [];
+  published = [];
   started = new Map();
   sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
     started.set(input.name, input.input);
@@ -132,8 +139,38 @@ beforeEach(async () => {
         checks: compileChecks(contracts.datasets),
       },
     },
+    drift: {
+      contracts,
+      catalog: new GlueCatalog(new GlueClient(OFFLINE)),
+      control: local.control,
+      driftLog: local.control,
+      notifier: { notify: async (m) => void alerts.push(m) },
+      events: {
+        publish: async (source, detailType, detail) => void published.push({ source, detailType, detail }),
+      },
+      bronzeDatabase: 'lakeplane_bronze',
+      stage: 'prod',
+      now,
+    },
   };
 });
+
+/** SQS messages with these bodies, as the reconciler's queues deliver them. */
+function sqs(bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: 'r',
+      body,
+      attributes: {} as never,
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:q',
+      awsRegion: 'eu-west-1',
+    })),
+  };
+}
 
 function landedEvent(key: string, etag: string): ObjectCreatedEvent {
   return {
@@ -277,19 +314,6 @@ describe('the reconciler', () => {
       'eu-west-1',
       '111122223333',
     );
-    const sqs = (bodies: string[]): SQSEvent => ({
-      Records: bodies.map((body, i) => ({
-        messageId: `m${i}`,
-        receiptHandle: 'r',
-        body,
-        attributes: {} as never,
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:q',
-        awsRegion: 'eu-west-1',
-      })),
-    });
     const handler = createHandler({
       ...createObservability('reconciler', { local: true, logLevel: 'SILENT' }),
       ...deps,
@@ -306,6 +330,73 @@ describe('the reconciler', () => {
     expect((await local.ledger.get(first!))?.status).toBe('FAILED');
     // b was pending behind a: the failed end freed the slot and b's load started.
     expect(started.size).toBe(2);
+  });
+
+  it('redrives a Glue catalog change schema-drift missed: the drift recorded and alerted once, a second redrive a duplicate', async () => {
+    const columns = [
+      'order_id',
+      'customer_id',
+      'status',
+      'order_ts',
+      'order_total',
+      'currency',
+      'fx_rate',
+      'updated_at',
+    ];
+    const version = (id: string, cols: string[]) => ({
+      VersionId: id,
+      Table: {
+        Name: 'orders',
+        DatabaseName: 'lakeplane_bronze',
+        UpdateTime: new Date(`2026-12-0${id}T10:00:00Z`),
+        StorageDescriptor: { Columns: cols.map((Name) => ({ Name, Type: 'string' })) },
+        PartitionKeys: [],
+      },
+    });
+    // Newest first: version 2 added a column the contract does not declare.
+    glue.on(GetTableVersionsCommand).resolves({
+      TableVersions: [version('2', [...columns, 'coupon_code']), version('1', columns)],
+    });
+    const change = {
+      version: '0',
+      id: 'glue-1',
+      'detail-type': 'Glue Data Catalog Table State Change',
+      source: 'aws.glue',
+      account: '111122223333',
+      time: '2026-12-02T10:00:00Z',
+      region: 'eu-west-1',
+      resources: ['arn:aws:glue:eu-west-1:111122223333:table/lakeplane_bronze/orders'],
+      detail: {
+        databaseName: 'lakeplane_bronze',
+        changedPartitions: [],
+        typeOfChange: 'UpdateTable',
+        tableName: 'orders',
+      },
+    };
+    const handler = createHandler({
+      ...createObservability('reconciler', { local: true, logLevel: 'SILENT' }),
+      ...deps,
+    });
+    // The rule's DLQ carries the event; the function's on-failure queue wraps it.
+    const first = (await handler(sqs([JSON.stringify(change)]), localContext('reconciler'))) as {
+      batchItemFailures: unknown[];
+    };
+    expect(first.batchItemFailures).toEqual([]);
+    const drift = await local.control.list({ dataset: 'orders' });
+    expect(drift.map((d) => ({ table: d.table, from: d.fromVersion, to: d.toVersion }))).toEqual([
+      { table: 'orders', from: '1', to: '2' },
+    ]);
+    expect(alerts).toHaveLength(1);
+    expect(JSON.stringify(alerts[0])).toContain('coupon_code');
+    expect(published.map((p) => p.detailType)).toEqual(['Schema Drift Detected']);
+
+    const again = (await handler(
+      sqs([JSON.stringify({ version: '1.0', requestContext: {}, requestPayload: change })]),
+      localContext('reconciler'),
+    )) as { batchItemFailures: unknown[] };
+    expect(again.batchItemFailures).toEqual([]);
+    expect(await local.control.list({ dataset: 'orders' })).toHaveLength(1);
+    expect(alerts).toHaveLength(1);
   });
 
   it("redrives a batch the stream mapping discarded: read back from the stream (its range only) and written to Bronze as stream-upsert does; one past the stream's retention stays on the queue", async () => {
