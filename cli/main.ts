@@ -124,7 +124,7 @@ const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : 
 program
   .command('load')
   .description(
-    'land a file (or every .json/.ndjson/.jsonl file of a folder, in name order) in Bronze and wait for the loads that take it (the files of a folder share coalesced loads)',
+    'land a file (or every .json/.ndjson/.jsonl file of a folder, gzipped or not, in name order) in Bronze and wait for the loads that take it (the files of a folder share coalesced loads)',
   )
   .argument('<dataset>', 'dataset name (datasets/<name>.yaml)')
   .argument('<path>', 'NDJSON file or folder')
@@ -141,7 +141,10 @@ program
   .command('stream')
   .description("put an NDJSON file's records on the local Kinesis stream and wait until they are in Silver")
   .argument('<dataset>', 'dataset name')
-  .argument('<file>', 'NDJSON file, one record per line')
+  .argument(
+    '<file>',
+    'NDJSON file, one record per line (gzip when it ends in .gz; a damaged one is refused whole)',
+  )
   .action(async (dataset: string, file: string) => {
     dataFiles(file);
     const outcome = await withRuntime(global(), (rt) => streamFile(rt, dataset, file));

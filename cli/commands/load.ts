@@ -39,7 +39,8 @@ export function dataFiles(path: string): string[] {
     .filter((f) => DATA_FILE.test(f))
     .sort()
     .map((f) => join(path, f));
-  if (files.length === 0) throw new UsageError(`${path}: the folder has no .json, .ndjson or .jsonl files`);
+  if (files.length === 0)
+    throw new UsageError(`${path}: the folder has no .json, .ndjson or .jsonl files (gzipped or not)`);
   return files;
 }
 

@@ -1,6 +1,10 @@
 import { basename } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
-import { KINESIS_MAX_RECORD_BYTES, streamEntries } from '../../local/stream/local-stream.js';
+import {
+  DamagedGzipError,
+  KINESIS_MAX_RECORD_BYTES,
+  streamEntries,
+} from '../../local/stream/local-stream.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import type { LoadRecord } from '../../shared/core/load.js';
 import { MAX_RECORD_BYTES, tooLargeReason } from '../../shared/core/record-rules.js';
@@ -36,7 +40,13 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
   const failedBefore = stream.mapping.stats.batchesSentToOnFailure;
   // Kinesis refuses a record over 1 MiB (data and partition key) with a ValidationException for
   // the whole PutRecords call: such a line is quarantined here, naming it, and the rest go on.
-  const entries = streamEntries(file, dataset, contract.key);
+  let entries: ReturnType<typeof streamEntries>;
+  try {
+    entries = streamEntries(file, dataset, contract.key);
+  } catch (e) {
+    if (e instanceof DamagedGzipError) throw new UsageError(e.message);
+    throw e;
+  }
   const fits = (e: (typeof entries)[number]) =>
     e.data.byteLength + Buffer.byteLength(e.partitionKey) <= KINESIS_MAX_RECORD_BYTES;
   const tooLarge = entries.filter((e) => !fits(e));

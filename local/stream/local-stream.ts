@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createObservability } from '../../functions/observability.js';
 import { createHandler as createStreamUpsert } from '../../functions/stream-upsert/handler.js';
@@ -106,6 +107,29 @@ export async function startLocalStream(
   };
 }
 
+/** A gzip file that does not decompress whole: nothing of it goes on the stream. */
+export class DamagedGzipError extends Error {
+  override readonly name = 'DamagedGzipError';
+}
+
+/**
+ * The file's bytes, decompressed when it is gzip (a `.gz` name or the gzip magic bytes), as the
+ * batch path reads it. A gzip file that does not decompress whole is refused whole: a partial
+ * read would put some of its records on the stream and lose the rest without a word.
+ */
+function fileBytes(file: string): Buffer {
+  const raw = readFileSync(file);
+  if (!(file.endsWith('.gz') || (raw[0] === 0x1f && raw[1] === 0x8b))) return raw;
+  try {
+    return gunzipSync(raw);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DamagedGzipError(
+      `${file} is not a complete gzip file (${why}): nothing of it was put on the stream. Get the complete file and stream it again.`,
+    );
+  }
+}
+
 /** The largest Kinesis record: data and partition key together, 1 MiB (PutRecords refuses more). */
 export const KINESIS_MAX_RECORD_BYTES = 1_048_576;
 
@@ -135,7 +159,7 @@ function isBlank(bytes: Uint8Array): boolean {
  * batch path does). Blank lines are no records, as on the batch path.
  */
 export function streamEntries(file: string, dataset: string, keyFields: readonly string[]): StreamEntry[] {
-  const bytes = readFileSync(file);
+  const bytes = fileBytes(file);
   const out: StreamEntry[] = [];
   let start = 0;
   for (let n = 1; start <= bytes.length; n++) {

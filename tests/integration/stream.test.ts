@@ -1,5 +1,10 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { streamFile } from '../../cli/commands/stream.js';
+import { UsageError } from '../../cli/context.js';
 import { createObservability } from '../../functions/observability.js';
 import { createHandler } from '../../functions/stream-upsert/handler.js';
 import { localContext } from '../../local/lambda-context.js';
@@ -193,5 +198,32 @@ describe('stream-upsert on the local runtime', () => {
     expect(silver).toHaveLength(30);
     expect(silver.every((r) => r.status === 'paid')).toBe(true);
     expect(stream.mapping.stats.batchesSentToOnFailure).toBe(0);
+  });
+
+  it('streams a gzipped file as its records, and refuses a truncated one whole, naming it, with nothing put', async () => {
+    ({ rt } = await startRuntime());
+    const dir = tempDir();
+    const plain = ndjson(
+      dir,
+      'events.ndjson',
+      batch(20).map((r) => r.value as Record<string, unknown>),
+    );
+    const gz = join(dir, 'events.ndjson.gz');
+    writeFileSync(gz, gzipSync(readFileSync(plain)));
+    const out = await streamFile(rt, 'orders', gz);
+    expect({ put: out.recordsPut, quarantined: out.quarantined }).toEqual({ put: 40, quarantined: 0 });
+    expect(await silverRows()).toHaveLength(20);
+
+    const whole = gzipSync(
+      Buffer.from(`${JSON.stringify(order('late-1', '2026-12-01T00:00:00Z'))}\n`.repeat(50)),
+    );
+    const cut = join(dir, 'cut.ndjson.gz');
+    writeFileSync(cut, whole.subarray(0, whole.length - 12));
+    const refused = await streamFile(rt, 'orders', cut).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as Error).message).toMatch(
+      /cut\.ndjson\.gz is not a complete gzip file \(.+\): nothing of it was put on the stream\. Get the complete file and stream it again\./,
+    );
+    expect(await silverRows()).toHaveLength(20);
   });
 });
