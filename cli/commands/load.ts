@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
+import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import type { LoadRecord } from '../../shared/core/load.js';
 import { UsageError } from '../context.js';
 import { duration, table } from '../output.js';
@@ -20,6 +21,8 @@ export interface FileOutcome {
    */
   readonly landedBefore?: boolean;
   readonly load: LoadRecord | undefined;
+  /** Where its quarantined records are, with their reasons (a folder of the local workspace), when it has any. */
+  readonly quarantine?: string;
   /** Why the file is still pending, when it is. */
   readonly pending?: string;
 }
@@ -75,6 +78,9 @@ export async function landAndWait(
       alreadyLoaded: duplicate && !ranHere,
       ...(duplicate && ranHere ? { landedBefore: true } : {}),
       load,
+      ...(loadId && (load?.counts?.rowsQuarantined ?? 0) > 0
+        ? { quarantine: join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket, dataset, loadId) }
+        : {}),
       ...(paused
         ? {
             pending: `dataset ${dataset} is paused; the file loads when it is resumed (${cli} dataset resume ${dataset})`,
@@ -98,10 +104,14 @@ export function describeOutcome(o: FileOutcome): string {
   const objects = o.load.manifest?.objects ?? 1;
   const together = objects > 1 ? ` (with ${objects - 1} other file${objects > 2 ? 's' : ''})` : '';
   const cause = o.load.status === 'FAILED' && o.load.cause ? `\n  cause: ${o.load.cause.message}` : '';
+  const where =
+    o.quarantine && !o.alreadyLoaded
+      ? `\n  quarantined records, each with its line and reason: ${o.quarantine}`
+      : '';
   const before = o.landedBefore
     ? ' (the file had landed before, from a command that stopped before it finished; this command ran its load)'
     : '';
-  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${before}${cause}`;
+  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${before}${cause}${where}`;
 }
 
 export function outcomesTable(outcomes: readonly FileOutcome[]): string {

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
 import {
   DamagedGzipError,
@@ -20,6 +20,8 @@ export interface StreamOutcome {
   readonly loads: readonly LoadRecord[];
   readonly quarantined: number;
   readonly quarantineObjects: readonly string[];
+  /** The local folder of the stream's quarantined records (each with its reason), when there are any. */
+  readonly quarantineDir?: string;
   readonly discardedBatches: number;
 }
 
@@ -97,6 +99,9 @@ export async function streamFile(rt: LocalRuntime, dataset: string, file: string
     loads,
     quarantined,
     quarantineObjects: quarantine.map((q) => `s3://${q.bucket}/${q.key}`),
+    ...(quarantined > 0
+      ? { quarantineDir: join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket, 'stream') }
+      : {}),
     discardedBatches: stream.mapping.stats.batchesSentToOnFailure - failedBefore,
   };
 }
@@ -105,6 +110,7 @@ export function describeStream(o: StreamOutcome): string {
   const lines = [
     `${o.recordsPut} records put on the stream; ${o.objects} micro-batch objects in ${o.loads.length} loads; ${o.quarantined} records quarantined`,
   ];
+  if (o.quarantineDir) lines.push(`quarantined records, each with its reason: ${o.quarantineDir}`);
   if (o.loads.length > 0) {
     lines.push(
       table(

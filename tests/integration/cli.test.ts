@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BIN, lakeplane } from '../helpers/cli.js';
 import { ndjson, order, REPO, tempDir } from '../helpers/fixtures.js';
@@ -158,6 +159,34 @@ describe('lakeplane CLI', () => {
     expect(missing.stderr).toContain('/nonexistent/file.ndjson: no such file or folder');
   });
 
+  it('says where a load put its quarantined records; the folder holds each with its line and reason', () => {
+    const home = tempDir();
+    const file = ndjson(tempDir(), 'some-bad.ndjson', [
+      order('g1', '2026-11-20T10:00:00Z'),
+      order('g2', '2026-11-20T10:00:00Z'),
+      order('g3', '2026-11-20T10:00:00Z'),
+      order('g4', '2026-11-20T10:00:00Z'),
+      order('b1', '2026-11-20T10:00:00Z', { fx_rate: 'NaN' }),
+    ]);
+    const r = lakeplane(home, 'load', 'orders', file);
+    expect(r.code).toBe(0);
+    const dir = /quarantined records, each with its line and reason: (\S+)/.exec(r.stdout)?.[1];
+    const parts = readdirSync(dir!, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /part-.*\.json/.test(f),
+    );
+    const records = parts.flatMap((f) => {
+      const body = readFileSync(join(dir!, f));
+      return (f.endsWith('.gz') ? gunzipSync(body) : body)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { lineNumber: number; reason: string });
+    });
+    expect(records.map((q) => ({ line: q.lineNumber, reason: q.reason }))).toEqual([
+      { line: 5, reason: 'field fx_rate: "NaN" is not a double' },
+    ]);
+  });
+
   it('streams a file through the local Kinesis stream into Silver and reports quarantined records', () => {
     const home = tempDir();
     const file = ndjson(tempDir(), 'events.ndjson', [
@@ -172,6 +201,18 @@ describe('lakeplane CLI', () => {
       /4 records put on the stream; \d+ micro-batch objects in \d+ loads; 1 records quarantined/,
     );
     expect(r.stdout).toMatch(/SUCCEEDED/);
+    // Where the quarantined record is, with its reason: the folder printed holds it.
+    const dir = /quarantined records, each with its reason: (\S+)/.exec(r.stdout)?.[1];
+    const files = readdirSync(dir!, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ndjson'),
+    );
+    const reasons = files.flatMap((f) =>
+      readFileSync(join(dir!, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { reason: string }).reason),
+    );
+    expect(reasons).toEqual([expect.stringMatching(/^not valid JSON: Expecting value: line 1 column 1/)]);
     const q = lakeplane(home, 'query', '--json', 'SELECT order_id, status FROM silver.orders ORDER BY 1');
     expect(JSON.parse(q.stdout)).toEqual([
       { order_id: 's1', status: 'paid' },
