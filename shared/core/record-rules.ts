@@ -118,24 +118,19 @@ function castTimestamp(text: string, t: string): Cast {
   const mi = Number(m[5] ?? 0);
   const s = Number(m[6] ?? 0);
   const micros = Number((m[7] ?? '0').slice(0, 6).padEnd(6, '0'));
-  // In casting.py's order: the day, the time of day, the offset, the UTC instant.
-  const why = (detail: string) => bad(`${show(text)} is not a timestamp (${detail})`);
-  if (!validDate(y, mo, d)) return why(`${m[1]}-${m[2]}-${m[3]} is no day of the calendar`);
-  if (h > 23 || mi > 59 || s > 59)
-    return why(`${m[4]}:${m[5]}${m[6] === undefined ? '' : `:${m[6]}`} is no time of day`);
+  if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return notTimestamp(text);
   let offsetMinutes = 0;
   const off = m[8];
   if (off !== undefined && off !== 'Z' && off !== 'z') {
     const digits = off.slice(1).replace(':', '');
     const oh = Number(digits.slice(0, 2));
     const om = Number(digits.slice(2, 4) || '0');
-    if (oh > 18 || om > 59) return why(`the offset ${off} is not within ±18:00`);
+    if (oh > 18 || om > 59) return notTimestamp(text);
     offsetMinutes = (off[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
   // Python builds the local time (years 1–9999), then converts it to UTC, which must be in range too.
   const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offsetMinutes * 60;
-  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS)
-    return why('in UTC it falls outside the years 1 to 9999');
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) return notTimestamp(text);
   const value =
     Math.abs(seconds) < 9e9 ? seconds * 1e6 + micros : BigInt(seconds) * 1_000_000n + BigInt(micros);
   return { ok: true, value };
@@ -265,9 +260,8 @@ export function compileCast(type: ColumnType): Caster {
     case 'date':
       return (text) => {
         const m = DATE.exec(strip(text));
-        if (!m) return bad(`${show(text)} is not a date (use YYYY-MM-DD)`);
-        if (!validDate(Number(m[1]), Number(m[2]), Number(m[3])))
-          return bad(`${show(text)} is not a date (${m[0]} is no day of the calendar)`);
+        if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3])))
+          return bad(`${show(text)} is not a date (use YYYY-MM-DD)`);
         return { ok: true, value: m[0] };
       };
     case 'timestamp':

@@ -53,7 +53,7 @@ describe('the parity corpus on DuckDB follows the contract rules', () => {
       'field currency: missing (not nullable)',
       'field order_total: "12345678901.00" does not fit decimal(12,2)',
       'field fx_rate: "NaN" is not a double',
-      'field updated_at: "2026-02-30T10:00:00Z" is not a timestamp (2026-02-30 is no day of the calendar)',
+      'field updated_at: "2026-02-30T10:00:00Z" is not a timestamp (use ISO 8601, e.g. 2024-05-01T12:30:00Z)',
       'not valid JSON',
       'not a JSON object (the line is an array)',
     ]);
