@@ -258,6 +258,8 @@ export class Warehouse {
       'objects' in load ? load.objects : [{ file: load.file, source: load.displayName }];
     if (objects.length === 0) throw new Error(`load ${load.loadId} has no objects to stage`);
     const many = objects.length > 1;
+    // The shared rules word the bad lines' reasons (wordedReason), compiled once per stage.
+    const rules = compileContractRules(contract);
     let total = 0;
     let good = 0;
     let rejected = 0;
@@ -274,28 +276,17 @@ export class Warehouse {
       perObject.push({ rowsIn: counts.total, rowsQuarantined: over ? counts.total : counts.bad });
       if (over) {
         rejected += 1;
-        if (firstRejection === undefined) {
-          const first = await this.one(
-            `SELECT __lp_line_no AS line_no, __lp_reason AS reason FROM checked WHERE __lp_reason IS NOT NULL ORDER BY __lp_line_no LIMIT 1`,
-          );
-          const firstReason = wordedReason(
-            first.reason,
-            String(
-              (
-                await this.one(
-                  `SELECT '|' || __lp_line AS l FROM checked WHERE __lp_line_no = ${Number(first.line_no)}`,
-                )
-              ).l,
-            ).slice(1),
-            compileContractRules(contract),
-          );
-          firstRejection = `${object.source}: ${counts.bad} of ${counts.total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line_no}: ${firstReason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`;
-        }
-        bad.push(...(await this.badLines(object.source, rejectedReason(counts.bad, counts.total), contract)));
+        const why = rejectedReason(counts.bad, counts.total);
+        const lines = await this.badLines(object.source, why, rules);
+        // The first line that was bad itself (the others carry the object's rejection).
+        const first = lines.find((l) => l.reason !== why);
+        if (firstRejection === undefined && first)
+          firstRejection = `${object.source}: ${counts.bad} of ${counts.total} records are unreadable (more than the contract's max_bad_record_ratio ${contract.bronze.maxBadRecordRatio}); first at line ${first.line}: ${first.reason}. Check that the file belongs to dataset ${contract.name} and is NDJSON, fix it and land it again.`;
+        bad.push(...lines);
         await this.conn.run('DELETE FROM checked');
       } else {
         good += counts.total - counts.bad;
-        if (counts.bad > 0) bad.push(...(await this.badLines(object.source, undefined, contract)));
+        if (counts.bad > 0) bad.push(...(await this.badLines(object.source, undefined, rules)));
       }
       if (many) {
         await this.conn.run(
@@ -387,9 +378,8 @@ export class Warehouse {
   private async badLines(
     source: string,
     rejected: string | undefined,
-    contract: DatasetContract,
+    rules: FieldRules,
   ): Promise<BadRecord[]> {
-    const rules = compileContractRules(contract);
     const reason = rejected === undefined ? '__lp_reason' : `coalesce(__lp_reason, ${literal(rejected)})`;
     const where = rejected === undefined ? 'WHERE __lp_reason IS NOT NULL' : '';
     return (
