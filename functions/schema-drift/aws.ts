@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { EventBridgePublisher } from '../../shared/aws/eventbridge-publisher.js';
 import { GlueCatalog } from '../../shared/aws/glue-catalog.js';

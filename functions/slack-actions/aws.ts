@@ -2,7 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { DynamoReplayGuard } from '../../shared/aws/dynamo-replay-guard.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';

@@ -14,7 +14,7 @@
  * `changedTables` on table events or `tableName` on database events, so both are read wherever
  * they appear; `typeOfChange` stays a string, so a new Glue operation is ignored, not rejected.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const GLUE_TABLE_STATE_CHANGE = 'Glue Data Catalog Table State Change';
 export const GLUE_DATABASE_STATE_CHANGE = 'Glue Data Catalog Database State Change';

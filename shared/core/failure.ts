@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoadCause } from './load.js';
 
 /** The parts of an EMR DescribeStep answer that `addStep.sync` puts in a failure cause. */

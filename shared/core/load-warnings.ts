@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeFailure } from './failure.js';
 import type { LoadRecord, LoadWarning } from './load.js';
 

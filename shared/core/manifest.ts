@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LakeLayout } from './plan.js';
 import type { PendingObject } from './schedule.js';
 

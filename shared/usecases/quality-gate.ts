@@ -4,7 +4,7 @@
  * and fail, and answer the waiting Step Functions task. A result that cannot be read or parsed
  * fails the gate: the gate never lets a batch through on a result it could not check.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { DatasetContract } from '../core/contract/types.js';
 import { qualityGateMessage, qualityResultUnreadableMessage } from '../core/messages/quality.js';

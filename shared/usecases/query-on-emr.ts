@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HUDI_INSTANT } from '../core/commit-timeline.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import { type LakeLayout, planQuery } from '../core/plan.js';

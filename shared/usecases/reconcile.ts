@@ -13,7 +13,7 @@
  *   function's on-failure destination wraps it in `requestPayload`) are redriven through the same
  *   use cases.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type ExecutionStatusChangeEvent,
   executionStatusChangeEvent,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseS3Uri } from '../core/run-results.js';
 import type { ExecutionRunner, FinishedExecution, ObjectStore } from '../ports.js';
 

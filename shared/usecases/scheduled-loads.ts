@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchBronzeKey } from '../core/bronze-key.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { LoadRecord } from '../core/load.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { expectationSpec } from '../quality/expectations.js';
 
 const identifier = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Data-quality expectations a dataset contract declares, in Great Expectations terms: the GX

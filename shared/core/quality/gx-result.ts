@@ -15,7 +15,7 @@
  * lakeplane's evaluators add `meta.lakeplane` in two places: on each expectation_config
  * (`severity`, `index` in the contract) and on the suite result (`loadId`, `dataset`, `attempt`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from './expectations.js';
 
 /** Which release line of Great Expectations wrote a result. */

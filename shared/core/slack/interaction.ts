@@ -7,7 +7,7 @@
  * The `response_url` is a bearer credential for the conversation (its last path segment is a
  * token): log it only through {@link redactResponseUrl}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LoadRef, SLACK_ACTION_IDS, type SlackActionId } from './buttons.js';
 
 const ACTION_IDS: readonly string[] = Object.values(SLACK_ACTION_IDS);

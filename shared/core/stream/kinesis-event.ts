@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A Kinesis event source mapping batch, the fields stream-upsert reads.
