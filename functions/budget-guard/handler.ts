@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -33,7 +32,7 @@ export class InvalidBudgetRequestError extends Error {
 }
 
 export function createHandler(deps: BudgetGuardHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const run = async (event: unknown, _context: Context): Promise<BudgetCheck> => {
     const parsed = budgetGuardEvent.safeParse(event);
     if (!parsed.success)
@@ -57,7 +56,6 @@ export function createHandler(deps: BudgetGuardHandlerDeps) {
     }
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

@@ -8,7 +8,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues } from '../../shared/core/events.js';
@@ -83,7 +82,7 @@ function sanitised(e: unknown, redact: (text: string) => string): unknown {
  * being closed (the error then carries no task token).
  */
 export function createHandler(deps: DqRouterHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
 
   /** A malformed request: fail the task if there is one to fail, so the execution does not hang. */
   const reject = async (
@@ -179,7 +178,6 @@ export function createHandler(deps: DqRouterHandlerDeps) {
   };
 
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics));
 }

@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues, executionStatusChangeEvent } from '../../shared/core/events.js';
@@ -32,7 +31,7 @@ export class InvalidExecutionEventError extends Error {
 }
 
 export function createHandler(deps: LoadEventsHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const run = async (event: unknown, _context: Context): Promise<StatusOutcome | RollbackStatusOutcome> => {
     const parsed = executionStatusChangeEvent.safeParse(event);
     if (!parsed.success) {
@@ -80,7 +79,6 @@ export function createHandler(deps: LoadEventsHandlerDeps) {
     return result;
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ContractSet } from '../../shared/core/contract/parse.js';
@@ -25,9 +24,7 @@ export interface SafetyNetRun {
 }
 
 /** One run over every dataset; one dataset's failure does not stop the others (they are reported). */
-export async function runSafetyNet(
-  deps: Omit<LoadSchedulerHandlerDeps, 'metrics' | 'tracer'>,
-): Promise<SafetyNetRun> {
+export async function runSafetyNet(deps: Omit<LoadSchedulerHandlerDeps, 'metrics'>): Promise<SafetyNetRun> {
   const results = await scheduleAll(deps.contracts.datasets.keys(), deps.scheduler);
   const run: SafetyNetRun = { started: [], failed: [] };
   for (const r of results) {
@@ -49,7 +46,7 @@ export async function runSafetyNet(
 }
 
 export function createHandler(deps: LoadSchedulerHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const run = async (_event: unknown, _context: Context): Promise<SafetyNetRun> => {
     const out = await runSafetyNet(deps);
     metrics.addMetric('SafetyNetLoadsStarted', MetricUnit.Count, out.started.length);
@@ -61,7 +58,6 @@ export function createHandler(deps: LoadSchedulerHandlerDeps) {
     return out;
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

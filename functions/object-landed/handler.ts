@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues, objectCreatedEvent } from '../../shared/core/events.js';
@@ -25,7 +24,7 @@ export class InvalidObjectEventError extends Error {
 }
 
 export function createHandler(deps: ObjectLandedHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const run = async (event: unknown, _context: Context): Promise<LandedOutcome> => {
     const parsed = objectCreatedEvent.safeParse(event);
     if (!parsed.success) {
@@ -70,7 +69,6 @@ export function createHandler(deps: ObjectLandedHandlerDeps) {
     return result;
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

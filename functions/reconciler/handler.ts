@@ -10,7 +10,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
@@ -36,7 +35,7 @@ export class UnknownDeadLetterError extends Error {
 }
 
 export function createHandler(deps: ReconcilerHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const processor = new BatchProcessor(EventType.SQS);
 
   const onMessage = async (record: SQSRecord) => {
@@ -61,7 +60,6 @@ export function createHandler(deps: ReconcilerHandlerDeps) {
     return out;
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

@@ -7,7 +7,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeEventIssues } from '../../shared/core/events.js';
@@ -27,7 +26,7 @@ export class InvalidGlueCatalogEventError extends Error {
 }
 
 export function createHandler(deps: SchemaDriftHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const run = async (event: unknown, _context: Context): Promise<SchemaDriftResult> => {
     const parsed = glueCatalogChangeEvent.safeParse(event);
     if (!parsed.success) {
@@ -99,7 +98,6 @@ export function createHandler(deps: SchemaDriftHandlerDeps) {
     return result;
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

@@ -10,7 +10,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import {
@@ -45,7 +44,7 @@ function respond(statusCode: number, body: unknown): SlackActionsResponse {
  * and the tests wire their own).
  */
 export function createHandler(deps: SlackActionsHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
 
   const record = (result: SlackActionResult): void => {
     if (!result.handled) {
@@ -90,7 +89,6 @@ export function createHandler(deps: SlackActionsHandlerDeps) {
   };
 
   return middy(run)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { describeEventIssues } from '../../shared/core/events.js';
@@ -23,7 +22,7 @@ export class InvalidKinesisEventError extends Error {
 }
 
 export function createHandler(deps: StreamUpsertHandlerDeps) {
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const run = async (event: unknown, _context: Context): Promise<KinesisStreamBatchResponse> => {
     const parsed = kinesisStreamEvent.safeParse(event);
@@ -71,7 +70,6 @@ export function createHandler(deps: StreamUpsertHandlerDeps) {
     return { batchItemFailures: [] };
   };
   return middy(run)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }
