@@ -20,7 +20,7 @@ type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
  * subsegment per outbound HTTPS call. Without it X-Ray still has each function: active tracing
  * (serverless.yml provider.tracing) records every invocation and initialization, the AWS SDK
  * passes the trace header on to the services it calls (its recursion-detection middleware), so
- * Step Functions executions join the same trace, and every Logger line carries `xray_trace_id`.
+ * one that traces joins the same trace, and every Logger line carries `xray_trace_id`.
  * What is lost is the latency of each AWS or Slack call as the function saw it. A function that
  * comes to need that gets a Tracer of its own, not all of them.
  */
