@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { ConfigurationError, readEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
 import type { BudgetGuardHandlerDeps } from './handler.js';
 
@@ -22,9 +22,7 @@ export function awsDeps(): BudgetGuardHandlerDeps {
     );
   return {
     ...createObservability('budget-guard'),
-    contracts: loadContractsDir(
-      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-    ),
+    contracts: lambdaContracts(env.LAKEPLANE_DATASETS_DIR),
     ledger: new DynamoLedger(new DynamoDBClient({}), env.LEDGER_TABLE),
     defaultStepHoursPerDay: parsed.data.EMR_STEP_HOURS_PER_DATASET_PER_DAY,
     now: () => new Date(),

@@ -1,11 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { StepFunctionsTaskCallbacks } from '../../shared/aws/sfn-task-callbacks.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { ConfigurationError, lambdaEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
 import type { DqRouterHandlerDeps } from './handler.js';
 
@@ -27,7 +27,7 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): DqRouterHandlerDe
   const config = parsed.data;
   return {
     ...createObservability('dq-router'),
-    contracts: loadContractsDir(config.LAKEPLANE_DATASETS_DIR ?? `${env.LAMBDA_TASK_ROOT ?? '.'}/datasets`),
+    contracts: lambdaContracts(config.LAKEPLANE_DATASETS_DIR, env.LAMBDA_TASK_ROOT),
     objects: new S3ObjectStore(new S3Client({})),
     notifier: new SlackWebhookNotifier(
       slackWebhookFromSsm(config.SLACK_WEBHOOK_PARAMETER, 'data-quality alerts'),

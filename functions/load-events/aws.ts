@@ -2,13 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
 import type { LoadEventsHandlerDeps } from './handler.js';
 
@@ -21,9 +21,7 @@ export function awsDeps(): LoadEventsHandlerDeps {
   const sfn = new SFNClient({});
   const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
   // The dataset's alert channel, and the plan of the next load of a Roll back & replay chain.
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   // A load that ended frees its dataset's slot: the scheduler starts the next one.
   const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
   return {

@@ -4,13 +4,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { KinesisRangeReader } from '../../shared/aws/kinesis-range-reader.js';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsHistory } from '../../shared/aws/sfn-orchestrator.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { createObservability } from '../observability.js';
 import { readSchemaDriftEnvironment, schemaDriftDeps } from '../schema-drift/aws.js';
 import { streamUpsertDeps } from '../stream-upsert/aws.js';
@@ -24,9 +24,7 @@ export function awsDeps(): ReconcilerHandlerDeps {
   const s3 = new S3Client({});
   const sfn = new SFNClient({});
   const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
   const objects = new S3ObjectStore(s3);
   const now = () => new Date();

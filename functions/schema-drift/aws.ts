@@ -5,10 +5,10 @@ import * as z from 'zod';
 import { DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { EventBridgePublisher } from '../../shared/aws/eventbridge-publisher.js';
 import { GlueCatalog } from '../../shared/aws/glue-catalog.js';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { ConfigurationError } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import {
   identityTableDataset,
   type SchemaDriftDeps,
@@ -57,9 +57,7 @@ export function awsDeps(): SchemaDriftHandlerDeps {
 export function schemaDriftDeps(env: SchemaDriftEnvironment): SchemaDriftDeps {
   const control = new DynamoControl(new DynamoDBClient({}), env.CONTROL_TABLE);
   return {
-    contracts: loadContractsDir(
-      env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-    ),
+    contracts: lambdaContracts(env.LAKEPLANE_DATASETS_DIR),
     catalog: new GlueCatalog(
       new GlueClient({}),
       env.GLUE_CATALOG_ID ? { catalogId: env.GLUE_CATALOG_ID } : {},

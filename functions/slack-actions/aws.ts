@@ -5,10 +5,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { DynamoReplayGuard } from '../../shared/aws/dynamo-replay-guard.js';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
 import { ConfigurationError, layoutFromEnvironment, readEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { startRollbackAndReplay } from '../../shared/usecases/replay-chain.js';
 import { parseAllowedUserIds, type RollbackAndReplay } from '../../shared/usecases/slack-action.js';
 import { createObservability } from '../observability.js';
@@ -76,9 +76,7 @@ export function awsDeps(): SlackActionsHandlerDeps {
   const controlTable = env.CONTROL_TABLE;
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   const ledger = new DynamoLedger(dynamodb, env.LEDGER_TABLE);
   const layout = layoutFromEnvironment(env);
   const rollbackArn = env.ROLLBACK_STATE_MACHINE_ARN;

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { readStreamEnvironment } from '../../shared/config.js';
-import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { compileChecks } from '../../shared/core/stream/micro-batch.js';
 import type { ObjectStore } from '../../shared/ports.js';
 import type { StreamUpsertDeps } from '../../shared/usecases/stream-upsert.js';
@@ -19,9 +19,7 @@ export function awsDeps(): StreamUpsertHandlerDeps {
 /** What writes a stream batch to Bronze (stream-upsert, and the reconciler's redrive of a discarded batch). */
 export function streamUpsertDeps(objects: ObjectStore): StreamUpsertDeps {
   const env = readStreamEnvironment();
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   return {
     objects,
     config: {

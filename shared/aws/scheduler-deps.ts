@@ -7,7 +7,6 @@ import {
   layoutFromEnvironment,
   readEnvironment,
 } from '../config.js';
-import { loadContractsDir } from '../contracts-dir.js';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { Ledger } from '../ports.js';
 import type { ScheduleDeps } from '../usecases/schedule-loads.js';
@@ -15,6 +14,7 @@ import { loadLimitsFrom, scheduleDepsOver } from '../usecases/scheduled-loads.js
 import { DynamoControl } from './dynamo-control.js';
 import { DynamoLedger } from './dynamo-ledger.js';
 import { DynamoSchedulerStores } from './dynamo-scheduler.js';
+import { lambdaContracts } from './lambda-contracts.js';
 import { S3ObjectStore } from './s3-object-store.js';
 import { StepFunctionsOrchestrator } from './sfn-orchestrator.js';
 
@@ -56,9 +56,7 @@ export function awsSchedulerFunction(): {
 } {
   const env = readEnvironment();
   const dynamo = new DynamoDBClient({});
-  const contracts = loadContractsDir(
-    env.LAKEPLANE_DATASETS_DIR ?? `${process.env.LAMBDA_TASK_ROOT ?? '.'}/datasets`,
-  );
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   const ledger = new DynamoLedger(dynamo, env.LEDGER_TABLE);
   const scheduler = awsScheduler(
     env,

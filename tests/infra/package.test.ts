@@ -1,13 +1,24 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { budgetGuardEnvironment } from '../../functions/budget-guard/aws.js';
 import { awsDeps as dqRouterDeps } from '../../functions/dq-router/aws.js';
 import { schemaDriftEnvironment } from '../../functions/schema-drift/aws.js';
 import { awsDeps as slackActionsDeps, slackActionsEnvironment } from '../../functions/slack-actions/aws.js';
 import { STREAM_MAPPING } from '../../local/stream/local-stream.js';
+import { BUNDLE_LIMIT_BYTES } from '../../scripts/bundle-functions.mjs';
 import { CONTROL_TABLE_SCHEMA } from '../../shared/aws/dynamo-control.js';
 import { LEDGER_TABLE_SCHEMA } from '../../shared/aws/dynamo-ledger.js';
 import { SLACK_REQUEST_PREFIX } from '../../shared/aws/dynamo-replay-guard.js';
@@ -212,12 +223,9 @@ describe('functions', () => {
     expect(e.POWERTOOLS_SERVICE_NAME).toBe('dq-router');
     expect(e.STAGE).toBe(STAGE);
     // functions/dq-router/aws.ts itself decides what it needs: it throws ConfigurationError on
-    // an incomplete environment. Its contracts come from ${LAMBDA_TASK_ROOT}/datasets: the zip's.
-    const taskRoot = join(dir, 'dq-router-task-root');
-    mkdirSync(join(taskRoot, 'datasets'), { recursive: true });
-    for (const [name, entry] of zipOf('dq-router'))
-      if (name.startsWith('datasets/')) writeFileSync(join(taskRoot, name), entry.read());
-    const deps = dqRouterDeps({ ...asDeployed(e), LAMBDA_TASK_ROOT: taskRoot });
+    // an incomplete environment. Run from source it reads the contracts the build compiles into
+    // its bundle (datasets/ under the task root); the bundle itself starts below (function packages).
+    const deps = dqRouterDeps({ ...asDeployed(e), LAMBDA_TASK_ROOT: ROOT });
     expect(deps.stage).toBe(STAGE);
     expect([...deps.contracts.datasets.keys()]).toContain('orders');
   });
@@ -1220,14 +1228,17 @@ describe('function packages', () => {
     'slack-actions',
     'budget-guard',
     'load-scheduler',
-  ])('%s carries every dataset contract', (name) => {
-    const contracts = readdirSync(join(ROOT, 'datasets')).filter((f) => /\.ya?ml$/.test(f));
-    expect(contracts).toContain('orders.yaml');
-    const names = [...zipOf(name).keys()];
-    for (const file of contracts) expect(names).toContain(`datasets/${file}`);
-    expect(zipOf(name).get('datasets/orders.yaml')?.read().toString('utf8')).toBe(
-      readFileSync(join(ROOT, 'datasets/orders.yaml'), 'utf8'),
-    );
+    'reconciler',
+  ])('%s carries its contracts compiled into its bundle, and no contract file', (name) => {
+    // scripts/esbuild-contracts.mjs: datasets/*.yaml as JSON inside index.mjs (no YAML parser).
+    expect([...zipOf(name).keys()].sort()).toEqual([
+      `functions/${name}/index.mjs`,
+      `functions/${name}/index.mjs.map`,
+    ]);
+    const code = zipOf(name).get(`functions/${name}/index.mjs`)!.read().toString('utf8');
+    expect(CONTRACTS.map((c) => c.name)).toContain('orders');
+    for (const c of CONTRACTS)
+      expect(new RegExp(`\\\\?"name\\\\?":\\\\?"${c.name}\\\\?"`).test(code), c.name).toBe(true);
   });
 
   it.each([
@@ -1252,6 +1263,44 @@ describe('function packages', () => {
       new RegExp(`from\\s*"@aws-sdk/${client}"`).test(code),
       `imports @aws-sdk/${client} from the runtime`,
     ).toBe(true);
+  });
+
+  it.each(FUNCTIONS)('%s bundle is at most BUNDLE_LIMIT_BYTES minified', (name) => {
+    const size = zipOf(name).get(`functions/${name}/index.mjs`)!.size;
+    expect(size, `functions/${name}/index.mjs`).toBeLessThanOrEqual(BUNDLE_LIMIT_BYTES);
+  });
+
+  it.each(FUNCTIONS)('%s starts from its package alone on its deployed environment', async (name) => {
+    // The zip unpacked as Lambda's task root (no datasets/ in it), the AWS SDK from
+    // node_modules as the runtime provides it; importing index.mjs builds the handler's
+    // dependencies as a cold start does, the contracts validated from the bundle's JSON.
+    const taskRoot = join(dir, `${name}-task-root`);
+    for (const [file, entry] of zipOf(name)) {
+      mkdirSync(dirname(join(taskRoot, file)), { recursive: true });
+      writeFileSync(join(taskRoot, file), entry.read());
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(taskRoot, 'node_modules'), 'dir');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        'const m = await import(process.argv[1]); console.log(typeof m.handler);',
+        pathToFileURL(join(taskRoot, `functions/${name}/index.mjs`)).href,
+      ],
+      {
+        cwd: taskRoot,
+        env: {
+          PATH: process.env.PATH,
+          ...asDeployed(env(name)),
+          LAMBDA_TASK_ROOT: taskRoot,
+          AWS_REGION: 'eu-west-1',
+          AWS_LAMBDA_FUNCTION_NAME: `lakeplane-${STAGE}-${name}`,
+          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        },
+      },
+    );
+    expect(stdout.trim()).toBe('function');
   });
 });
 
@@ -1315,12 +1364,9 @@ describe('slack-actions', () => {
     expect(e.LEDGER_TABLE).toEqual(env('object-landed').LEDGER_TABLE);
     expect(e.STATE_MACHINE_ARN).toEqual(env('object-landed').STATE_MACHINE_ARN);
     // functions/slack-actions/aws.ts decides what it needs (ConfigurationError otherwise); it
-    // reads process.env, and the contracts from ${LAMBDA_TASK_ROOT}/datasets: the zip's.
-    const taskRoot = join(dir, 'slack-actions-task-root');
-    mkdirSync(join(taskRoot, 'datasets'), { recursive: true });
-    for (const [name, entry] of zipOf('slack-actions'))
-      if (name.startsWith('datasets/')) writeFileSync(join(taskRoot, name), entry.read());
-    const deployed = { ...asDeployed(e), LAMBDA_TASK_ROOT: taskRoot };
+    // reads process.env. Run from source it reads the contracts the build compiles into its
+    // bundle (datasets/ under the task root); the bundle itself starts under "function packages".
+    const deployed = { ...asDeployed(e), LAMBDA_TASK_ROOT: ROOT };
     for (const key of [
       ...Object.keys(lambdaEnvironment.shape),
       ...Object.keys(slackActionsEnvironment.shape),
