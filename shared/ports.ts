@@ -43,6 +43,8 @@ export interface LoadUpdate {
   readonly commitId?: string | null;
   readonly cause?: LoadCause | null;
   readonly warnings?: readonly LoadWarning[] | null;
+  readonly resolvedBy?: string | null;
+  readonly rolledBackBy?: string | null;
   /** A replay: the attempt number and the name of its execution. */
   readonly attempts?: number;
   readonly executionName?: string;
@@ -193,6 +195,11 @@ export interface PendingObjects {
    * taken by a load already: a duplicate event, or the same file landed again.
    */
   add(object: PendingObject): Promise<boolean>;
+  /**
+   * Makes an object pending again whose content the load `takenBy` took (conditional on that):
+   * the same file landed again after that load was rolled back. False when another load holds it.
+   */
+  reopen(object: PendingObject, takenBy: string): Promise<boolean>;
   /** The dataset's pending objects, in any order. */
   list(dataset: string): Promise<PendingObject[]>;
   /**

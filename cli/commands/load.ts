@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { LOCAL_LAYOUT } from '../../local/workspace.js';
 import type { LoadRecord } from '../../shared/core/load.js';
+import { nextStep, plainCause } from '../../shared/core/next-step.js';
+import { shellWord } from '../../shared/core/shell-word.js';
 import { UsageError } from '../context.js';
 import { duration, table } from '../output.js';
 
@@ -25,6 +27,8 @@ export interface FileOutcome {
   readonly quarantine?: string;
   /** Why the file is still pending, when it is. */
   readonly pending?: string;
+  /** Why no load will take the file (object-landed refused its key). */
+  readonly rejected?: string;
 }
 
 const DATA_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
@@ -37,7 +41,13 @@ export function dataFiles(path: string): string[] {
   } catch {
     throw new UsageError(`${path}: no such file or folder`);
   }
-  if (st.isFile()) return [path];
+  if (st.isFile()) {
+    if (!DATA_FILE.test(path))
+      throw new UsageError(
+        `${path}: not an NDJSON file: lakeplane loads files ending in .json, .ndjson or .jsonl (gzipped: .gz), one JSON object per line; convert it and land the converted file (nothing was landed)`,
+      );
+    return [path];
+  }
   const files = readdirSync(path)
     .filter((f) => DATA_FILE.test(f))
     .sort()
@@ -78,9 +88,10 @@ export async function landAndWait(
       alreadyLoaded: duplicate && !ranHere,
       ...(duplicate && ranHere ? { landedBefore: true } : {}),
       load,
-      ...(loadId && (load?.counts?.rowsQuarantined ?? 0) > 0
+      ...(loadId && ((load?.counts?.rowsQuarantined ?? 0) > 0 || load?.status === 'FAILED_QUALITY')
         ? { quarantine: join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket, dataset, loadId) }
         : {}),
+      ...(outcome?.outcome === 'rejected' ? { rejected: outcome.message } : {}),
       ...(paused
         ? {
             pending: `dataset ${dataset} is paused; the file loads when it is resumed (${cli} dataset resume ${dataset})`,
@@ -91,11 +102,12 @@ export async function landAndWait(
   return out;
 }
 
-export function describeOutcome(o: FileOutcome): string {
+export function describeOutcome(o: FileOutcome, cli = 'npx lakeplane'): string {
   if (o.pending) return `${o.file}: pending: ${o.pending}`;
+  if (o.rejected) return `${o.file}: not loaded: ${o.rejected}`;
   if (!o.load)
-    return `${o.file}: no load was registered (see the messages above and dead-letters.jsonl in the workspace)`;
-  if (o.alreadyLoaded)
+    return `${o.file}: no load took it; \`${cli} loads --key ${shellWord(o.key)}\` says what became of it`;
+  if (o.alreadyLoaded && o.load.status !== 'FAILED' && o.load.status !== 'FAILED_QUALITY')
     return `${o.file}: already loaded as ${o.loadId} (${o.load.status}); nothing was started`;
   const c = o.load.counts;
   const counts = c
@@ -103,15 +115,25 @@ export function describeOutcome(o: FileOutcome): string {
     : '';
   const objects = o.load.manifest?.objects ?? 1;
   const together = objects > 1 ? ` (with ${objects - 1} other file${objects > 2 ? 's' : ''})` : '';
-  const cause = o.load.status === 'FAILED' && o.load.cause ? `\n  cause: ${o.load.cause.message}` : '';
+  const failed = o.load.status === 'FAILED' || o.load.status === 'FAILED_QUALITY';
+  // A failed gate quarantines the whole batch, not record by record: say so beside the counts.
+  const gate =
+    o.load.status === 'FAILED_QUALITY'
+      ? `\n  the batch failed the data-quality gate: all of its ${c?.rowsStaged ?? 0} staged records are in quarantine, Silver is unchanged (the alert lists the failed expectations)`
+      : '';
+  const cause = failed && o.load.cause ? `\n  cause: ${plainCause(o.load)}` : '';
+  const step = failed ? nextStep(o.load, { cli, file: o.file }) : undefined;
+  const next = step ? `\n  next: ${step.what}:\n    ${step.command}` : '';
   const where =
     o.quarantine && !o.alreadyLoaded
       ? `\n  quarantined records, each with its line and reason: ${o.quarantine}`
       : '';
+  if (o.alreadyLoaded)
+    return `${o.file}: the same content was loaded before as ${o.loadId}, which is ${o.load.status}; nothing was started${cause}${next}`;
   const before = o.landedBefore
     ? ' (the file had landed before, from a command that stopped before it finished; this command ran its load)'
     : '';
-  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${before}${cause}${where}`;
+  return `${o.file}: load ${o.loadId}${together} ${o.load.status} in ${duration(o.load.durationMs)}${counts}${before}${gate}${cause}${where}${next}`;
 }
 
 export function outcomesTable(outcomes: readonly FileOutcome[]): string {

@@ -70,7 +70,14 @@ export function describeRollback(
       `  ${step.loadId}: ${step.outcome}${'reason' in step ? ` (${step.reason})` : ''}${'status' in step && step.status ? ` → ${step.status}` : ''}`,
     );
   }
-  return { lines, ok: !outcome.replays.some((s) => s.outcome === 'refused' || s.outcome === 'not-started') };
+  // A dry run starts nothing by design: its "would be replayed" steps are what it was asked for.
+  const failed = (s: RollbackOutcome['replays'][number]) =>
+    s.outcome === 'refused' || (s.outcome === 'not-started' && !r.dryRun);
+  if (!r.dryRun && r.undoneLoads.length > 0)
+    lines.push(
+      "the undone loads are ROLLED_BACK in the ledger (unless replayed above); landing one's file again makes a new load",
+    );
+  return { lines, ok: !outcome.replays.some(failed) };
 }
 
 /** One row of `lakeplane --stage <s> commits <dataset>` (the ledger's Silver commits, oldest first). */

@@ -30,6 +30,13 @@ export class MemorySchedulerStores {
       this.objects.set(id, { object: o });
       return true;
     },
+    reopen: async (o, takenBy) => {
+      await this.beforeEach();
+      const id = `${o.dataset}\n${pendingKey(o)}`;
+      if (this.objects.get(id)?.loadId !== takenBy) return false;
+      this.objects.set(id, { object: o });
+      return true;
+    },
     list: async (dataset) => {
       await this.beforeEach();
       return [...this.objects.values()]

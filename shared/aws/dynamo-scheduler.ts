@@ -51,6 +51,23 @@ export class DynamoSchedulerStores {
           }),
         ),
       ),
+    reopen: async (object, takenBy) =>
+      conditionalWrite(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: objectPk(object.dataset),
+              sk: pendingKey(object),
+              pendingDataset: object.dataset,
+              pendingOrder: `${object.landedAt}#${pendingKey(object)}`,
+              object,
+            },
+            ConditionExpression: 'claimedBy = :l',
+            ExpressionAttributeValues: { ':l': takenBy },
+          }),
+        ),
+      ),
     list: async (dataset) => {
       const out: PendingObject[] = [];
       let start: Record<string, unknown> | undefined;

@@ -27,7 +27,7 @@ export function instantOrder(instant: string): string {
 }
 
 /** Statuses whose commit id is in Silver: a FAILED load whose upsert committed before a later step failed keeps it. */
-const COMMITTED: readonly LoadRecord['status'][] = ['SUCCEEDED', 'FAILED'];
+const COMMITTED: readonly LoadRecord['status'][] = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'RESOLVED'];
 
 /**
  * The Silver commits of a dataset from its ledger records, oldest first: the loads with a

@@ -14,8 +14,13 @@ export interface SourceObject {
  * The states of a load: REGISTERED → RUNNING → SUCCEEDED | FAILED | FAILED_QUALITY (the batch
  * failed a `fail` expectation: it is in quarantine, Silver untouched). HELD: the dataset was
  * paused when the object landed (it starts when the dataset is resumed). A replay moves a
- * failed load back to REGISTERED as a new attempt; so does the replay of a succeeded load whose
- * commit a rollback undid.
+ * failed load back to REGISTERED as a new attempt; so does the replay of a load whose commit a
+ * rollback undid.
+ *
+ * Two states say that nobody needs to act any more: RESOLVED, a failed load whose every object
+ * key a later load that succeeded read again (the corrected file was landed: `resolvedBy`), and
+ * ROLLED_BACK, a succeeded load whose commit a rollback took out of Silver (`rolledBackBy`, the
+ * rollback's commit); landing its file again makes a new load.
  */
 export const LOAD_STATUSES = [
   'REGISTERED',
@@ -24,7 +29,12 @@ export const LOAD_STATUSES = [
   'FAILED',
   'FAILED_QUALITY',
   'HELD',
+  'RESOLVED',
+  'ROLLED_BACK',
 ] as const;
+
+/** Statuses that need someone: what `lakeplane loads --status FAILED` is for. */
+export const NEEDS_SOMEONE: readonly LoadStatus[] = ['FAILED', 'FAILED_QUALITY'];
 
 /** The error a failed quality gate ends the execution with. */
 export const QUALITY_GATE_ERRORS: ReadonlySet<string> = new Set([
@@ -36,7 +46,7 @@ export const QUALITY_GATE_ERRORS: ReadonlySet<string> = new Set([
 export const REPLAYABLE_STATUSES: readonly LoadStatus[] = ['FAILED', 'FAILED_QUALITY'];
 
 /** Statuses a replay after a rollback may start from (the load's commit was undone). */
-export const ROLLBACK_REPLAYABLE_STATUSES: readonly LoadStatus[] = ['SUCCEEDED'];
+export const ROLLBACK_REPLAYABLE_STATUSES: readonly LoadStatus[] = ['ROLLED_BACK', 'SUCCEEDED'];
 export type LoadStatus = (typeof LOAD_STATUSES)[number];
 
 /**
@@ -57,6 +67,10 @@ export function allowedPredecessors(to: LoadStatus): readonly LoadStatus[] {
       return ['HELD', ...REPLAYABLE_STATUSES, ...ROLLBACK_REPLAYABLE_STATUSES];
     case 'HELD':
       return [];
+    case 'RESOLVED':
+      return REPLAYABLE_STATUSES;
+    case 'ROLLED_BACK':
+      return ['SUCCEEDED'];
   }
 }
 
@@ -126,6 +140,10 @@ export interface LoadRecord {
   readonly cause?: LoadCause;
   /** Warnings of the current attempt (cleared by a replay with the attempt's commit). */
   readonly warnings?: readonly LoadWarning[];
+  /** RESOLVED: the later load that read every object key of this one again and succeeded. */
+  readonly resolvedBy?: string;
+  /** ROLLED_BACK: the rollback's own commit in the Silver timeline (absent for a rollback on EMR that reported none). */
+  readonly rolledBackBy?: string;
   readonly history: readonly StatusChange[];
 }
 

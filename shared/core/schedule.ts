@@ -18,6 +18,11 @@ export interface PendingObject {
   readonly size: number;
   /** When object-landed registered it (ISO 8601): landing order is (landedAt, key, versionId). */
   readonly landedAt: string;
+  /**
+   * The same content landed again after the load that took it was rolled back: how many times. Such
+   * an object makes a new load (its id is the manifest's, with the version), not the undone one again.
+   */
+  readonly relanded?: number;
 }
 
 /** How much one load may take. */
@@ -62,7 +67,7 @@ export function nextManifest(pending: readonly PendingObject[], limits: LoadLimi
  * 80 characters of [A-Za-z0-9-_], as an execution name must be.
  */
 export function manifestLoadId(dataset: string, manifest: readonly PendingObject[]): string {
-  if (manifest.length === 1) return loadIdFor(dataset, manifest[0]!);
+  if (manifest.length === 1 && !manifest[0]!.relanded) return loadIdFor(dataset, manifest[0]!);
   const h = createHash('sha256');
   for (const o of manifest)
     h.update(`${o.bucket}\n${o.key}\n${o.versionId ?? ''}\n${o.etag.replaceAll('"', '')}\n`);

@@ -25,6 +25,9 @@ import {
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
+import { resolveFailures } from './resolve-failures.js';
+import { recordRollback } from './rollback.js';
+import { datasetCommits, rollbackStepResult } from './rollback-on-emr.js';
 import { readJsonArtifact } from './run-artifacts.js';
 import { type ScheduleDeps, scheduleDataset } from './schedule-loads.js';
 
@@ -33,6 +36,8 @@ export interface ExecutionStatusDeps {
   readonly objects: ObjectStore;
   readonly notifier: Notifier;
   readonly stage?: string;
+  /** How the commands alerts name start (the local runtime: `npx lakeplane --home …`). */
+  readonly cli?: string;
   /** The dataset contracts: a warning goes to the dataset's `alerts.slack_channel`. */
   readonly contracts?: ContractSet;
   /**
@@ -89,15 +94,19 @@ export async function onExecutionStatus(
         ...(warning ? { warnings: [warning] } : {}),
       });
       if (updated && warning) {
-        const channel = deps.contracts?.datasets.get(updated.dataset)?.alerts.slackChannel;
         await deps.notifier.notify(
-          savepointFailedMessage(updated, warning, {
-            ...(deps.stage ? { stage: deps.stage } : {}),
-            ...(channel ? { channel } : {}),
-          }),
+          savepointFailedMessage(updated, warning, alertOptions(updated.dataset, deps)),
         );
       }
       if (updated && input.replayNext) await continueChain(input.replayNext, updated.dataset, deps);
+      // Also on a repeated event (the first delivery may have died before this): failed loads this
+      // success read again are RESOLVED.
+      const now = updated ?? (await deps.ledger.get(loadId));
+      if (now?.status === 'SUCCEEDED')
+        await resolveFailures(now, {
+          ledger: deps.ledger,
+          ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+        });
       break;
     }
     case 'FAILED':
@@ -125,12 +134,12 @@ export async function onExecutionStatus(
         ...(warning ? { warnings: [warning] } : {}),
       });
       if (updated && !quality)
-        await deps.notifier.notify(loadFailedMessage(updated, deps.stage ? { stage: deps.stage } : {}));
+        await deps.notifier.notify(loadFailedMessage(updated, alertOptions(updated.dataset, deps)));
       if (updated && input.replayNext && input.replayNext.loads.length > 0)
         await deps.notifier.notify(
           replayChainStoppedMessage(
             { dataset: updated.dataset, why: `${loadId} ended ${status}`, waiting: input.replayNext.loads },
-            deps.stage ? { stage: deps.stage } : {},
+            alertOptions(updated.dataset, deps),
           ),
         );
       break;
@@ -144,6 +153,19 @@ export async function onExecutionStatus(
   if (!updated)
     return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };
+}
+
+/** Where an alert about a dataset goes (its contract's `alerts.slack_channel`) and the stage its commands name. */
+function alertOptions(
+  dataset: string,
+  deps: Pick<ExecutionStatusDeps, 'contracts' | 'stage' | 'cli'>,
+): { stage?: string; channel?: string; cli?: string } {
+  const channel = deps.contracts?.datasets.get(dataset)?.alerts.slackChannel;
+  return {
+    ...(deps.stage ? { stage: deps.stage } : {}),
+    ...(channel ? { channel } : {}),
+    ...(deps.cli ? { cli: deps.cli } : {}),
+  };
 }
 
 /** An execution's input as `schema` reads it; undefined when it is absent, not JSON, or another shape. */
@@ -252,7 +274,7 @@ async function continueChain(
           why: `the replay of ${next.loadId} was refused: ${next.outcome.reason}`,
           waiting: chain.loads,
         },
-        deps.stage ? { stage: deps.stage } : {},
+        alertOptions(dataset, deps),
       ),
     );
 }
@@ -274,6 +296,8 @@ export async function onRollbackStatus(
   const input = parseInput(d.input, rollbackInputShape);
   if (!input) return { outcome: 'ignored', reason: `execution ${d.name} has no rollback-dataset input` };
   const { rollbackId, dataset, toInstant } = input.rollback;
+  if (d.status === 'SUCCEEDED' && !input.rollback.dryRun)
+    await recordRollbackResult(input.results.rollback, { rollbackId, dataset, toInstant }, deps);
   if (!input.replay || input.replay.loads.length === 0)
     return { outcome: 'ignored', reason: `rollback ${rollbackId} carries no replays` };
   if (d.status === 'RUNNING' || d.status === 'PENDING_REDRIVE')
@@ -286,7 +310,7 @@ export async function onRollbackStatus(
           why: `the rollback ${rollbackId} to commit ${toInstant} ended ${d.status}${d.cause ? ` (${describeFailure(d.error ?? undefined, d.cause).message})` : ''}; Silver is as it was`,
           waiting: input.replay.loads,
         },
-        deps.stage ? { stage: deps.stage } : {},
+        alertOptions(dataset, deps),
       ),
     );
     return { outcome: 'stopped', rollbackId, status: d.status };
@@ -297,4 +321,32 @@ export async function onRollbackStatus(
     rollbackId,
     ...(input.replay.loads[0] ? { next: input.replay.loads[0] } : {}),
   };
+}
+
+/**
+ * A rollback execution on EMR succeeded: the loads whose commits its step reports undone are
+ * ROLLED_BACK in the ledger (as the CLI's rollback records them). A result that cannot be read
+ * changes nothing: the commits stay as the ledger had them.
+ */
+async function recordRollbackResult(
+  uri: string,
+  rollback: { readonly rollbackId: string; readonly dataset: string; readonly toInstant: string },
+  deps: ExecutionStatusDeps,
+): Promise<void> {
+  const doc = await readJsonArtifact(deps.objects, uri).catch(() => undefined);
+  const parsed = rollbackStepResult.safeParse(doc);
+  if (!parsed.success) return;
+  const byCommit = new Map((await datasetCommits(deps.ledger, rollback.dataset)).map((c) => [c.commitId, c]));
+  const undoneLoads = parsed.data.commitsRolledBack.flatMap((commitId) => {
+    const c = byCommit.get(commitId);
+    return c
+      ? [{ commitId, loadId: c.loadId, attempt: c.attempt, committedAt: c.committedAt, rollback: false }]
+      : [];
+  });
+  await recordRollback(deps.ledger, {
+    undoneLoads,
+    revived: [],
+    commitId: rollback.rollbackId,
+    toCommit: rollback.toInstant,
+  });
 }

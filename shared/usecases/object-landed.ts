@@ -77,7 +77,11 @@ export async function onObjectLanded(
     const taken = (await deps.scheduler.pending.byKey(dataset, pending.bucket, key)).find(
       (k) => k.object.etag === pending.etag,
     );
-    return { outcome: 'duplicate', dataset, ...(taken?.loadId ? { loadId: taken.loadId } : {}) };
+    // The load that took this content was rolled back: landing it again is a new load of it.
+    const rolledBack = taken?.loadId && (await deps.ledger.get(taken.loadId))?.status === 'ROLLED_BACK';
+    const again: PendingObject = { ...pending, relanded: (taken?.object.relanded ?? 0) + 1 };
+    if (!taken?.loadId || !rolledBack || !(await deps.scheduler.pending.reopen(again, taken.loadId)))
+      return { outcome: 'duplicate', dataset, ...(taken?.loadId ? { loadId: taken.loadId } : {}) };
   }
   return { outcome: 'pending', dataset, schedule: await scheduleDataset(dataset, deps.scheduler) };
 }

@@ -54,6 +54,8 @@ export interface QualityGateDeps {
   readonly contracts: ContractSet;
   /** The deployment stage, for the replay command in alerts and causes. */
   readonly stage?: string;
+  /** How the commands in alerts start (the local runtime: `npx lakeplane --home …`). */
+  readonly cli?: string;
 }
 
 /** The validation result's bytes, or why there are none. */
@@ -199,7 +201,7 @@ export async function readValidationResult(objects: ObjectStore, uri: string): P
 }
 
 /** The gate's context of a request. */
-export function gateContext(request: QualityGateRequest, stage?: string): GateContext {
+export function gateContext(request: QualityGateRequest, stage?: string, cli?: string): GateContext {
   return {
     dataset: request.load.dataset,
     loadId: request.load.loadId,
@@ -207,6 +209,7 @@ export function gateContext(request: QualityGateRequest, stage?: string): GateCo
     resultUri: request.validation.resultUri,
     quarantineUri: request.quarantineUri,
     ...(stage ? { stage } : {}),
+    ...(cli ? { cli } : {}),
   };
 }
 
@@ -221,7 +224,7 @@ export async function runQualityGate(
   request: QualityGateRequest,
   deps: QualityGateDeps,
 ): Promise<QualityGateOutcome> {
-  const ctx = gateContext(request, deps.stage);
+  const ctx = gateContext(request, deps.stage, deps.cli);
   const contract = deps.contracts.datasets.get(request.load.dataset);
   const read = await readValidationResult(deps.objects, ctx.resultUri);
   const decision = decideGate(read, ctx, contract);

@@ -48,7 +48,11 @@ export async function replayLoad(
     const why =
       load.status === 'SUCCEEDED'
         ? 'it succeeded; replaying it would change nothing'
-        : `it is ${load.status}; only a FAILED or FAILED_QUALITY load can be replayed`;
+        : load.status === 'RESOLVED'
+          ? `it is RESOLVED: load ${load.resolvedBy ?? '(unknown)'} read its object key${load.manifest && load.manifest.objects > 1 ? 's' : ''} again and succeeded, so nothing is left to do (replaying it would bring the older version back)`
+          : load.status === 'ROLLED_BACK'
+            ? `it is ROLLED_BACK: a rollback${load.rolledBackBy ? ` (commit ${load.rolledBackBy})` : ''} took its commit out of Silver. To load that data again, land the corrected file (or the same file) again: it makes a new load`
+            : `it is ${load.status}; only a FAILED or FAILED_QUALITY load can be replayed`;
     return { outcome: 'refused', reason: `load ${loadId} was not replayed: ${why}` };
   }
   const contract = deps.contracts.datasets.get(load.dataset);
@@ -211,6 +215,8 @@ export function newAttempt(attempt: number, executionName: string): LoadUpdate {
     counts: null,
     commitId: null,
     warnings: null,
+    resolvedBy: null,
+    rolledBackBy: null,
     finishedAt: null,
     durationMs: null,
   };

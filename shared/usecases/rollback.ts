@@ -167,6 +167,7 @@ export async function rollbackDataset(
       );
   }
   const report = await deps.engine.rollback(contract, target, { dryRun: options.dryRun ?? false });
+  if (!options.dryRun) await recordRollback(deps.ledger, report);
   if (!options.replayAfter) return { report, replays: [] };
 
   const replayBad = Boolean(bad && options.replayTarget && deps.replayTarget);
@@ -239,6 +240,43 @@ export function rollbackDepsOver(engine: RollbackEngine, replay: ReplayDeps): Ro
   };
 }
 
+/**
+ * Writes what a rollback did in the ledger: each load whose commit it undid and that had succeeded
+ * is ROLLED_BACK (by the rollback's commit), so `loads show` no longer says SUCCEEDED and landing
+ * its file again makes a new load; a load whose commit came back (a rollback to a point an earlier
+ * rollback undid) is SUCCEEDED again. Conditional writes: running it twice changes nothing more.
+ */
+export async function recordRollback(
+  ledger: Ledger,
+  report: Pick<RollbackReport, 'undoneLoads' | 'revived' | 'commitId' | 'toCommit'>,
+): Promise<void> {
+  const by = report.commitId ? `rollback ${report.commitId}` : 'a rollback';
+  for (const undone of report.undoneLoads) {
+    const load = await ledger.get(undone.loadId);
+    // Only the attempt whose commit was undone: a later attempt's commit is another commit.
+    if (!load || load.commitId !== undone.commitId) continue;
+    await ledger.transition(
+      undone.loadId,
+      'ROLLED_BACK',
+      ['SUCCEEDED'],
+      report.commitId ? { rolledBackBy: report.commitId } : {},
+      `its commit ${undone.commitId} was taken out of Silver by ${by} to ${report.toCommit}`,
+    );
+  }
+  for (const back of report.revived) {
+    if (back.rollback || !back.loadId) continue;
+    const load = await ledger.get(back.loadId);
+    if (!load || load.commitId !== back.commitId) continue;
+    await ledger.transition(
+      back.loadId,
+      'SUCCEEDED',
+      ['ROLLED_BACK'],
+      { rolledBackBy: null },
+      `its commit ${back.commitId} is in Silver again: ${by} returned to ${report.toCommit}`,
+    );
+  }
+}
+
 /** Why a Roll back & replay of a load without a commit in Silver does nothing. */
 export function noCommitToRollBack(loadId: string, dataset: string, status: string | undefined): string {
   return `load ${loadId} left no commit in silver.${dataset} (it is ${status ?? 'unknown'}): there is nothing to roll back, press Replay`;
@@ -247,7 +285,8 @@ export function noCommitToRollBack(loadId: string, dataset: string, status: stri
 /**
  * Replays a load whose commit a rollback undid: the same Bronze object version as a new attempt
  * with its own execution (`<load id>-a<attempt>`), as `replayLoad` does for a failed load.
- * The move SUCCEEDED → REGISTERED is a conditional write, so a load is replayed once.
+ * The move ROLLED_BACK (or SUCCEEDED, before the rollback is recorded) → REGISTERED is a
+ * conditional write, so a load is replayed once.
  */
 export async function replayUndoneLoad(
   load: LoadRecord,
@@ -268,7 +307,7 @@ export async function replayUndoneLoad(
     note: `replay after the rollback${report.commitId ? ` (commit ${report.commitId})` : ''} to ${report.toCommit}, attempt ${load.attempts + 1}`,
     notMoved: async () => {
       const now = await deps.ledger.get(load.loadId);
-      return `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not SUCCEEDED`;
+      return `load ${load.loadId} was not replayed: it is ${now?.status ?? 'gone'}, not ROLLED_BACK`;
     },
     replayNext,
   });

@@ -22,7 +22,13 @@ export type { DatasetSlots, PendingObjects, ScheduledLoad, ScheduledLoads } from
  *   claiming the manifest's objects, registering the load, starting the execution named by its id.
  */
 
-export const FINAL_STATUSES: ReadonlySet<LoadStatus> = new Set(['SUCCEEDED', 'FAILED', 'FAILED_QUALITY']);
+export const FINAL_STATUSES: ReadonlySet<LoadStatus> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'FAILED_QUALITY',
+  'RESOLVED',
+  'ROLLED_BACK',
+]);
 
 export interface ScheduleDeps {
   readonly pending: PendingObjects;

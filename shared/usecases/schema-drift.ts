@@ -59,6 +59,8 @@ export interface SchemaDriftDeps {
   readonly tableDataset?: TableDatasetMapping;
   /** The deployed stage, for the commands in alerts. */
   readonly stage?: string;
+  /** How the commands in alerts start (the local runtime: `npx lakeplane --home …`). */
+  readonly cli?: string;
   readonly now: () => Date;
 }
 
@@ -237,6 +239,7 @@ function messageOptions(contract: DatasetContract, deps: SchemaDriftDeps): Drift
   return {
     ...(contract.alerts.slackChannel ? { channel: contract.alerts.slackChannel } : {}),
     ...(deps.stage ? { stage: deps.stage } : {}),
+    ...(deps.cli ? { cli: deps.cli } : {}),
   };
 }
 

@@ -48,6 +48,7 @@ function dying(stores: RaceStores, die: () => boolean): RaceStores {
   return {
     pending: {
       add: guard(stores.pending.add),
+      reopen: guard(stores.pending.reopen),
       list: guard(stores.pending.list),
       claim: guard(stores.pending.claim),
       byKey: guard(stores.pending.byKey),

@@ -65,5 +65,5 @@ describe('the bad-record corpus on both paths of the local runtime', () => {
     expect(verdicts(streamGood, streamBad)).toEqual(expectedVerdicts);
     expect(corpus.length).toBe(streamGood.size + streamBad.size);
     expect(out.quarantined).toBe(streamBad.size);
-  }, 120_000);
+  });
 });

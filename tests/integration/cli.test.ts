@@ -411,7 +411,7 @@ describe('lakeplane CLI', () => {
     const resumed = lakeplane(home, 'dataset', 'resume', 'order_items', '--accept-schema');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(
-      /dataset order_items resumed \(accepted Bronze schema version \d+\); 1 object that waited ran in 1 load, in landing order\n\s+order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/,
+      /dataset order_items resumed; accepted Bronze schema version \d+; 1 object that waited ran in 1 load, in landing order\n\s+order_items-\w+\s+SUCCEEDED\s+order_items\/order_items-005\.ndjson/,
     );
   });
 });

@@ -188,7 +188,7 @@ describe('the record rules: TypeScript, DuckDB and casting.py agree on generated
       }),
       { seed: 20261203, numRuns: 60 },
     );
-  }, 120_000);
+  });
 
   it('gives the same lines the same verdict and reason on casting.py (one python3 process)', () => {
     expect(seen.length).toBeGreaterThan(100);

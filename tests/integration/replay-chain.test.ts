@@ -198,7 +198,7 @@ describe('Roll back & replay chain on AWS', () => {
     );
     expect(loads.started).toHaveLength(1);
     expect(alerts.map((a) => a.text)).toEqual([
-      expect.stringContaining(`Load failed: orders (${l2.loadId})`),
+      expect.stringContaining(`Load of orders failed (${l2.loadId})`),
       `Roll back &amp; replay of orders stopped: ${l2.loadId} ended FAILED. Not replayed: ${l3.loadId}`,
     ]);
   });

@@ -94,7 +94,7 @@ describe('replay, on-call details', () => {
     expect(executions(rt)).toEqual([loadId]);
   });
 
-  it('refuses to replay a load superseded by a later successful load of the same key', async () => {
+  it('a failed load a later successful load of the same key read again is RESOLVED by it, and its replay refused', async () => {
     ({ rt } = await startRuntime());
     const dir = tempDir();
     rt.emr.fault = (job) => {
@@ -108,10 +108,14 @@ describe('replay, on-call details', () => {
       ndjson(dir, 'same.ndjson', [order('o1', '2026-11-21T10:00:00Z', { status: 'fixed' })]),
     );
     await rt.idle();
+    const later = (await rt.ledger.list({ dataset: 'orders', status: 'SUCCEEDED' }))[0]!;
+    const resolved = await rt.ledger.get(first.loadId!);
+    expect(resolved?.status).toBe('RESOLVED');
+    expect(resolved?.resolvedBy).toBe(later.loadId);
     const refused = await replayLoad(first.loadId!, deps());
     expect(refused.outcome).toBe('refused');
-    expect(refused.outcome === 'refused' && refused.reason).toMatch(
-      /superseded by load orders-\w+ of the same object key \(orders\/same\.ndjson\), which succeeded later/,
+    expect(refused.outcome === 'refused' && refused.reason).toBe(
+      `load ${first.loadId} was not replayed: it is RESOLVED: load ${later.loadId} read its object key again and succeeded, so nothing is left to do (replaying it would bring the older version back)`,
     );
   });
 

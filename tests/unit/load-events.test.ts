@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, InvalidExecutionEventError } from '../../functions/load-events/handler.js';
@@ -217,6 +223,9 @@ beforeEach(() => {
   // As in the local runtime: no EMF lines on stdout.
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
   docMock.reset();
+  // No failed loads of the dataset for a success to resolve (the ledger's status queries).
+  docMock.on(QueryCommand).resolves({ Items: [] });
+  docMock.on(GetCommand).resolves({});
   objects = new MemoryObjectStore();
   notifier = new RecordingNotifier();
 });
@@ -290,6 +299,31 @@ describe('load-events handler', () => {
     });
     expect(load?.cause).toBeUndefined();
     expect(notifier.messages).toHaveLength(0);
+  });
+
+  it('SUCCEEDED resolves an earlier FAILED load of the same object key: a conditional move to RESOLVED naming this load', async () => {
+    await objects.putJson(PLAN.results.stage, STAGE_RESULT);
+    await objects.putJson(PLAN.results.upsert, UPSERT_RESULT);
+    const failed: LoadRecord = {
+      ...REGISTERED,
+      loadId: 'orders-00000000000000000001',
+      status: 'FAILED',
+      registeredAt: '2024-05-01T09:00:00.000Z',
+    };
+    docMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => ({
+      Attributes: applySet(input.Key?.loadId === LOAD_ID ? REGISTERED : failed, input),
+    }));
+    docMock.on(QueryCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({
+      Items: input.ExpressionAttributeValues?.[':s'] === 'FAILED' ? [failed] : [],
+    }));
+
+    await invoke(statusChange('SUCCEEDED'));
+
+    const resolve = updates().find((u) => u.Key?.loadId === failed.loadId);
+    expect(resolve).toBeDefined();
+    expect(resolve!.ExpressionAttributeValues?.[':to']).toBe('RESOLVED');
+    expect(allowedFrom(resolve!)).toEqual(['FAILED', 'FAILED_QUALITY']);
+    expect(resolve!.ExpressionAttributeValues?.[':resolvedBy']).toBe(LOAD_ID);
   });
 
   it('FAILED with an EMR step cause records FAILED and the cause, and alerts once naming the load', async () => {
@@ -516,6 +550,6 @@ describe('load-events: a savepoint that failed after the commit', () => {
       }),
     ]);
     expect(notifier.messages).toHaveLength(1);
-    expect(notifier.messages[0]!.text).toMatch(/^Load failed/);
+    expect(notifier.messages[0]!.text).toMatch(/^Load of orders failed/);
   });
 });

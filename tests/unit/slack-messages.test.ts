@@ -89,7 +89,35 @@ describe('loadFailedMessage', () => {
     expect(text).toContain(`\`lakeplane replay ${LOAD_ID}\``);
     expect(text).not.toContain('--stage');
     expect(text).toContain('s3://lake-bronze/orders/2024/05/01/part-0001.ndjson');
-    expect(message.text).toContain(`Load failed: orders (${LOAD_ID})`);
+    // The preview opens with what happened and how bad, without the orchestration's wrapping.
+    expect(message.text).toBe(
+      `Load of orders failed (${LOAD_ID}). Silver is unchanged: none of this load's records reached it. Job aborted.`,
+    );
+    expect(text).toContain(`Fix the cause, then replay: \`lakeplane replay ${LOAD_ID}\``);
+  });
+
+  it('a file the engine could not read: the step is landing the corrected file, not a replay', () => {
+    const message = loadFailedMessage(
+      failedLoad({
+        cause: {
+          error: 'States.TaskFailed',
+          message:
+            'step "orders stage" failed: MalformedFileError: s3://lake-bronze/orders/2024/05/01/part-0001.ndjson?versionId=v1: 3 of 3 records are unreadable',
+        },
+      }),
+      { stage: 'prod' },
+    );
+    const text = allText(message);
+    expect(message.text).toMatch(
+      /Silver is unchanged: none of this load's records reached it\. s3:\/\/lake-bronze/,
+    );
+    expect(text).toContain(
+      'Fix the file part-0001.ndjson and land the corrected one at the same key; this load then reads RESOLVED',
+    );
+    expect(text).toContain(
+      '`aws s3 cp part-0001.ndjson s3://lake-bronze/orders/2024/05/01/part-0001.ndjson`',
+    );
+    expect(text).not.toContain(`\`lakeplane replay ${LOAD_ID}`);
   });
 
   it('adds --stage to the commands when a stage is given, and routes to the channel', () => {
@@ -120,7 +148,7 @@ describe('loadFailedMessage', () => {
 
   it('says Silver is unchanged when the load has no commit', () => {
     const text = allText(loadFailedMessage(failedLoad()));
-    expect(text).toContain('Silver is unchanged by this load.');
+    expect(text).toContain("Silver is unchanged: none of this load's records reached it.");
     expect(text).not.toContain('Gold was not rebuilt');
   });
 

@@ -53,6 +53,8 @@ export interface DriftMessageOptions {
   readonly channel?: string;
   /** The deployed stage, added to commands as `--stage`. */
   readonly stage?: string;
+  /** How the commands start (the local runtime: `npx lakeplane --home …`; default `lakeplane`). */
+  readonly cli?: string;
   /** List at most this many changes (1 to {@link MAX_LISTED_CHANGES}). */
   readonly maxListed?: number;
 }
@@ -85,8 +87,8 @@ export function driftClassification(changes: readonly Pick<DriftChange, 'severit
  * The command that resumes the dataset and records a Bronze table version as its accepted
  * schema (`<version>` when the version is not known yet).
  */
-export function resumeCommand(dataset: string, version?: string, stage?: string): string {
-  return `lakeplane dataset resume ${dataset} --accept-schema ${version ?? '<version>'}${stage ? ` --stage ${stage}` : ''}`;
+export function resumeCommand(dataset: string, version?: string, stage?: string, cli = 'lakeplane'): string {
+  return `${cli} dataset resume ${dataset} --accept-schema ${version ?? '<version>'}${stage ? ` --stage ${stage}` : ''}`;
 }
 
 /** One change in plain text: `items[].qty: field type widened, int → bigint (widening)`. */
@@ -156,9 +158,9 @@ function changeList(changes: readonly DriftChange[], maxListed: number): Block[]
   return packSections(lines);
 }
 
-function impactText(notice: SchemaDriftNotice, stage: string | undefined): string {
+function impactText(notice: SchemaDriftNotice, stage: string | undefined, cli: string | undefined): string {
   const dataset = escapeData(notice.dataset, 200);
-  const command = code(resumeCommand(notice.dataset, notice.toVersion, stage));
+  const command = code(resumeCommand(notice.dataset, notice.toVersion, stage, cli));
   const added = notice.changes.some((c) => c.kind === 'column-added');
   const notLoaded = added ? ' New columns are not loaded into Silver until the contract declares them.' : '';
   switch (notice.action) {
@@ -218,7 +220,7 @@ export function schemaDriftMessage(
       ['Action', ACTION_WORDS[notice.action]],
     ]),
     ...changeList(notice.changes, maxListed),
-    section(impactText(notice, options.stage)),
+    section(impactText(notice, options.stage, options.cli)),
     context(
       `lakeplane schema drift · ${dataCode(where, 300)} version ${escapeData(notice.toVersion, 40)}${declared}`,
     ),
@@ -236,7 +238,7 @@ export function schemaDriftMessage(
 /** The alert for a dataset's Bronze table deleted from the Glue Data Catalog. */
 export function bronzeTableDeletedMessage(
   notice: TableDeletedNotice,
-  options: Pick<DriftMessageOptions, 'channel' | 'stage'> = {},
+  options: Pick<DriftMessageOptions, 'channel' | 'stage' | 'cli'> = {},
 ): SlackMessage {
   const where = `${notice.database}.${notice.table}`;
   const blocks: Block[] = [
@@ -253,7 +255,7 @@ export function bronzeTableDeletedMessage(
     ),
     section(
       '*Impact on Silver*\nSilver loads continue from the Bronze files, but queries of the Bronze table fail and schema drift cannot be checked until the table is back.\n' +
-        `*What to do*\nIf the deletion was not intended, re-create the table (run the Bronze crawler). Then accept the schema of its first version: ${code(resumeCommand(notice.dataset, undefined, options.stage))}`,
+        `*What to do*\nIf the deletion was not intended, re-create the table (run the Bronze crawler). Then accept the schema of its first version: ${code(resumeCommand(notice.dataset, undefined, options.stage, options.cli))}`,
     ),
     context(`lakeplane schema drift · ${dataCode(where, 300)} deleted`),
   ];

@@ -53,7 +53,8 @@ function failureSection(f: FailedExpectation): Block {
   lines.push(`*Expected:* ${escapeData(f.expected, 800)}`);
   lines.push(`*Observed:* ${escapeData(describeObserved(f), 300)}`);
   if (f.exception !== undefined) lines.push(`*Raised:* ${dataCode(f.exception, 500)}`);
-  const samples = sampleValues(f, 5);
+  // A value that must not be null has no values to show: the count says it.
+  const samples = f.type === 'expect_column_values_to_not_be_null' ? [] : sampleValues(f, 5);
   if (samples.length > 0)
     lines.push(`*Unexpected values:* ${samples.map((s) => dataCode(s, 60)).join(', ')}`);
   else if (f.sensitive && f.observed.partialUnexpected.length > 0)
@@ -101,7 +102,7 @@ export function qualityGateMessage(
   );
   const detailed = v.failed.slice(0, maxDetailed);
   const rest = v.failed.slice(detailed.length);
-  const replay = replayCommand(ctx.loadId, ctx.stage);
+  const replay = replayCommand(ctx.loadId, ctx.stage, ctx.cli);
   const todo = failed
     ? `*What happens*\nNothing of this batch reaches Silver: it goes to quarantine at ${dataCode(ctx.quarantineUri, 1000)}.\n` +
       `*What to do*\nFix the source data or the contract, then replay the load: ${code(replay)}`
@@ -139,7 +140,7 @@ export function qualityResultUnreadableMessage(
   ctx: GateContext,
   options: Pick<QualityMessageOptions, 'channel'> = {},
 ): SlackMessage {
-  const replay = replayCommand(ctx.loadId, ctx.stage);
+  const replay = replayCommand(ctx.loadId, ctx.stage, ctx.cli);
   const blocks: Block[] = [
     header(`:x: Data quality result unreadable: ${ctx.dataset}`),
     fields([

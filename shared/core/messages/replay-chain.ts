@@ -6,13 +6,14 @@ import { escapeMrkdwn, header, type SlackMessage, section, truncate } from './sl
  */
 export function replayChainStoppedMessage(
   what: { readonly dataset: string; readonly why: string; readonly waiting: readonly string[] },
-  options: { stage?: string } = {},
+  options: { stage?: string; channel?: string } = {},
 ): SlackMessage {
   const stageFlag = options.stage ? ` --stage ${options.stage}` : '';
   const waiting = what.waiting.length > 0 ? what.waiting.join(', ') : 'none';
   const text = `Roll back & replay of ${what.dataset} stopped: ${what.why}. Not replayed: ${waiting}`;
   return {
     text: truncate(escapeMrkdwn(text), 4000),
+    ...(options.channel ? { channel: options.channel } : {}),
     blocks: [
       header(`:warning: Roll back & replay stopped: ${what.dataset}`),
       section(truncate(escapeMrkdwn(`${what.why}.`), 2900)),

@@ -370,8 +370,8 @@ export function clipBytes(text: string, maxBytes: number): string {
 }
 
 /** The command that runs a load again (a new attempt of the same Bronze object). */
-export function replayCommand(loadId: string, stage?: string): string {
-  return `lakeplane replay ${loadId}${stage ? ` --stage ${stage}` : ''}`;
+export function replayCommand(loadId: string, stage?: string, cli = 'lakeplane'): string {
+  return `${cli} replay ${loadId}${stage ? ` --stage ${stage}` : ''}`;
 }
 
 /** Where the gate ran: the load attempt, its validation result and its quarantine. */
@@ -383,6 +383,8 @@ export interface GateContext {
   readonly quarantineUri: string;
   /** The deployment stage, for the replay command (`--stage`). */
   readonly stage?: string;
+  /** How the replay command starts (the local runtime: `npx lakeplane --home …`). */
+  readonly cli?: string;
 }
 
 /** One failed expectation in the task output: words only, never data values. */
@@ -472,7 +474,7 @@ export function gateFailureCause(
   const tail = [
     `The batch goes to quarantine (${ctx.quarantineUri}); Silver is unchanged.`,
     `Validation result: ${ctx.resultUri}`,
-    `Replay once the data or the contract is fixed: ${replayCommand(ctx.loadId, ctx.stage)}`,
+    `Replay once the data or the contract is fixed: ${replayCommand(ctx.loadId, ctx.stage, ctx.cli)}`,
   ].join('\n');
   const blocking = v.failed.filter((f) => f.severity === 'fail');
   const warnings = v.failed.filter((f) => f.severity === 'warn');
@@ -510,7 +512,7 @@ export function unreadableCause(
   const head = `${ctx.dataset} load ${ctx.loadId} (attempt ${ctx.attempt}): the validation result ${ctx.resultUri} cannot be used, so the data-quality gate fails.`;
   const tail = [
     `The batch goes to quarantine (${ctx.quarantineUri}); Silver is unchanged.`,
-    `Replay once the validation step writes a readable result: ${replayCommand(ctx.loadId, ctx.stage)}`,
+    `Replay once the validation step writes a readable result: ${replayCommand(ctx.loadId, ctx.stage, ctx.cli)}`,
   ].join('\n');
   const room = maxChars - utf8Bytes(head) - utf8Bytes(tail) - 20;
   return clipBytes([head, `Reason: ${clipBytes(reason, Math.max(room, 100))}`, tail].join('\n'), maxChars);
