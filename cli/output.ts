@@ -36,3 +36,8 @@ export function listing<T>(
   if (records.length === 0) return view.empty;
   return table(view.columns, records.map(view.row));
 }
+
+/** `1 load`, `2 loads`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

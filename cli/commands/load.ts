@@ -29,6 +29,8 @@ export interface FileOutcome {
   readonly pending?: string;
   /** Why no load will take the file (object-landed refused its key). */
   readonly rejected?: string;
+  /** The file is empty: nothing to load (not a refusal). */
+  readonly empty?: boolean;
 }
 
 const DATA_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
@@ -91,7 +93,11 @@ export async function landAndWait(
       ...(loadId && ((load?.counts?.rowsQuarantined ?? 0) > 0 || load?.status === 'FAILED_QUALITY')
         ? { quarantine: join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket, dataset, loadId) }
         : {}),
-      ...(outcome?.outcome === 'rejected' ? { rejected: outcome.message } : {}),
+      ...(outcome?.outcome === 'rejected'
+        ? outcome.reason === 'empty-object'
+          ? { empty: true }
+          : { rejected: outcome.message }
+        : {}),
       ...(paused
         ? {
             pending: `dataset ${dataset} is paused; the file loads when it is resumed (${cli} dataset resume ${dataset})`,
@@ -105,6 +111,7 @@ export async function landAndWait(
 export function describeOutcome(o: FileOutcome, cli = 'npx lakeplane'): string {
   if (o.pending) return `${o.file}: pending: ${o.pending}`;
   if (o.rejected) return `${o.file}: not loaded: ${o.rejected}`;
+  if (o.empty) return `${o.file}: empty (0 bytes): no records, nothing to load`;
   if (!o.load)
     return `${o.file}: no load took it; \`${cli} loads --key ${shellWord(o.key)}\` says what became of it`;
   if (o.alreadyLoaded && o.load.status !== 'FAILED' && o.load.status !== 'FAILED_QUALITY')

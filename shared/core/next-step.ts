@@ -50,7 +50,9 @@ export function failureKind(load: Pick<LoadRecord, 'status' | 'cause'>): Failure
 /** The next step of a FAILED or FAILED_QUALITY load. */
 export function nextStep(load: LoadRecord, place: StepPlace = {}): NextStep {
   const base = place.cli ?? (place.stage ? 'lakeplane' : 'npx lakeplane');
-  const where = place.stage ? ` --stage ${place.stage}${place.region ? ` --region ${place.region}` : ''}` : '';
+  const where = place.stage
+    ? ` --stage ${place.stage}${place.region ? ` --region ${place.region}` : ''}`
+    : '';
   const replay = `${base} replay ${load.loadId}${where}`;
   const kind = failureKind(load);
   switch (kind) {

@@ -57,6 +57,14 @@ export async function onObjectLanded(
   const match = matchBronzeKey(key, deps.contracts.datasets.values());
   if ('reason' in match) return { outcome: 'rejected', reason: match.reason, message: match.message };
   const dataset = match.dataset.name;
+  // No records, so nothing to load: a load of it would only add an empty commit to Silver's
+  // timeline (and use up a place of the rollback retention).
+  if (object.size === 0)
+    return {
+      outcome: 'rejected',
+      reason: 'empty-object',
+      message: `s3://${bucket.name}/${key} is empty (0 bytes): it has no records, so nothing was loaded`,
+    };
 
   const pending: PendingObject = {
     dataset,

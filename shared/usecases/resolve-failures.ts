@@ -28,7 +28,8 @@ const FAILED_SCAN = 1000;
 export async function resolveFailures(succeeded: LoadRecord, deps: ResolveDeps): Promise<LoadRecord[]> {
   if (succeeded.status !== 'SUCCEEDED') return [];
   const failed: LoadRecord[] = [];
-  for (const status of NEEDS_SOMEONE) failed.push(...(await deps.ledger.list({ status, limit: FAILED_SCAN })));
+  for (const status of NEEDS_SOMEONE)
+    failed.push(...(await deps.ledger.list({ status, limit: FAILED_SCAN })));
   const earlier = failed.filter(
     (f) =>
       f.dataset === succeeded.dataset &&

@@ -28,6 +28,8 @@ export const STAGE_OUTPUTS: Readonly<Record<string, string>> = {
   EmrClusterId: 'j-2AXXXXXXGAPLF',
   DqRouterFunctionName: 'lakeplane-dev-dq-router',
   BudgetGuardFunctionName: 'lakeplane-dev-budget-guard',
+  ControlTableName: 'lakeplane-dev-control',
+  BronzeDatabaseName: 'lake_bronze',
   StreamName: 'lakeplane-dev-events',
 };
 

@@ -215,6 +215,13 @@ describe('one exit-code rule: 0 done, 1 the work failed, 2 refused or wrong usag
     expect(loaded.code).toBe(0);
     const id = /load (orders-\w+) SUCCEEDED/.exec(loaded.stdout)![1]!;
     expect(lakeplane(home, 'rollback', 'orders', '--before', id, '--dry-run', '--replay-after').code).toBe(0);
+    // An empty file has no records: nothing to load, and no empty commit in Silver's timeline.
+    writeFileSync(join(dir, 'orders-0.ndjson'), '');
+    const empty = lakeplane(home, 'load', 'orders', join(dir, 'orders-0.ndjson'));
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toContain('orders-0.ndjson: empty (0 bytes): no records, nothing to load');
+    const commits = JSON.parse(lakeplane(home, 'commits', 'orders', '--json').stdout) as unknown[];
+    expect(commits).toHaveLength(1);
     writeFileSync(join(dir, 'orders-2.ndjson'), 'not json\n');
     expect(lakeplane(home, 'load', 'orders', join(dir, 'orders-2.ndjson')).code).toBe(1);
   });

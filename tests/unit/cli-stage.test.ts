@@ -10,10 +10,12 @@ import {
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetTableVersionsCommand, GlueClient } from '@aws-sdk/client-glue';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { resumeOnStage } from '../../cli/commands/resume.js';
 import { STAGE_OUTPUT_KEYS, type StageOptions, stageDeps } from '../../cli/stage.js';
 import { executionArnOf } from '../../shared/aws/sfn-orchestrator.js';
 import { type LoadRecord, loadIdFor } from '../../shared/core/load.js';
@@ -28,16 +30,19 @@ const STATE_MACHINE_ARN = STAGE_OUTPUTS.LoadDatasetStateMachineArn!;
 const cfnMock = mockClient(CloudFormationClient);
 const docMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
+const glueMock = mockClient(GlueClient);
 
 beforeEach(() => {
   cfnMock.reset();
   docMock.reset();
   sfnMock.reset();
+  glueMock.reset();
 });
 afterAll(() => {
   cfnMock.restore();
   docMock.restore();
   sfnMock.restore();
+  glueMock.restore();
 });
 
 function options(): StageOptions {
@@ -49,6 +54,7 @@ function options(): StageOptions {
       cloudFormation: new CloudFormationClient(OFFLINE),
       dynamodb: new DynamoDBClient(OFFLINE),
       sfn: new SFNClient(OFFLINE),
+      glue: new GlueClient(OFFLINE),
     },
   };
 }
@@ -190,5 +196,64 @@ describe('replay on a deployed stage', () => {
     expect(outcome).toMatchObject({ outcome: 'would-start', attempt: 2 });
     expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('dataset resume on a deployed stage', () => {
+  const how = { stage: 'dev', where: ' --stage dev', by: 'oncall' };
+  const version = (id: string) => ({
+    VersionId: id,
+    Table: {
+      Name: 'order_items',
+      DatabaseName: 'lake_bronze',
+      StorageDescriptor: { Columns: [{ Name: 'order_id', Type: 'string' }] },
+      PartitionKeys: [],
+    },
+  });
+
+  beforeEach(() => {
+    stackWith(OUTPUTS);
+    // Newest first, as Glue lists them.
+    glueMock
+      .on(GetTableVersionsCommand, { DatabaseName: 'lake_bronze', TableName: 'order_items' })
+      .resolves({ TableVersions: [version('2'), version('1')] });
+    docMock.on(GetCommand).resolves({});
+    docMock
+      .on(GetCommand, { TableName: 'lakeplane-dev-control', Key: { pk: 'dataset#order_items' } })
+      .resolves({
+        Item: { pk: 'dataset#order_items', dataset: 'order_items', paused: true, updatedAt: 'x' },
+      });
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(UpdateCommand, { TableName: 'lakeplane-dev-control' }).callsFake((input) => ({
+      Attributes: {
+        dataset: 'order_items',
+        paused: false,
+        updatedAt: 'now',
+        acceptedSchemaVersion: input.ExpressionAttributeValues[':v'],
+      },
+    }));
+  });
+
+  it('refuses a version the stage catalog does not have, naming those it has, and changes nothing', async () => {
+    const deps = await stageDeps(options());
+    await expect(resumeOnStage('order_items', '7', deps, how)).rejects.toThrow(
+      'dataset order_items has no Bronze table version 7 (its versions: 1, 2); nothing was changed. Accept one that exists, e.g. the newest: `lakeplane dataset resume order_items --accept-schema 2 --stage dev`',
+    );
+    deps.close();
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('records the version accepted in the control table and says which (the newest without a value)', async () => {
+    const deps = await stageDeps(options());
+    const lines = await resumeOnStage('order_items', true, deps, how);
+    deps.close();
+    expect(lines).toEqual([
+      'dataset order_items resumed on dev; accepted Bronze schema version 2; 0 loads started',
+    ]);
+    const [update] = docMock.commandCalls(UpdateCommand, { TableName: 'lakeplane-dev-control' });
+    expect(update!.args[0].input).toMatchObject({
+      Key: { pk: 'dataset#order_items' },
+      ExpressionAttributeValues: { ':f': false, ':by': 'oncall', ':v': '2' },
+    });
   });
 });

@@ -35,7 +35,10 @@ export function loadFailedMessage(
   const step = nextStep(load, options.stage ? { stage: options.stage, cli } : { cli });
   const happened = plainCause(load);
   return {
-    text: truncate(escapeMrkdwn(`Load of ${load.dataset} failed (${load.loadId}). ${impact} ${happened}`), 4000),
+    text: truncate(
+      escapeMrkdwn(`Load of ${load.dataset} failed (${load.loadId}). ${impact} ${happened}`),
+      4000,
+    ),
     ...(options.channel ? { channel: options.channel } : {}),
     blocks: [
       header(`:x: Load failed: ${load.dataset}`),
