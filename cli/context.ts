@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocalRuntime } from '../local/runtime.js';
+import type { LocalRuntime } from '../local/runtime.js';
 import { defaultHome, LOCAL_ENGINES } from '../local/workspace.js';
 
 /** Options every command accepts. */
@@ -22,6 +22,8 @@ export async function withRuntime<T>(
   run: (rt: LocalRuntime) => Promise<T>,
   extra: { readonly recover?: 'auto' | 'full' } = {},
 ): Promise<T> {
+  // Imported here: only the commands that start the runtime load it (DuckDB, dynalite, the state machines).
+  const { LocalRuntime } = await import('../local/runtime.js');
   const rt = await LocalRuntime.start({
     ...extra,
     home: defaultHome(opts.home),

@@ -3,12 +3,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { SnapshotExpiredError, TimeTravelError } from '../local/engine/snapshots.js';
-import { QueryRefusedError, Warehouse } from '../local/engine/warehouse.js';
-import { startLocalLedger } from '../local/ledger/local-ledger.js';
-import { DirObjectStore } from '../local/object-store/dir-object-store.js';
-import { markerProcessAlive, readMarker } from '../local/recovery.js';
-import { DEFAULT_DATASETS_DIR, NoSilverCommitError, silverTableOf } from '../local/runtime.js';
+import type { Warehouse } from '../local/engine/warehouse.js';
+import type { startLocalLedger } from '../local/ledger/local-ledger.js';
+import { DEFAULT_DATASETS_DIR } from '../local/paths.js';
 import {
   checkedEngine,
   defaultHome,
@@ -18,34 +15,19 @@ import {
   type LocalEngineName,
   workspaceAt,
 } from '../local/workspace.js';
-import { loadContractsDir } from '../shared/contracts-dir.js';
 import { ContractError } from '../shared/core/contract/errors.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
-import { contractArtifact } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { loadWarningsOf, warningText } from '../shared/core/load-warnings.js';
 import type { LakeLayout } from '../shared/core/plan.js';
 import type { Ledger, ObjectStore, PendingObjects } from '../shared/ports.js';
-import { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } from '../shared/usecases/query-on-emr.js';
-import { restoreBronze } from '../shared/usecases/restore-bronze.js';
-import { resumeDataset } from '../shared/usecases/resume-dataset.js';
-import { RollbackRefusedError, rollbackDataset } from '../shared/usecases/rollback.js';
-import { datasetCommits } from '../shared/usecases/rollback-on-emr.js';
-import { loadsOfKey, objectsOfLoad } from '../shared/usecases/scheduled-loads.js';
-import { runDemo, wipeWorkspace } from './commands/demo.js';
-import { formatRoute, routeResultFile } from './commands/dq.js';
-import { diffTableFiles, formatDriftDiff } from './commands/drift-diff.js';
-import { testPatternFiles } from './commands/events.js';
-import { dataFiles, describeOutcome, landAndWait } from './commands/load.js';
-import { describeRecovery } from './commands/recover.js';
-import { replayMany } from './commands/replay.js';
-import { commitRow, describeRollback, rollbackOnStage, stageRollbackEngine } from './commands/rollback.js';
-import { describeStream, streamFile } from './commands/stream.js';
+import type { objectsOfLoad } from '../shared/usecases/scheduled-loads.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
 import { duration, listing, table } from './output.js';
 import { shellWord } from './shell-word.js';
-import { type StageDeps, stageDeps } from './stage.js';
+import type { StageDeps } from './stage.js';
+import { VERSION } from './version.js';
 
 const program = new Command('lakeplane')
   .description(
@@ -70,6 +52,7 @@ const program = new Command('lakeplane')
     'loads, loads show, replay, rollback, commits, query --as-of, bronze restore: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
   )
   .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
+  .version(VERSION, '-V, --version', 'print the version of lakeplane')
   .showHelpAfterError();
 
 const global = (): GlobalOptions => parseOptions(globalOptions, program.opts());
@@ -112,6 +95,7 @@ async function withStage<T>(
   run: (deps: StageDeps) => Promise<T>,
 ): Promise<T> {
   const g = global();
+  const { stageDeps } = await import('./stage.js');
   const deps = await stageDeps({ ...target, ...(g.datasets ? { datasets: g.datasets } : {}) });
   try {
     return await run(deps);
@@ -129,6 +113,7 @@ program
   .argument('<dataset>', 'dataset name (datasets/<name>.yaml)')
   .argument('<path>', 'NDJSON file or folder')
   .action(async (dataset: string, path: string) => {
+    const { dataFiles, describeOutcome, landAndWait } = await import('./commands/load.js');
     const files = dataFiles(path);
     const g = global();
     const cli = `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}`;
@@ -146,6 +131,8 @@ program
     'NDJSON file, one record per line (gzip when it ends in .gz; a damaged one is refused whole)',
   )
   .action(async (dataset: string, file: string) => {
+    const { dataFiles } = await import('./commands/load.js');
+    const { describeStream, streamFile } = await import('./commands/stream.js');
     dataFiles(file);
     const outcome = await withRuntime(global(), (rt) => streamFile(rt, dataset, file));
     out(describeStream(outcome));
@@ -162,6 +149,7 @@ program
     const g = global();
     const cli = `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}`;
     const report = await withRuntime(g, async (rt) => rt.recovery, { recover: 'full' });
+    const { describeRecovery } = await import('./commands/recover.js');
     out(describeRecovery(report, cli));
   });
 
@@ -207,6 +195,7 @@ const loads = program
           ...(o.since ? { since: o.since } : {}),
           limit: o.limit,
         });
+      const { loadsOfKey } = await import('../shared/usecases/scheduled-loads.js');
       const found = await loadsOfKey(o.key, c);
       if (!found)
         throw new UsageError(
@@ -268,6 +257,7 @@ loads
     const shown = await withLoadsContext(async (c) => {
       const record = await c.ledger.get(loadId);
       if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
+      const { objectsOfLoad } = await import('../shared/usecases/scheduled-loads.js');
       return { record, objects: await objectsOfLoad(record, c.store, c.layout) };
     });
     // `loads` has its own --json, which commander gives it wherever the flag stands.
@@ -294,6 +284,9 @@ program
   .action(async (sql: string, raw: { json?: boolean; asOf?: string; dataset?: string }) => {
     if (raw.asOf && !raw.dataset)
       throw new UsageError('--as-of needs --dataset: the Silver table to read as of that point');
+    const { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } = await import(
+      '../shared/usecases/query-on-emr.js'
+    );
     const stage = deployedStage();
     if (stage) {
       if (!raw.asOf || !raw.dataset)
@@ -324,6 +317,7 @@ program
       return;
     }
     if (localEngine() === 'spark') {
+      const { silverTableOf } = await import('../local/runtime.js');
       const dataset = raw.dataset ?? silverTableOf(sql);
       if (dataset === undefined) {
         // Gold only: no Silver table for a query-dataset run; the live Gold runs' Parquet is read.
@@ -365,11 +359,15 @@ program
   .option('--json', 'print JSON')
   .action(async (dataset: string, raw: { json?: boolean }) => {
     // A stage, and the local Spark engine: the commits the ledger recorded (Hudi's timeline).
+    const { commitRow, stageRollbackEngine } = await import('./commands/rollback.js');
     const target = deployedStage();
     const ledgerCommits = target
       ? () => withStage(target, (deps) => stageRollbackEngine(deps).commits(dataset))
       : localEngine() === 'spark'
-        ? () => withLocalLedger((local) => datasetCommits(local.ledger, dataset))
+        ? async () => {
+            const { datasetCommits } = await import('../shared/usecases/rollback-on-emr.js');
+            return withLocalLedger((local) => datasetCommits(local.ledger, dataset));
+          }
         : undefined;
     if (ledgerCommits) {
       out(
@@ -439,6 +437,7 @@ program
   .option('--dry-run', 'say what would change; change nothing')
   .action(async (dataset: string, raw: unknown) => {
     const o = parseOptions(rollbackOptions, raw);
+    const { describeRollback, rollbackOnStage } = await import('./commands/rollback.js');
     const target = o.to ? { toCommit: o.to } : { beforeLoad: o.before! };
     const options = {
       dryRun: o.dryRun ?? false,
@@ -452,6 +451,7 @@ program
             rollbackOnStage(deps, dataset, target, options, (line) => process.stderr.write(`${line}\n`)),
           )
         : withRuntime(global(), async (rt) => {
+            const { rollbackDataset } = await import('../shared/usecases/rollback.js');
             await rt.idle();
             return rollbackDataset(dataset, target, rt.rollbackDeps, {
               ...options,
@@ -469,6 +469,19 @@ async function refusalsAsUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
+    const [
+      { NoSilverCommitError },
+      { QueryRefusedError },
+      { SnapshotExpiredError, TimeTravelError },
+      { RollbackRefusedError },
+      { QueryAsOfError },
+    ] = await Promise.all([
+      import('../local/runtime.js'),
+      import('../local/engine/warehouse.js'),
+      import('../local/engine/snapshots.js'),
+      import('../shared/usecases/rollback.js'),
+      import('../shared/usecases/query-on-emr.js'),
+    ]);
     if (
       e instanceof TimeTravelError ||
       e instanceof SnapshotExpiredError ||
@@ -512,6 +525,7 @@ program
     if (!loadId && !o.dataset)
       throw new UsageError('name a load id, or --dataset (with --status/--since) to replay many');
     const request = { ...o, ...(loadId ? { loadId } : {}) };
+    const { replayMany } = await import('./commands/replay.js');
     const target = deployedStage();
     const lines = target
       ? await withStage(target, (deps) =>
@@ -545,7 +559,8 @@ events
   .description('test an event pattern against an event, like `aws events test-event-pattern`')
   .argument('<pattern.json>')
   .argument('<event.json>')
-  .action((patternFile: string, eventFile: string) => {
+  .action(async (patternFile: string, eventFile: string) => {
+    const { testPatternFiles } = await import('./commands/events.js');
     out(JSON.stringify(testPatternFiles(patternFile, eventFile)));
   });
 
@@ -558,7 +573,9 @@ dq.command('route')
   .requiredOption('--dataset <name>', 'the dataset whose contract gives the severities')
   .option('--load-id <id>', 'load id to show in the message')
   .option('--json', 'print JSON')
-  .action((file: string, raw: { dataset: string; loadId?: string; json?: boolean }) => {
+  .action(async (file: string, raw: { dataset: string; loadId?: string; json?: boolean }) => {
+    const { loadContractsDir } = await import('../shared/contracts-dir.js');
+    const { formatRoute, routeResultFile } = await import('./commands/dq.js');
     const contracts = loadContractsDir(
       global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR,
     );
@@ -632,7 +649,9 @@ drift
   .argument('<new.json>')
   .option('--dataset <name>', 'compare with this dataset contract too: a change it declares is not drift')
   .option('--json', 'print JSON')
-  .action((oldFile: string, newFile: string, own: { dataset?: string; json?: boolean }) => {
+  .action(async (oldFile: string, newFile: string, own: { dataset?: string; json?: boolean }) => {
+    const { loadContractsDir } = await import('../shared/contracts-dir.js');
+    const { diffTableFiles, formatDriftDiff } = await import('./commands/drift-diff.js');
     // `drift` takes --dataset and --json too, and commander hands them to it wherever they stand.
     const raw = { ...(drift.opts() as { dataset?: string; json?: boolean }), ...own };
     let contract: DatasetContract | undefined;
@@ -662,6 +681,7 @@ bronze
   .option('--dry-run', 'say which versions would be restored; change nothing')
   .action(async (loadId: string, raw: { dryRun?: boolean }) => {
     const options = { dryRun: raw.dryRun ?? false };
+    const { restoreBronze } = await import('../shared/usecases/restore-bronze.js');
     const stage = deployedStage();
     const outcome = stage
       ? await withStage(stage, (deps) => restoreBronze(loadId, deps, options))
@@ -681,6 +701,7 @@ bronze
 
 /** Refuses contracts whose SQL is not one SELECT over what it may read (DuckDB's parser, in memory). */
 async function assertContractsSql(set: ContractSet): Promise<void> {
+  const { Warehouse } = await import('../local/engine/warehouse.js');
   const wh = await Warehouse.open(':memory:');
   try {
     const names = new Set([...set.datasets.keys()].map((n) => n.toLowerCase()));
@@ -723,6 +744,7 @@ datasetCmd
           : raw.acceptSchema || undefined;
       // The objects that waited: after the resume (the CLI waits for every load) each is in a load.
       const waited = await rt.scheduler.pending.list(dataset);
+      const { resumeDataset } = await import('../shared/usecases/resume-dataset.js');
       const resumed = await resumeDataset(
         dataset,
         { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
@@ -769,6 +791,7 @@ datasets
     'validate every dataset contract (its SQL too: one SELECT over what it may read) and list them',
   )
   .action(async () => {
+    const { loadContractsDir } = await import('../shared/contracts-dir.js');
     const set = loadContractsDir(global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
     await assertContractsSql(set);
     out(
@@ -794,6 +817,8 @@ datasets
   )
   .argument('<dir>', 'output folder')
   .action(async (dir: string) => {
+    const { loadContractsDir } = await import('../shared/contracts-dir.js');
+    const { contractArtifact } = await import('../shared/core/contract/parse.js');
     const source = global().datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR;
     await assertContractsSql(loadContractsDir(source));
     mkdirSync(dir, { recursive: true });
@@ -813,6 +838,7 @@ program
   .option('--fresh', 'start from an empty workspace')
   .action(async (raw: { fresh?: boolean }) => {
     const g = global();
+    const { runDemo, wipeWorkspace } = await import('./commands/demo.js');
     if (raw.fresh) wipeWorkspace(workspaceAt(defaultHome(g.home)).home);
     await withRuntime(g, (rt) =>
       runDemo(rt, out, g.home ? `npx lakeplane --home ${shellWord(g.home)}` : undefined),
@@ -883,6 +909,7 @@ function askedFor(asked: string | undefined, read: string): string {
 
 /** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */
 async function withLocalWarehouse<T>(run: (wh: Warehouse) => Promise<T>): Promise<T> {
+  const { Warehouse } = await import('../local/engine/warehouse.js');
   const wh = await Warehouse.open(workspaceAt(defaultHome(global().home)).warehouse, {
     readOnly: true,
     sandbox: true,
@@ -912,9 +939,11 @@ async function withLocalLedger<T>(
 ): Promise<T> {
   const g = global();
   const ws = workspaceAt(defaultHome(g.home));
+  const { startLocalLedger } = await import('../local/ledger/local-ledger.js');
   const local = await startLocalLedger(ws.ledger, {
     onWait: (m) => process.stderr.write(`${m}…\n`),
   });
+  const { markerProcessAlive, readMarker } = await import('../local/recovery.js');
   const marker = readMarker(ws);
   if (marker && !markerProcessAlive(marker))
     process.stderr.write(
@@ -950,7 +979,9 @@ async function withLoadsContext<T>(run: (c: LoadsContext) => Promise<T>): Promis
       }),
     );
   const g = global();
+  const { loadContractsDir } = await import('../shared/contracts-dir.js');
   const contracts = loadContractsDir(g.datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
+  const { DirObjectStore } = await import('../local/object-store/dir-object-store.js');
   const store = new DirObjectStore(workspaceAt(defaultHome(g.home)).objects);
   return withLocalLedger((local) =>
     run({ ledger: local.ledger, pending: local.scheduler.pending, store, layout: LOCAL_LAYOUT, contracts }),

@@ -3,7 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-s
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DEFAULT_DATASETS_DIR } from '../local/runtime.js';
+import { DEFAULT_DATASETS_DIR } from '../local/paths.js';
 import { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
 import { DynamoSchedulerStores } from '../shared/aws/dynamo-scheduler.js';
 import { S3ObjectStore } from '../shared/aws/s3-object-store.js';

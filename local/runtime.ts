@@ -1,6 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createHandler as createBudgetGuard } from '../functions/budget-guard/handler.js';
 import { createHandler as createDqRouter } from '../functions/dq-router/handler.js';
 import { createHandler as createLoadEvents } from '../functions/load-events/handler.js';
@@ -42,8 +41,14 @@ import { DirObjectStore } from './object-store/dir-object-store.js';
 import { localLambdaInvoke } from './orchestrator/lambda-invoke.js';
 import { LocalStepFunctions } from './orchestrator/local-step-functions.js';
 import { LocalTaskTokens } from './orchestrator/task-tokens.js';
+import {
+  DEFAULT_DATASETS_DIR,
+  LOAD_DATASET_DEFINITION,
+  QUERY_DATASET_DEFINITION,
+  ROLLBACK_DATASET_DEFINITION,
+} from './paths.js';
 import { type RecoveryReport, readMarker, recoverWorkspace, removeMarker, writeMarker } from './recovery.js';
-import { type LocalStream, startLocalStream } from './stream/local-stream.js';
+import type { LocalStream } from './stream/local-stream.js';
 import {
   LOCAL_BRONZE_DATABASE,
   LOCAL_LAYOUT,
@@ -56,17 +61,20 @@ import {
   workspaceAt,
 } from './workspace.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** The first Silver table (`silver.<dataset>`) a SQL statement names, if any. */
 export function silverTableOf(sql: string): string | undefined {
   return /\bsilver\.([a-z][a-z0-9_]*)/i.exec(sql)?.[1]?.toLowerCase();
 }
 
-/** The contracts that ship with lakeplane (LAKEPLANE_DATASETS or --datasets point elsewhere). */
-export const DEFAULT_DATASETS_DIR = join(REPO, 'datasets');
-export const LOAD_DATASET_DEFINITION = join(REPO, 'statemachines', 'load-dataset.asl.json');
-export const ROLLBACK_DATASET_DEFINITION = join(REPO, 'statemachines', 'rollback-dataset.asl.json');
-export const QUERY_DATASET_DEFINITION = join(REPO, 'statemachines', 'query-dataset.asl.json');
+// The package's own files (contracts, state machines) live in local/paths.ts, which the CLI reads
+// without starting the runtime.
+export {
+  DEFAULT_DATASETS_DIR,
+  LOAD_DATASET_DEFINITION,
+  QUERY_DATASET_DEFINITION,
+  ROLLBACK_DATASET_DEFINITION,
+};
+
 const ADD_STEP_SYNC = 'arn:aws:states:::elasticmapreduce:addStep.sync';
 const LAMBDA_WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -533,9 +541,10 @@ export class LocalRuntime {
 
   /** The local Kinesis stream and its event source mapping, started on first use. */
   async stream(): Promise<LocalStream> {
-    this.localStream ??= startLocalStream(this.workspace, this.contracts, this.store, {
-      logLevel: this.logLevel,
-    });
+    // Imported on first use: a command that does not stream does not load kinesalite and the Kinesis client.
+    this.localStream ??= import('./stream/local-stream.js').then(({ startLocalStream }) =>
+      startLocalStream(this.workspace, this.contracts, this.store, { logLevel: this.logLevel }),
+    );
     return this.localStream;
   }
 

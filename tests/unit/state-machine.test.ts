@@ -353,6 +353,13 @@ describe('every statemachines/*.asl.json', () => {
     }
   });
 
+  // The local runtime builds its machines with validation off (noValidate in
+  // local/orchestrator/local-step-functions.ts): aws-local-stepfunctions' own check runs here.
+  it.each(files)("%s passes aws-local-stepfunctions' validation, which the local runtime skips", (file) => {
+    const def = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+    expect(() => new StateMachine(def, { validationOptions: { checkArn: false } })).not.toThrow();
+  });
+
   it('query-dataset runs its one step and fails with its error', async () => {
     const def = JSON.parse(readFileSync(new URL('query-dataset.asl.json', dir), 'utf8'));
     const input = {
