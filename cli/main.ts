@@ -1,7 +1,7 @@
 /** The lakeplane CLI: drives the embedded local runtime. */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import type { Warehouse } from '../local/engine/warehouse.js';
 import type { startLocalLedger } from '../local/ledger/local-ledger.js';
@@ -20,11 +20,12 @@ import type { ContractSet } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { loadWarningsOf, warningText } from '../shared/core/load-warnings.js';
+import { nextStep, type StepPlace } from '../shared/core/next-step.js';
 import type { LakeLayout } from '../shared/core/plan.js';
 import type { Ledger, ObjectStore, PendingObjects } from '../shared/ports.js';
 import type { objectsOfLoad } from '../shared/usecases/scheduled-loads.js';
 import { type GlobalOptions, globalOptions, parseOptions, UsageError, withRuntime } from './context.js';
-import { duration, listing, table } from './output.js';
+import { duration, listing, plural, table } from './output.js';
 import { shellWord } from './shell-word.js';
 import type { StageDeps } from './stage.js';
 import { VERSION } from './version.js';
@@ -49,7 +50,7 @@ const program = new Command('lakeplane')
   )
   .option(
     '--stage <stage>',
-    'loads, loads show, replay, rollback, commits, query --as-of, bronze restore: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
+    'loads, loads show, replay, rollback, commits, query --as-of, bronze restore, dataset resume: work on this deployed stage (stack lakeplane-<stage>, standard AWS credentials)',
   )
   .option('--region <region>', 'with --stage: its AWS region (default: the SDK default, e.g. $AWS_REGION)')
   .version(VERSION, '-V, --version', 'print the version of lakeplane')
@@ -76,6 +77,7 @@ const STAGE_COMMANDS = [
   'lakeplane replay',
   'lakeplane rollback',
   'lakeplane commits',
+  'dataset resume',
   'lakeplane query',
   'bronze restore',
 ];
@@ -85,7 +87,7 @@ program.hook('preAction', (_root, action) => {
   const onCall = STAGE_COMMANDS.includes(path);
   if (!onCall && program.opts().stage !== undefined)
     throw new UsageError(
-      `--stage works with loads, loads show, replay, rollback, commits, query --as-of and bronze restore only; \`${action.name()}\` runs on the local runtime`,
+      `--stage works with loads, loads show, replay, rollback, commits, query --as-of, bronze restore and dataset resume only; \`${action.name()}\` runs on the local runtime`,
     );
 });
 
@@ -118,8 +120,10 @@ program
     const g = global();
     const cli = `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}`;
     const outcomes = await withRuntime(g, (rt) => landAndWait(rt, dataset, files, cli));
-    for (const o of outcomes) out(describeOutcome(o));
-    if (outcomes.some((o) => o.load?.status !== 'SUCCEEDED')) process.exitCode = 1;
+    for (const o of outcomes) out(describeOutcome(o, cli));
+    // One exit-code rule: 1 when a load failed (or waits, paused), else 2 when a file was refused.
+    if (outcomes.some((o) => !o.empty && !o.rejected && o.load?.status !== 'SUCCEEDED')) process.exitCode = 1;
+    else if (outcomes.some((o) => o.rejected)) process.exitCode = 2;
   });
 
 program
@@ -186,6 +190,7 @@ const loads = program
   .option('--json', 'print JSON')
   .action(async (raw: unknown) => {
     const o = parseOptions(loadsOptions, raw);
+    await requireDataset(o.dataset);
     let pendingNote: string | undefined;
     const records = await withLoadsContext(async (c) => {
       if (!o.key)
@@ -212,7 +217,9 @@ const loads = program
         json: o.json,
         empty: o.key
           ? `no load has read ${o.key}${pendingNote ? '' : ' yet'}`
-          : 'no loads yet: land a file with `lakeplane load <dataset> <file>`',
+          : o.status || o.dataset || o.since
+            ? `no ${o.status ? `${o.status} ` : ''}loads${o.dataset ? ` of ${o.dataset}` : ''}${o.since ? ` since ${o.since}` : ''}${o.status === 'FAILED' || o.status === 'FAILED_QUALITY' ? ': none needs someone' : ''}`
+            : 'no loads yet: land a file with `npx lakeplane load <dataset> <file>`',
         columns: [
           'load',
           'dataset',
@@ -265,7 +272,7 @@ loads
     out(
       json
         ? JSON.stringify({ ...shown.record, objects: shown.objects }, null, 2)
-        : showLoad(shown.record, shown.objects),
+        : showLoad(shown.record, shown.objects, stepPlace()),
     );
   });
 
@@ -358,6 +365,7 @@ program
   .argument('<dataset>')
   .option('--json', 'print JSON')
   .action(async (dataset: string, raw: { json?: boolean }) => {
+    await requireDataset(dataset);
     // A stage, and the local Spark engine: the commits the ledger recorded (Hudi's timeline).
     const { commitRow, stageRollbackEngine } = await import('./commands/rollback.js');
     const target = deployedStage();
@@ -522,6 +530,7 @@ program
   .option('--since <time>', 'with --dataset: loads registered at or after this time')
   .action(async (loadId: string | undefined, raw: unknown) => {
     const o = parseOptions(replayOptions, raw);
+    await requireDataset(o.dataset);
     if (!loadId && !o.dataset)
       throw new UsageError('name a load id, or --dataset (with --status/--since) to replay many');
     const request = { ...o, ...(loadId ? { loadId } : {}) };
@@ -620,6 +629,7 @@ drift
   .option('--dataset <name>', 'only this dataset')
   .option('--json', 'print JSON')
   .action(async (raw: { dataset?: string; json?: boolean }) => {
+    await requireDataset(raw.dataset);
     const records = await withLocalLedger(({ control }) =>
       control.list({ ...(raw.dataset ? { dataset: raw.dataset } : {}) }),
     );
@@ -714,9 +724,6 @@ async function assertContractsSql(set: ContractSet): Promise<void> {
 }
 
 /** "1 object", "3 objects". */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
 
 const datasetCmd = program.command('dataset').description("one dataset's state");
 datasetCmd
@@ -728,28 +735,38 @@ datasetCmd
     'record the Bronze table version (default: the newest in the catalog) as the accepted schema',
   )
   .action(async (dataset: string, raw: { acceptSchema?: string | boolean }) => {
+    const { acceptedSchema } = await import('./commands/resume.js');
+    const { resumeDataset } = await import('../shared/usecases/resume-dataset.js');
+    const by = process.env.USER ?? 'lakeplane-cli';
+    const target = deployedStage();
+    if (target) {
+      // On a stage: the control table, the Glue catalog, the stage's scheduler; the loads run there.
+      const where = ` --stage ${target.stage}${target.region ? ` --region ${target.region}` : ''}`;
+      const { resumeOnStage } = await import('./commands/resume.js');
+      const lines = await withStage(target, (deps) =>
+        resumeOnStage(dataset, raw.acceptSchema, deps, { stage: target.stage, where, by }),
+      );
+      for (const line of lines) out(line);
+      return;
+    }
+    const cli = `npx lakeplane${global().home ? ` --home ${shellWord(global().home!)}` : ''}`;
     const result = await withRuntime(global(), async (rt) => {
-      if (!rt.contracts.datasets.has(dataset)) {
-        throw new UsageError(
-          `no dataset named "${dataset}"; known datasets: ${[...rt.contracts.datasets.keys()].join(', ')}`,
-        );
-      }
-      if (rt.contracts.datasets.get(dataset)?.paused)
-        throw new UsageError(
-          `dataset ${dataset} is paused in its contract (paused: true in ${rt.contracts.datasets.get(dataset)?.source}); remove that line to resume it: its pending objects then load`,
-        );
-      const accepted =
-        raw.acceptSchema === true
-          ? rt.catalog.latest(LOCAL_BRONZE_DATABASE, dataset)?.VersionId
-          : raw.acceptSchema || undefined;
-      // The objects that waited: after the resume (the CLI waits for every load) each is in a load.
+      const accepted = await acceptedSchema(dataset, raw.acceptSchema, {
+        contracts: rt.contracts,
+        catalog: rt.catalog,
+        database: LOCAL_BRONZE_DATABASE,
+        command: (args) => `${cli} ${args}`,
+      });
+      const before = await rt.control.get(dataset);
       const waited = await rt.scheduler.pending.list(dataset);
-      const { resumeDataset } = await import('../shared/usecases/resume-dataset.js');
+      if (!before?.paused && waited.length === 0 && accepted === undefined)
+        return { notPaused: true as const };
+      // The objects that waited: after the resume (the CLI waits for every load) each is in a load.
       const resumed = await resumeDataset(
         dataset,
         { ...rt.replayDeps, control: rt.control, scheduler: rt.scheduler },
         {
-          by: process.env.USER ?? 'lakeplane-cli',
+          by,
           ...(accepted ? { acceptedSchemaVersion: accepted } : {}),
           afterStart: () => rt.idle(),
         },
@@ -763,17 +780,21 @@ datasetCmd
         if (id && !ids.includes(id)) ids.push(id);
       }
       const loads = await Promise.all(ids.map((id) => rt.ledger.get(id)));
-      return { resumed, loads, waited: waited.length };
+      return { resumed, loads, waited: waited.length, wasPaused: before?.paused === true };
     });
+    if ('notPaused' in result) {
+      out(`dataset ${dataset} is not paused: nothing to resume, nothing was changed`);
+      return;
+    }
     const { resumed, loads } = result;
     if (resumed.waiting) {
       out(
-        `dataset ${dataset} stays paused: ${resumed.waiting.held} held loads wait for load ${resumed.waiting.inFlight}, which is in flight; run \`lakeplane dataset resume ${dataset}\` again once it has ended (\`lakeplane loads show ${resumed.waiting.inFlight}\`)`,
+        `dataset ${dataset} stays paused: ${resumed.waiting.held} held loads wait for load ${resumed.waiting.inFlight}, which is in flight; run \`${cli} dataset resume ${dataset}\` again once it has ended (\`${cli} loads show ${resumed.waiting.inFlight}\`)`,
       );
     } else {
       const accepted = resumed.state.acceptedSchemaVersion;
       out(
-        `dataset ${dataset} resumed${accepted ? ` (accepted Bronze schema version ${accepted})` : ''}; ${plural(result.waited, 'object')} that waited ran in ${plural(loads.length, 'load')}, in landing order`,
+        `dataset ${dataset} ${result.wasPaused ? 'resumed' : 'was not paused'}; ${accepted ? `accepted Bronze schema version ${accepted}` : 'no Bronze schema version accepted (--accept-schema records one)'}; ${plural(result.waited, 'object')} that waited ran in ${plural(loads.length, 'load')}, in landing order`,
       );
     }
     for (const l of loads)
@@ -848,7 +869,19 @@ program
 /** At most this many objects of a load in `loads show` (all of them with --json). */
 const SHOWN_OBJECTS = 20;
 
-function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoad>>): string {
+/** Where the commands a next step prints run: the deployed stage of --stage, or this workspace. */
+function stepPlace(): StepPlace {
+  const stage = deployedStage();
+  if (stage) return stage;
+  const g = global();
+  return { cli: `npx lakeplane${g.home ? ` --home ${shellWord(g.home)}` : ''}` };
+}
+
+function showLoad(
+  r: LoadRecord,
+  objects: Awaited<ReturnType<typeof objectsOfLoad>>,
+  place: StepPlace,
+): string {
   const bytes = objects.reduce((n, o) => n + o.size, 0);
   const lines = [
     `load       ${r.loadId}`,
@@ -884,13 +917,18 @@ function showLoad(r: LoadRecord, objects: Awaited<ReturnType<typeof objectsOfLoa
   ];
   if (r.cause) lines.push(`cause      ${r.cause.error}: ${r.cause.message}`);
   for (const w of loadWarningsOf(r)) lines.push(`warning    ${warningText(w)}`);
-  if (r.status === 'FAILED') {
-    lines.push(
-      'next',
-      '  fix the cause (the file: land a corrected one; the contract: edit datasets/<name>.yaml), then',
-      `  npx lakeplane replay ${r.loadId}`,
-    );
+  if (r.status === 'FAILED' || r.status === 'FAILED_QUALITY') {
+    const step = nextStep(r, place);
+    lines.push('next', `  ${step.what}:`, `  ${step.command}`);
   }
+  if (r.status === 'RESOLVED' && r.resolvedBy)
+    lines.push(
+      `resolved   by load ${r.resolvedBy}, which read its object keys again and succeeded: nothing to do`,
+    );
+  if (r.status === 'ROLLED_BACK')
+    lines.push(
+      `rolled back${r.rolledBackBy ? ` by ${r.rolledBackBy}` : ''}: its commit is out of Silver; landing its file again makes a new load`,
+    );
   return lines.join('\n');
 }
 
@@ -910,7 +948,15 @@ function askedFor(asked: string | undefined, read: string): string {
 /** Opens the local warehouse of `--home` read-only (beside a running load) for the length of `run`. */
 async function withLocalWarehouse<T>(run: (wh: Warehouse) => Promise<T>): Promise<T> {
   const { Warehouse } = await import('../local/engine/warehouse.js');
-  const wh = await Warehouse.open(workspaceAt(defaultHome(global().home)).warehouse, {
+  const home = global().home;
+  const file = workspaceAt(defaultHome(home)).warehouse;
+  if (!existsSync(file)) {
+    const cli = `npx lakeplane${home ? ` --home ${shellWord(home)}` : ''}`;
+    throw new UsageError(
+      `the workspace ${defaultHome(home)} has no lake yet (nothing was loaded there): load a file first (\`${cli} load <dataset> <file>\`) or run the demo (\`${cli} demo\`)`,
+    );
+  }
+  const wh = await Warehouse.open(file, {
     readOnly: true,
     sandbox: true,
     onWait: (m) => process.stderr.write(`${m}…\n`),
@@ -990,17 +1036,53 @@ async function withLoadsContext<T>(run: (c: LoadsContext) => Promise<T>): Promis
 
 // An exported but empty LAKEPLANE_ENGINE means "not set" (commander would refuse '' as a choice).
 if (process.env.LAKEPLANE_ENGINE === '') delete process.env.LAKEPLANE_ENGINE;
+// One exit-code rule (README "Exit codes"): 0 done, 1 the work failed, 2 refused or wrong usage.
+// Commander's own usage errors (unknown command, missing argument) exit 1 by default: 2 here.
+const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+for (const c of everyCommand(program)) c.exitOverride();
+/** Refuses a dataset name no contract defines (exit 2), in every command that takes one. */
+async function requireDataset(name: string | undefined): Promise<void> {
+  if (name === undefined) return;
+  const { loadContractsDir } = await import('../shared/contracts-dir.js');
+  const g = global();
+  const contracts = loadContractsDir(g.datasets ?? process.env.LAKEPLANE_DATASETS ?? DEFAULT_DATASETS_DIR);
+  if (!contracts.datasets.has(name))
+    throw new UsageError(
+      `no dataset named "${name}"; known datasets: ${[...contracts.datasets.keys()].join(', ')} (contracts are in datasets/*.yaml)`,
+    );
+}
+
+/** Errors that refuse what was asked (nothing was changed): exit 2, their message is the sentence. */
+const REFUSALS = new Set([
+  'UsageError',
+  'ContractError',
+  'EngineMismatchError',
+  'UnknownDatasetError',
+  'RollbackRefusedError',
+  'QueryRefusedError',
+]);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const verbose = process.argv.includes('--verbose');
-  if (e instanceof UsageError || e instanceof ContractError || e instanceof EngineMismatchError) {
+  if (e instanceof CommanderError) {
+    // Commander has printed its message (and the help after it).
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UsageError || e instanceof ContractError || e instanceof EngineMismatchError) {
+    process.stderr.write(`lakeplane: ${e.message}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof Error && REFUSALS.has(e.name)) {
     process.stderr.write(`lakeplane: ${e.message}\n`);
     process.exitCode = 2;
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
     process.stderr.write(`lakeplane: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
     if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    // The platform's own errors are sentences; a bare library or runtime error is a defect.
+    else if (['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError'].includes(err.name))
+      process.stderr.write(
+        'lakeplane: this was not expected; run the same command with --verbose for the details, and report it with them\n',
+      );
     process.exitCode = 1;
   }
 }

@@ -1,19 +1,23 @@
 /** The on-call commands against a deployed stage: resource names from the stack's outputs, AWS adapters. */
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DEFAULT_DATASETS_DIR } from '../local/paths.js';
+import { DynamoControl } from '../shared/aws/dynamo-control.js';
 import { DynamoLedger } from '../shared/aws/dynamo-ledger.js';
 import { DynamoSchedulerStores } from '../shared/aws/dynamo-scheduler.js';
+import { GlueCatalog } from '../shared/aws/glue-catalog.js';
 import { S3ObjectStore } from '../shared/aws/s3-object-store.js';
 import { StepFunctionsExecutionRunner } from '../shared/aws/sfn-orchestrator.js';
 import { loadContractsDir } from '../shared/contracts-dir.js';
 import type { ContractSet } from '../shared/core/contract/parse.js';
 import type { LakeLayout } from '../shared/core/plan.js';
-import type { ExecutionRunner, Ledger, ObjectStore } from '../shared/ports.js';
+import { DEFAULT_LOAD_LIMITS } from '../shared/core/schedule.js';
+import type { Catalog, DatasetControl, ExecutionRunner, Ledger, ObjectStore } from '../shared/ports.js';
 import type { ScheduleDeps } from '../shared/usecases/schedule-loads.js';
-import { ledgerLoads } from '../shared/usecases/scheduled-loads.js';
+import { ledgerLoads, scheduleDepsOver } from '../shared/usecases/scheduled-loads.js';
 import { UsageError } from './context.js';
 
 /** The stack outputs (serverless.yml `Outputs`) the on-call commands need. */
@@ -33,6 +37,8 @@ export const STAGE_OUTPUT_KEYS = [
   'EmrClusterId',
   'DqRouterFunctionName',
   'BudgetGuardFunctionName',
+  'ControlTableName',
+  'BronzeDatabaseName',
 ] as const;
 export type StageOutputKey = (typeof STAGE_OUTPUT_KEYS)[number];
 export type StageOutputs = Readonly<Record<StageOutputKey, string>>;
@@ -49,6 +55,7 @@ export interface StageOptions {
     readonly dynamodb?: DynamoDBClient;
     readonly sfn?: SFNClient;
     readonly s3?: S3Client;
+    readonly glue?: GlueClient;
   };
   /** How often a wait for an execution polls it (default 10 s). */
   readonly pollMs?: number;
@@ -70,6 +77,12 @@ export interface StageDeps {
   readonly scheduler: Pick<ScheduleDeps, 'pending' | 'slots' | 'loads'>;
   readonly layout: LakeLayout;
   readonly contracts: ContractSet;
+  /** Pausing and resuming datasets (the control table). */
+  readonly control: DatasetControl;
+  /** The Bronze tables' versions in the Glue Data Catalog (`dataset resume --accept-schema`). */
+  readonly catalog: Catalog;
+  /** The scheduler's full dependencies: a resumed dataset starts the load of what waited. */
+  readonly schedule: ScheduleDeps;
   /** Releases the SDK clients' sockets. */
   close(): void;
 }
@@ -157,7 +170,9 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
   const dynamodb = options.clients?.dynamodb ?? new DynamoDBClient(config);
   const sfn = options.clients?.sfn ?? new SFNClient(config);
   const s3 = options.clients?.s3 ?? new S3Client(config);
+  const glue = options.clients?.glue ?? new GlueClient(config);
   const close = () => {
+    if (!options.clients?.glue) glue.destroy();
     if (!options.clients?.s3) s3.destroy();
     if (!options.clients?.cloudFormation) cloudFormation.destroy();
     if (!options.clients?.dynamodb) dynamodb.destroy();
@@ -173,11 +188,13 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
     const store = new S3ObjectStore(s3);
     const layout = layoutFromOutputs(outputs);
     const stores = new DynamoSchedulerStores(dynamodb, outputs.SchedulerTableName);
+    const control = new DynamoControl(dynamodb, outputs.ControlTableName);
+    const orchestrator = new StepFunctionsExecutionRunner(sfn, outputs.LoadDatasetStateMachineArn, poll);
     return {
       stackName: stackNameOf(options.stage),
       outputs,
       ledger,
-      orchestrator: new StepFunctionsExecutionRunner(sfn, outputs.LoadDatasetStateMachineArn, poll),
+      orchestrator,
       rollbacks: new StepFunctionsExecutionRunner(sfn, outputs.RollbackDatasetStateMachineArn, poll),
       queries: new StepFunctionsExecutionRunner(sfn, outputs.QueryDatasetStateMachineArn, poll),
       store,
@@ -188,6 +205,22 @@ export async function stageDeps(options: StageOptions): Promise<StageDeps> {
         loads: ledgerLoads({ ledger, store, layout, now: () => new Date() }),
       },
       contracts,
+      control,
+      catalog: new GlueCatalog(glue),
+      // The stage's load limits are the functions' (serverless.yml); a resume starts one load of
+      // what waited, and the scheduler's next runs take the rest at the stage's own limits.
+      schedule: scheduleDepsOver({
+        contracts,
+        ledger,
+        store,
+        pending: stores.pending,
+        slots: stores.slots,
+        orchestrator,
+        layout,
+        limits: DEFAULT_LOAD_LIMITS,
+        control,
+        now: () => new Date(),
+      }),
       close,
     };
   } catch (e) {

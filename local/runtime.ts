@@ -114,6 +114,8 @@ export interface LocalRuntimeOptions {
    * last process that opened the workspace died, `full` always (`lakeplane recover`).
    */
   readonly recover?: 'auto' | 'full';
+  /** How the commands alerts name start here (`npx lakeplane --home …`; default `lakeplane`). */
+  readonly cli?: string;
 }
 
 /** The local safety net's interval: the stage's default rate (serverless.yml loadSchedulerRate). */
@@ -330,6 +332,7 @@ export class LocalRuntime {
       notifier,
       callbacks: taskTokens,
       contracts,
+      ...(options.cli ? { cli: options.cli } : {}),
     });
     const budgetGuard = createBudgetGuard({
       ...createObservability('budget-guard', { local: true, logLevel }),
@@ -381,6 +384,8 @@ export class LocalRuntime {
       objects: store,
       notifier,
       scheduler,
+      contracts,
+      ...(options.cli ? { cli: options.cli } : {}),
     });
     const landedOutcomes = new Map<string, LandedOutcome>();
     bus.addRule('object-landed', objectCreatedPattern(LOCAL_LAYOUT.bronzeBucket), async (e) => {
@@ -405,6 +410,7 @@ export class LocalRuntime {
       notifier,
       events: new BusPublisher(bus),
       bronzeDatabase: LOCAL_BRONZE_DATABASE,
+      ...(options.cli ? { cli: options.cli } : {}),
       now: () => new Date(),
     });
     bus.addRule(

@@ -152,7 +152,7 @@ describe('lakeplane CLI', () => {
     const home = tempDir();
     const file = ndjson(tempDir(), 'x.ndjson', [order('o1', '2026-11-20T10:00:00Z')]);
     const unknown = lakeplane(home, 'load', 'ordrs', file);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no dataset named "ordrs"; known datasets: order_items, orders');
     const missing = lakeplane(home, 'load', 'orders', '/nonexistent/file.ndjson');
     expect(missing.code).toBe(2);
