@@ -80,7 +80,7 @@ export async function continueReplayChain(
   if (!load)
     return { loadId: next, outcome: { outcome: 'refused', reason: `load ${next} is not in the ledger` } };
   const outcome =
-    load.status === 'SUCCEEDED'
+    load.status === 'SUCCEEDED' || load.status === 'ROLLED_BACK'
       ? await replayUndoneLoad(load, after, deps, replayNext)
       : await replayLoad(next, deps, { replayNext });
   return { loadId: next, outcome };

@@ -164,6 +164,53 @@ describe('Roll back & replay chain on AWS', () => {
     expect(alerts).toEqual([]);
   });
 
+  it('a rollback that succeeded on EMR: the succeeded loads whose commits its step undid are ROLLED_BACK, and replay from there', async () => {
+    const [l1, l2, l3] = await seed();
+    await startRollbackAndReplay(l2.loadId, 'orders', chainDeps());
+    const [rollback] = rollbacks.started;
+    const input = rollback!.input as RollbackExecutionInput;
+    const results = new Map<string, Uint8Array>();
+    results.set(
+      input.results.rollback,
+      new TextEncoder().encode(
+        JSON.stringify({
+          phase: 'rollback',
+          loadId: rollback!.name,
+          dataset: 'orders',
+          toInstant: C1,
+          savepoint: C1,
+          dryRun: false,
+          commitsRolledBack: [C2, C3],
+          savepointsDeleted: [],
+          rowsBefore: 3,
+          rowsAfter: 1,
+          removed: 2,
+          restored: 0,
+          reverted: 0,
+        }),
+      ),
+    );
+    const withResult: ExecutionStatusDeps = {
+      ...deps,
+      objects: {
+        put: async () => ({ bucket: '', key: '', etag: '', size: 0 }),
+        get: async (bucket, key) => results.get(`s3://${bucket}/${key}`),
+      },
+    };
+    await onRollbackStatus(statusEvent(ROLLBACK_SM, rollback!.name, 'SUCCEEDED', input), withResult);
+    // l3 had succeeded: ROLLED_BACK by the rollback (its history says so). l2 failed: it stays so,
+    // and runs again first; l1's commit was not undone.
+    const l3Now = await local.ledger.get(l3.loadId);
+    expect(l3Now?.history.map((h) => h.status)).toEqual(['SUCCEEDED', 'ROLLED_BACK']);
+    expect(l3Now?.rolledBackBy).toBe(rollback!.name);
+    expect((await local.ledger.get(l2.loadId))?.status).toBe('REGISTERED');
+    expect((await local.ledger.get(l1.loadId))?.status).toBe('SUCCEEDED');
+    const second = loads.started[0]!.input as LoadExecutionInput;
+    await onExecutionStatus(statusEvent(LOAD_SM, `${l2.loadId}-a2`, 'SUCCEEDED', second), withResult);
+    expect(alerts.map((a) => a.text)).toEqual([]);
+    expect(await local.ledger.get(l3.loadId)).toMatchObject({ status: 'REGISTERED', attempts: 2 });
+  });
+
   it('a failed rollback starts nothing and says which loads were not replayed', async () => {
     const [, l2, l3] = await seed();
     await startRollbackAndReplay(l2.loadId, 'orders', chainDeps());
