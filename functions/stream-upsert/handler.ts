@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { describeEventIssues } from '../../shared/core/events.js';
 import { kinesisStreamEvent } from '../../shared/core/stream/kinesis-event.js';
+import { kinesisStreamRecords } from '../../shared/core/stream/kinesis-records.js';
 import type { StreamRecord } from '../../shared/core/stream/micro-batch.js';
 import { onStreamBatch, type StreamUpsertDeps } from '../../shared/usecases/stream-upsert.js';
 import type { Observability } from '../observability.js';
@@ -21,23 +22,28 @@ export class InvalidKinesisEventError extends Error {
   override readonly name = 'InvalidKinesisEventError';
 }
 
+/** The records of an event the fast reader did not take: the schema's verdict, and why not. */
+function recordsOf(event: unknown): StreamRecord[] {
+  const parsed = kinesisStreamEvent.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidKinesisEventError(
+      `not a Kinesis event source mapping batch: ${describeEventIssues(parsed.error)}`,
+    );
+  }
+  return parsed.data.Records.map((r) => ({
+    shardId: r.eventID.slice(0, r.eventID.indexOf(':')),
+    sequenceNumber: r.kinesis.sequenceNumber,
+    partitionKey: r.kinesis.partitionKey,
+    data: r.kinesis.data,
+    arrivalSeconds: r.kinesis.approximateArrivalTimestamp,
+  }));
+}
+
 export function createHandler(deps: StreamUpsertHandlerDeps) {
   const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const run = async (event: unknown, _context: Context): Promise<KinesisStreamBatchResponse> => {
-    const parsed = kinesisStreamEvent.safeParse(event);
-    if (!parsed.success) {
-      throw new InvalidKinesisEventError(
-        `not a Kinesis event source mapping batch: ${describeEventIssues(parsed.error)}`,
-      );
-    }
-    const records: StreamRecord[] = parsed.data.Records.map((r) => ({
-      shardId: r.eventID.slice(0, r.eventID.indexOf(':')),
-      sequenceNumber: r.kinesis.sequenceNumber,
-      partitionKey: r.kinesis.partitionKey,
-      data: r.kinesis.data,
-      arrivalSeconds: r.kinesis.approximateArrivalTimestamp,
-    }));
+    const records = kinesisStreamRecords(event) ?? recordsOf(event);
     const { plan, retryFrom, failures } = await onStreamBatch(records, deps);
     metrics.addMetric('StreamRecordsIn', MetricUnit.Count, plan.recordsIn);
     metrics.addMetric('StreamRecordsWritten', MetricUnit.Count, plan.written);

@@ -23,7 +23,17 @@ const DATE = lit('([0-9]{4})-([0-9]{2})-([0-9]{2})');
 const TIMESTAMP = lit(
   '([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?[ \t\n\r\f\v]*([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?',
 );
-const COMMON_TIMESTAMP = lit('[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z');
+/**
+ * The common form with its range checks in the pattern itself: a year other than 0000, hours
+ * 00-23, minutes and seconds 00-59 (one match instead of a match and four substrings).
+ */
+const COMMON_TIMESTAMP = lit(
+  '(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?Z',
+);
+/** The common form without a fraction, hours 00-19 and 20-23, as GLOB patterns. */
+const WHOLE_SECOND_TIMESTAMPS = ['[01][0-9]', '2[0-3]'].map((h) =>
+  lit(`[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T${h}:[0-5][0-9]:[0-5][0-9]Z`),
+);
 const FLOAT_MAX = '3.4028234663852886e38';
 const INT_TYPES: Record<'int' | 'bigint', string> = { int: 'INTEGER', bigint: 'BIGINT' };
 
@@ -72,7 +82,7 @@ export function castSql(type: ColumnType, raw: string): string {
         (x) => `TRY_CAST(${x} AS DATE)`,
       );
     case 'timestamp':
-      return `CASE WHEN ${commonTimestamp(raw)} THEN TRY_CAST(rtrim(${raw}, 'Z') AS TIMESTAMP) ELSE ${timestampSql(t)} END`;
+      return `CASE WHEN ${commonTimestamp(raw)} THEN TRY_CAST(${raw} AS TIMESTAMP) ELSE ${timestampSql(t)} END`;
     case 'decimal':
       return either(
         (x) => `regexp_full_match(${x}, ${NUMBER})`,
@@ -83,10 +93,15 @@ export function castSql(type: ColumnType, raw: string): string {
 
 /**
  * The form nearly every producer writes, `2024-05-01T12:30:00[.ffffff]Z` with its fields in range
- * (DuckDB takes 24:00:00), which DuckDB's own fast cast reads exactly as casting.py does.
+ * (DuckDB takes 24:00:00 and year 0000), which DuckDB's own fast cast reads exactly as casting.py
+ * does, its `Z` included (measured per million values: 0.42 s for a pattern match, four substrings
+ * and an `rtrim`; 0.15-0.19 s for one pattern match and the cast of the text as it is; GLOB for
+ * whole seconds takes the match from ~0.1 s to ~0.05 s).
  */
 function commonTimestamp(x: string): string {
-  return `regexp_full_match(${x}, ${COMMON_TIMESTAMP}) AND left(${x}, 4) <> '0000' AND substr(${x}, 12, 2) < '24' AND substr(${x}, 15, 2) < '60' AND substr(${x}, 18, 2) < '60'`;
+  // Whole seconds first, by GLOB (half the cost of the pattern match); it implies the pattern.
+  const whole = WHOLE_SECOND_TIMESTAMPS.map((g) => `${x} GLOB ${g}`).join(' OR ');
+  return `((${whole}) AND NOT starts_with(${x}, '0000') OR regexp_full_match(${x}, ${COMMON_TIMESTAMP}))`;
 }
 
 /**

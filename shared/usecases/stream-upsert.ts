@@ -59,6 +59,21 @@ export async function onStreamBatch(
  * header), so a retried batch writes the same object and the load path sees a duplicate.
  */
 function body(o: PlannedObject): Uint8Array | string {
-  const text = `${o.lines.join('\n')}\n`;
-  return o.kind === 'bronze' ? gzipSync(text, { level: 1 }) : text;
+  return o.kind === 'bronze' ? gzipSync(ndjson(o), { level: 1 }) : `${o.lines.join('\n')}\n`;
+}
+
+/** The object's lines, each ended by a line feed: copied from their UTF-8 bytes when the plan has them. */
+function ndjson(o: PlannedObject): Uint8Array | string {
+  const parts = o.utf8;
+  if (!parts) return `${o.lines.join('\n')}\n`;
+  let size = parts.length;
+  for (const p of parts) size += p.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+    out[at++] = 0x0a;
+  }
+  return out;
 }

@@ -52,6 +52,11 @@ export interface PlannedObject {
   readonly dataset?: string;
   /** NDJSON lines, in sequence order. */
   readonly lines: readonly string[];
+  /**
+   * The same lines' UTF-8 bytes (a Bronze object's: the record's own decoded bytes), so the
+   * object's body is copied together from them instead of encoding the joined text again.
+   */
+  readonly utf8?: readonly Uint8Array[];
   readonly records: number;
   readonly firstSequence: string;
 }
@@ -76,11 +81,18 @@ export function compareSequence(a: string, b: string): number {
 interface Group {
   readonly dataset: string;
   readonly shardId: string;
-  readonly winners: Map<string, { order: OrderValue; sequence: string; line: string; index: number }>;
+  /** Per record key: the index of the record that wins so far. */
+  readonly winners: Map<string, Winner>;
   records: number;
   first: string;
   last: string;
   firstArrival: number;
+}
+
+interface Winner {
+  order: OrderValue;
+  sequence: string;
+  index: number;
 }
 
 /** Compiled record checks per dataset, built once per container. */
@@ -106,32 +118,49 @@ export function planMicroBatches(
   const bad: { record: StreamRecord; reason: string; dataset?: string }[] = [];
   let oldest: number | undefined;
 
-  records.forEach((r, index) => {
+  // The text and UTF-8 bytes of every record that passed, by its index in the batch (a winner's line).
+  const texts: string[] = new Array(records.length);
+  const utf8: Uint8Array[] = new Array(records.length);
+  // A batch is one shard and mostly one dataset: the record before's dataset name, check and
+  // group serve the next record without a new string or a lookup.
+  const route = router(config.routing);
+  let checkOf: string | undefined;
+  let check: RecordCheck | undefined;
+  let last: Group | undefined;
+  for (let index = 0; index < records.length; index++) {
+    const r = records[index]!;
     if (oldest === undefined || r.arrivalSeconds < oldest) oldest = r.arrivalSeconds;
     const bytes = Buffer.from(r.data, 'base64');
     if (!isBase64Of(r.data, bytes.byteLength)) {
       bad.push({ record: r, reason: 'data is not base64' });
-      return;
+      continue;
     }
     // The batch path's record rules (shared/core/record-rules.ts), in its words.
     if (bytes.byteLength > maxBytes) {
       bad.push({ record: r, reason: tooLargeReason(bytes.byteLength, maxBytes) });
-      return;
+      continue;
     }
     if (!isUtf8(bytes)) {
       bad.push({ record: r, reason: notUtf8Reason(bytes, firstNonUtf8(bytes)) });
-      return;
+      continue;
     }
     let text = bytes.toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    let line: Uint8Array = bytes;
+    if (text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+      line = bytes.subarray(3); // U+FEFF is EF BB BF in UTF-8
+    }
     const parsed = parseRecordJson(text);
     if (!parsed.ok) {
       bad.push({ record: r, reason: parsed.reason });
-      return;
+      continue;
     }
     const record = parsed.fields;
-    const dataset = routeOf(record, r.partitionKey, config.routing);
-    const check = dataset === undefined ? undefined : checks.get(dataset);
+    const dataset = route(record, r.partitionKey);
+    if (dataset !== checkOf) {
+      checkOf = dataset;
+      check = dataset === undefined ? undefined : checks.get(dataset);
+    }
     if (!check || dataset === undefined) {
       bad.push({
         record: r,
@@ -140,29 +169,38 @@ export function planMicroBatches(
             ? 'the record names no dataset'
             : `unknown dataset "${dataset}" (known: ${[...checks.keys()].join(', ')})`,
       });
-      return;
+      continue;
     }
     const checked = check(record);
     if (typeof checked === 'string') {
       bad.push({ record: r, reason: checked, dataset });
-      return;
+      continue;
     }
     // NDJSON needs one line per record: a line break can only be white space between tokens
     // (JSON strings cannot hold one), so a space keeps every token, numbers as written.
-    if (text.includes('\n') || text.includes('\r')) text = text.replace(/[\r\n]/g, ' ');
-    const groupKey = `${dataset}\u0000${r.shardId}`;
-    let g = groups.get(groupKey);
-    if (!g) {
-      g = {
-        dataset,
-        shardId: r.shardId,
-        winners: new Map(),
-        records: 0,
-        first: r.sequenceNumber,
-        last: r.sequenceNumber,
-        firstArrival: r.arrivalSeconds,
-      };
-      groups.set(groupKey, g);
+    if (text.includes('\n') || text.includes('\r')) {
+      text = text.replace(/[\r\n]/g, ' ');
+      line = Buffer.from(text, 'utf8');
+    }
+    texts[index] = text;
+    utf8[index] = line;
+    let g = last;
+    if (!g || g.dataset !== dataset || g.shardId !== r.shardId) {
+      const groupKey = `${dataset}\u0000${r.shardId}`;
+      g = groups.get(groupKey);
+      if (!g) {
+        g = {
+          dataset,
+          shardId: r.shardId,
+          winners: new Map(),
+          records: 0,
+          first: r.sequenceNumber,
+          last: r.sequenceNumber,
+          firstArrival: r.arrivalSeconds,
+        };
+        groups.set(groupKey, g);
+      }
+      last = g;
     }
     g.records++;
     if (compareSequence(r.sequenceNumber, g.first) < 0) {
@@ -171,28 +209,41 @@ export function planMicroBatches(
     }
     if (compareSequence(r.sequenceNumber, g.last) > 0) g.last = r.sequenceNumber;
     const current = g.winners.get(checked.key);
-    if (
-      !current ||
-      compareOrder(checked.order, current.order) > 0 ||
-      (compareOrder(checked.order, current.order) === 0 &&
-        compareSequence(r.sequenceNumber, current.sequence) > 0)
-    ) {
-      g.winners.set(checked.key, { order: checked.order, sequence: r.sequenceNumber, line: text, index });
+    if (!current) {
+      g.winners.set(checked.key, { order: checked.order, sequence: r.sequenceNumber, index });
+      continue;
     }
-  });
+    const byOrder = compareOrder(checked.order, current.order);
+    if (byOrder > 0 || (byOrder === 0 && compareSequence(r.sequenceNumber, current.sequence) > 0)) {
+      current.order = checked.order;
+      current.sequence = r.sequenceNumber;
+      current.index = index;
+    }
+  }
 
   const objects: PlannedObject[] = [];
   let written = 0;
   for (const g of groups.values()) {
     const contract = config.datasets.get(g.dataset)!;
-    const winners = [...g.winners.values()].sort((a, b) => a.index - b.index);
-    written += winners.length;
+    // The winners in batch order: their indexes, sorted as numbers.
+    const at = new Int32Array(g.winners.size);
+    let n = 0;
+    for (const w of g.winners.values()) at[n++] = w.index;
+    at.sort();
+    const lines: string[] = new Array(at.length);
+    const bytes: Uint8Array[] = new Array(at.length);
+    for (let k = 0; k < at.length; k++) {
+      lines[k] = texts[at[k]!]!;
+      bytes[k] = utf8[at[k]!]!;
+    }
+    written += lines.length;
     objects.push({
       kind: 'bronze',
       bucket: config.bronzeBucket,
       key: `${contract.bronze.prefix}stream/date=${day(g.firstArrival)}/${g.shardId}-${g.first}-${g.last}.ndjson.gz`,
       dataset: g.dataset,
-      lines: winners.map((w) => w.line),
+      lines,
+      utf8: bytes,
       records: g.records,
       firstSequence: g.first,
     });
@@ -244,24 +295,32 @@ export function planMicroBatches(
  */
 function isBase64Of(data: string, decodedBytes: number): boolean {
   if (data.length % 4 !== 0) return false;
-  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  const n = data.length;
+  const padding = data.charCodeAt(n - 1) !== 61 ? 0 : data.charCodeAt(n - 2) === 61 ? 2 : 1;
   return decodedBytes === (data.length / 4) * 3 - padding;
 }
 
-function routeOf(
-  record: ReadonlyMap<string, string | null>,
-  partitionKey: string,
+/** The dataset a record names: its dataset field, else its partition key's prefix, else the default. */
+function router(
   routing: StreamRouting,
-): string | undefined {
-  if (routing.datasetField) {
-    const named = record.get(routing.datasetField);
-    if (typeof named === 'string' && named !== '') return named;
-  }
-  if (routing.partitionKeyDelimiter) {
-    const at = partitionKey.indexOf(routing.partitionKeyDelimiter);
-    if (at > 0) return partitionKey.slice(0, at);
-  }
-  return routing.defaultDataset;
+): (record: ReadonlyMap<string, string | null>, partitionKey: string) => string | undefined {
+  const { datasetField, partitionKeyDelimiter, defaultDataset } = routing;
+  // The prefix of the partition key before (the same string again while the prefix is the same).
+  let prefix = '';
+  return (record, partitionKey) => {
+    if (datasetField) {
+      const named = record.get(datasetField);
+      if (typeof named === 'string' && named !== '') return named;
+    }
+    if (partitionKeyDelimiter) {
+      const at = partitionKey.indexOf(partitionKeyDelimiter);
+      if (at > 0) {
+        if (at !== prefix.length || !partitionKey.startsWith(prefix)) prefix = partitionKey.slice(0, at);
+        return prefix;
+      }
+    }
+    return defaultDataset;
+  };
 }
 
 function day(seconds: number): string {
