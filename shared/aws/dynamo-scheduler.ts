@@ -35,39 +35,12 @@ export class DynamoSchedulerStores {
   }
 
   readonly pending: PendingObjects = {
-    add: async (object) =>
-      conditionalWrite(() =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              pk: objectPk(object.dataset),
-              sk: pendingKey(object),
-              pendingDataset: object.dataset,
-              pendingOrder: `${object.landedAt}#${pendingKey(object)}`,
-              object,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      ),
+    add: async (object) => this.putPending(object, { ConditionExpression: 'attribute_not_exists(pk)' }),
     reopen: async (object, takenBy) =>
-      conditionalWrite(() =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              pk: objectPk(object.dataset),
-              sk: pendingKey(object),
-              pendingDataset: object.dataset,
-              pendingOrder: `${object.landedAt}#${pendingKey(object)}`,
-              object,
-            },
-            ConditionExpression: 'claimedBy = :l',
-            ExpressionAttributeValues: { ':l': takenBy },
-          }),
-        ),
-      ),
+      this.putPending(object, {
+        ConditionExpression: 'claimedBy = :l',
+        ExpressionAttributeValues: { ':l': takenBy },
+      }),
     list: async (dataset) => {
       const out: PendingObject[] = [];
       let start: Record<string, unknown> | undefined;
@@ -141,6 +114,28 @@ export class DynamoSchedulerStores {
       return out.sort((a, b) => (a.object.landedAt < b.object.landedAt ? -1 : 1));
     },
   };
+
+  /** Writes an object's item as pending (the keys of the `pending` index set), under `condition`. */
+  private putPending(
+    object: PendingObject,
+    condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+  ): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: objectPk(object.dataset),
+            sk: pendingKey(object),
+            pendingDataset: object.dataset,
+            pendingOrder: `${object.landedAt}#${pendingKey(object)}`,
+            object,
+          },
+          ...condition,
+        }),
+      ),
+    );
+  }
 
   readonly slots: DatasetSlots = {
     holder: async (dataset) => {
