@@ -72,7 +72,7 @@ export function nextStep(load: LoadRecord, place: StepPlace = {}): NextStep {
     case 'quality':
       return {
         kind,
-        what: `Fix the data (land the corrected file at the same key) or the failed expectation in the contract of ${load.dataset}, then replay`,
+        what: `If the failed expectation is wrong, fix it in the contract of ${load.dataset} and replay; if the data is, land the corrected file at the same key instead (this load then reads RESOLVED)`,
         command: replay,
       };
     case 'contract':
