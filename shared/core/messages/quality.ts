@@ -105,7 +105,7 @@ export function qualityGateMessage(
   const replay = replayCommand(ctx.loadId, ctx.stage, ctx.cli);
   const todo = failed
     ? `*What happens*\nNothing of this batch reaches Silver: it goes to quarantine at ${dataCode(ctx.quarantineUri, 1000)}.\n` +
-      `*What to do*\nFix the source data or the contract, then replay the load: ${code(replay)}`
+      `*What to do*\nIf a failed expectation is wrong, fix it in the contract, then replay the load: ${code(replay)}. If the data is, land the corrected file at the same key instead: the load then reads RESOLVED.`
     : '*What happens*\nThe batch is loaded into Silver; the warnings do not block it.\n' +
       '*What to do*\nCheck the source or relax the expectation in the contract if the values are legitimate.';
   const blocks: Block[] = [
