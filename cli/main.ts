@@ -1,4 +1,5 @@
 /** The lakeplane CLI: drives the embedded local runtime. */
+import './zod-jitless.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';

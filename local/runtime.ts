@@ -292,23 +292,37 @@ export class LocalRuntime {
     const engineName = useEngine(ws, options.engine);
     // Like a function's environment in Lambda: EMF metrics are CloudWatch's business, not the console's.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    const contracts = loadContractsDir(options.datasetsDir ?? DEFAULT_DATASETS_DIR);
+    // The warehouse and the ledger start side by side (DuckDB opens its file and LevelDB its
+    // files on worker threads) and the contracts are read meanwhile: none of them needs another.
+    const opening = Warehouse.open(ws.warehouse, {
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+      ...(options.warehouseWaitMs !== undefined ? { waitMs: options.warehouseWaitMs } : {}),
+    });
+    const starting = startLocalLedger(ws.ledger, options.onWait ? { onWait: options.onWait } : {});
+    let contracts: ContractSet | undefined;
+    let contractsError: unknown;
+    try {
+      contracts = loadContractsDir(options.datasetsDir ?? DEFAULT_DATASETS_DIR);
+    } catch (e) {
+      contractsError = e;
+    }
+    const [opened, started] = await Promise.allSettled([opening, starting]);
+    if (opened.status === 'rejected' || started.status === 'rejected' || contracts === undefined) {
+      if (opened.status === 'fulfilled') opened.value.close();
+      if (started.status === 'fulfilled') await started.value.close();
+      throw contracts === undefined
+        ? contractsError
+        : opened.status === 'rejected'
+          ? opened.reason
+          : (started as PromiseRejectedResult).reason;
+    }
+    const warehouse = opened.value;
+    const localLedger: LocalLedger = started.value;
     const print = options.print ?? ((t: string) => process.stderr.write(`${t}\n`));
     const logLevel =
       options.logLevel ?? (process.env.LAKEPLANE_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
     const store = new DirObjectStore(ws.objects);
     const bus = new LocalEventBus();
-    const warehouse = await Warehouse.open(ws.warehouse, {
-      ...(options.onWait ? { onWait: options.onWait } : {}),
-      ...(options.warehouseWaitMs !== undefined ? { waitMs: options.warehouseWaitMs } : {}),
-    });
-    let localLedger: LocalLedger;
-    try {
-      localLedger = await startLocalLedger(ws.ledger, options.onWait ? { onWait: options.onWait } : {});
-    } catch (e) {
-      warehouse.close();
-      throw e;
-    }
     let stepEngine: LocalStepEngine;
     try {
       stepEngine =

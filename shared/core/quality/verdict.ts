@@ -217,10 +217,13 @@ export function decideVerdict(
 
 // ---------------------------------------------------------------- words
 
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+// Made on first use: building an Intl.NumberFormat loads ICU's number data (~15 ms), which a
+// process that formats no number (a passing load from the CLI) never needs.
+let numberFormat: Intl.NumberFormat | undefined;
 
 /** A count or number for people: `1,234`, `3.25`. */
 export function formatNumber(n: number): string {
+  numberFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
   return numberFormat.format(n);
 }
 
