@@ -65,7 +65,7 @@ export function parseOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
         .map((i) => {
           const name = `--${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
           const value = given[String(i.path[0] ?? '')];
-          return `option ${name}${value === undefined || typeof value === 'boolean' ? '' : ` ${JSON.stringify(value)}`}: ${optionProblem(i)}; see \`lakeplane <command> --help\``;
+          return `option ${name}${value === undefined || typeof value === 'boolean' ? '' : ` ${JSON.stringify(value)}`}: ${optionProblem(i)} (the command's --help lists its options)`;
         })
         .join('\n'),
     );

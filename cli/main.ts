@@ -21,7 +21,7 @@ import type { ContractSet } from '../shared/core/contract/parse.js';
 import type { DatasetContract } from '../shared/core/contract/types.js';
 import { LOAD_STATUSES, type LoadRecord } from '../shared/core/load.js';
 import { loadWarningsOf, warningText } from '../shared/core/load-warnings.js';
-import { nextStep, type StepPlace } from '../shared/core/next-step.js';
+import { nextStep, plainCause, type StepPlace } from '../shared/core/next-step.js';
 import type { LakeLayout } from '../shared/core/plan.js';
 import type { Ledger, ObjectStore, PendingObjects } from '../shared/ports.js';
 import type { objectsOfLoad } from '../shared/usecases/scheduled-loads.js';
@@ -193,7 +193,20 @@ const loads = program
     const o = parseOptions(loadsOptions, raw);
     await requireDataset(o.dataset);
     let pendingNote: string | undefined;
+    // FAILED and FAILED_QUALITY both need someone: listing one says how many of the other wait.
+    const other =
+      o.status === 'FAILED' ? 'FAILED_QUALITY' : o.status === 'FAILED_QUALITY' ? 'FAILED' : undefined;
+    let othersWaiting = 0;
     const records = await withLoadsContext(async (c) => {
+      if (other && !o.key)
+        othersWaiting = (
+          await c.ledger.list({
+            status: other,
+            ...(o.dataset ? { dataset: o.dataset } : {}),
+            ...(o.since ? { since: o.since } : {}),
+            limit: 1000,
+          })
+        ).length;
       if (!o.key)
         return c.ledger.list({
           ...(o.dataset ? { dataset: o.dataset } : {}),
@@ -219,8 +232,10 @@ const loads = program
         empty: o.key
           ? `no load has read ${o.key}${pendingNote ? '' : ' yet'}`
           : o.status || o.dataset || o.since
-            ? `no ${o.status ? `${o.status} ` : ''}loads${o.dataset ? ` of ${o.dataset}` : ''}${o.since ? ` since ${o.since}` : ''}${o.status === 'FAILED' || o.status === 'FAILED_QUALITY' ? ': none needs someone' : ''}`
-            : 'no loads yet: land a file with `npx lakeplane load <dataset> <file>`',
+            ? `no ${o.status ? `${o.status} ` : ''}loads${o.dataset ? ` of ${o.dataset}` : ''}${o.since ? ` since ${o.since}` : ''}${other && othersWaiting === 0 ? ': none needs someone' : ''}`
+            : deployedStage()
+              ? 'no loads yet on this stage'
+              : `no loads yet: land a file with \`${typedCommand('load <dataset> <file>')}\``,
         columns: [
           'load',
           'dataset',
@@ -252,6 +267,10 @@ const loads = program
       }),
     );
     if (pendingNote && !o.json) out(pendingNote);
+    if (other && othersWaiting > 0 && !o.json)
+      out(
+        `${othersWaiting} ${other} load${othersWaiting === 1 ? '' : 's'} need${othersWaiting === 1 ? 's' : ''} someone too: \`${typedCommand(`loads --status ${other}${o.dataset ? ` --dataset ${o.dataset}` : ''}`)}\``,
+      );
   });
 
 loads
@@ -264,16 +283,28 @@ loads
   .action(async (loadId: string, raw: { json?: boolean }, cmd: Command) => {
     const shown = await withLoadsContext(async (c) => {
       const record = await c.ledger.get(loadId);
-      if (!record) throw new UsageError(`no load ${loadId}; list them with \`lakeplane loads\``);
+      if (!record) throw new UsageError(`no load ${loadId}; list them with \`${typedCommand('loads')}\``);
       const { objectsOfLoad } = await import('../shared/usecases/scheduled-loads.js');
-      return { record, objects: await objectsOfLoad(record, c.store, c.layout) };
+      // Locally, the file the load's first object was landed from: the next step names it.
+      const from =
+        'landedFrom' in c.store && typeof c.store.landedFrom === 'function'
+          ? (c.store as { landedFrom(b: string, k: string, v?: string): string | undefined }).landedFrom(
+              record.source.bucket,
+              record.source.key,
+              record.source.versionId,
+            )
+          : undefined;
+      return { record, objects: await objectsOfLoad(record, c.store, c.layout), from };
     });
     // `loads` has its own --json, which commander gives it wherever the flag stands.
     const json = raw.json || cmd.parent?.opts<{ json?: boolean }>().json;
     out(
       json
         ? JSON.stringify({ ...shown.record, objects: shown.objects }, null, 2)
-        : showLoad(shown.record, shown.objects, stepPlace()),
+        : showLoad(shown.record, shown.objects, {
+            ...stepPlace(),
+            ...(shown.from ? { file: shown.from } : {}),
+          }),
     );
   });
 
@@ -292,6 +323,7 @@ program
   .action(async (sql: string, raw: { json?: boolean; asOf?: string; dataset?: string }) => {
     if (raw.asOf && !raw.dataset)
       throw new UsageError('--as-of needs --dataset: the Silver table to read as of that point');
+    await requireDataset(raw.dataset);
     const { QueryAsOfError, queryAsOfOnEmr, STAGE_QUERY_LIMIT } = await import(
       '../shared/usecases/query-on-emr.js'
     );
@@ -870,6 +902,14 @@ program
 /** At most this many objects of a load in `loads show` (all of them with --json). */
 const SHOWN_OBJECTS = 20;
 
+/** A command as the user types it here: with this workspace's --home, or the stage's --stage. */
+function typedCommand(args: string): string {
+  const place = stepPlace();
+  if ('stage' in place && place.stage)
+    return `lakeplane ${args} --stage ${place.stage}${place.region ? ` --region ${place.region}` : ''}`;
+  return `${place.cli ?? 'npx lakeplane'} ${args}`;
+}
+
 /** Where the commands a next step prints run: the deployed stage of --stage, or this workspace. */
 function stepPlace(): StepPlace {
   const stage = deployedStage();
@@ -916,7 +956,8 @@ function showLoad(
     'history',
     ...r.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${h.note}` : ''}`),
   ];
-  if (r.cause) lines.push(`cause      ${r.cause.error}: ${r.cause.message}`);
+  // The cause without the orchestration's wrapping (`--json` keeps it whole).
+  if (r.cause) lines.push(`cause      ${plainCause(r)}`);
   for (const w of loadWarningsOf(r)) lines.push(`warning    ${warningText(w)}`);
   if (r.status === 'FAILED' || r.status === 'FAILED_QUALITY') {
     const step = nextStep(r, place);
@@ -1040,7 +1081,14 @@ if (process.env.LAKEPLANE_ENGINE === '') delete process.env.LAKEPLANE_ENGINE;
 // One exit-code rule (README "Exit codes"): 0 done, 1 the work failed, 2 refused or wrong usage.
 // Commander's own usage errors (unknown command, missing argument) exit 1 by default: 2 here.
 const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
-for (const c of everyCommand(program)) c.exitOverride();
+for (const c of everyCommand(program)) {
+  c.exitOverride();
+  // One line, as every other refusal: `lakeplane: <what>`, and where the options are listed.
+  c.showHelpAfterError(
+    `(\`${c === program ? 'npx lakeplane' : `npx lakeplane ${c.parent && c.parent !== program ? `${c.parent.name()} ` : ''}${c.name()}`} --help\` lists what it takes)`,
+  );
+  c.configureOutput({ outputError: (text, write) => write(`lakeplane: ${text.replace(/^error: /, '')}`) });
+}
 /** Refuses a dataset name no contract defines (exit 2), in every command that takes one. */
 async function requireDataset(name: string | undefined): Promise<void> {
   if (name === undefined) return;

@@ -126,14 +126,16 @@ export function describeOutcome(o: FileOutcome, cli = 'npx lakeplane'): string {
   // A failed gate quarantines the whole batch, not record by record: say so beside the counts.
   const gate =
     o.load.status === 'FAILED_QUALITY'
-      ? `\n  the batch failed the data-quality gate: all of its ${c?.rowsStaged ?? 0} staged records are in quarantine, Silver is unchanged (the alert lists the failed expectations)`
+      ? `\n  the batch failed the data-quality gate: its ${c?.rowsStaged ?? 0} staged records went to quarantine as one batch (the "quarantined" count above is of records set aside one by one); Silver is unchanged, the alert lists the failed expectations`
       : '';
   const cause = failed && o.load.cause ? `\n  cause: ${plainCause(o.load)}` : '';
   const step = failed ? nextStep(o.load, { cli, file: o.file }) : undefined;
   const next = step ? `\n  next: ${step.what}:\n    ${step.command}` : '';
   const where =
     o.quarantine && !o.alreadyLoaded
-      ? `\n  quarantined records, each with its line and reason: ${o.quarantine}`
+      ? o.load.status === 'FAILED_QUALITY'
+        ? `\n  the quarantined batch, as it was staged: ${o.quarantine}`
+        : `\n  quarantined records, each with its line and reason: ${o.quarantine}`
       : '';
   if (o.alreadyLoaded)
     return `${o.file}: the same content was loaded before as ${o.loadId}, which is ${o.load.status}; nothing was started${cause}${next}`;

@@ -768,6 +768,15 @@ export class Warehouse {
         throw new QueryRefusedError(
           `query reads only the warehouse's tables: files and the network are off (${firstLine(e)})`,
         );
+      // A Silver or Gold table that has no data yet: in words, and how to make it.
+      const missing = /^Catalog Error: Table with name (\w+) does not exist/.exec(message)?.[1];
+      const schema = missing ? /\b(silver|gold)\s*\.\s*"?(\w+)"?/i.exec(sql) : null;
+      if (missing && schema && schema[2]?.toLowerCase() === missing.toLowerCase())
+        throw new QueryRefusedError(
+          schema[1]!.toLowerCase() === 'silver'
+            ? `silver.${missing} has no data yet (or is no dataset): load a file of ${missing} first; the datasets are in datasets/*.yaml`
+            : `gold.${missing} has no data yet (or is no Gold table of a contract): it is built by the loads of its dataset`,
+        );
       // The user's SQL names a table or column that is not there, or does not bind: say so.
       throw new QueryRefusedError(`the query failed: ${firstLine(e)}`);
     }

@@ -43,6 +43,8 @@ interface VersionMeta {
   readonly etag: string;
   readonly size: number;
   readonly lastModified: string;
+  /** The local file it was landed from (`putFile`), for the next steps that name it. */
+  readonly landedFrom?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export class DirObjectStore implements ObjectStore {
   async putFile(bucket: string, key: string, file: string): Promise<ObjectInfo> {
     return this.store(bucket, key, async (versionFile) => {
       const [, etag] = await Promise.all([copyFile(file, versionFile), etagOfFile(file)]);
-      return { etag, size: statSync(versionFile).size };
+      return { etag, size: statSync(versionFile).size, landedFrom: resolve(file) };
     });
   }
 
@@ -100,6 +102,20 @@ export class DirObjectStore implements ObjectStore {
   }
 
   /** Metadata of the current version (or a given one); undefined when absent. */
+  /** The local file a version was landed from, when `putFile` landed it and the file is still there. */
+  landedFrom(bucket: string, key: string, versionId?: string): string | undefined {
+    const metaFile = join(
+      this.root,
+      bucket,
+      '.versions',
+      key,
+      versionId ? `${versionId}.json` : 'current.json',
+    );
+    if (!existsSync(metaFile)) return undefined;
+    const from = (JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta).landedFrom;
+    return from && existsSync(from) ? from : undefined;
+  }
+
   head(bucket: string, key: string, versionId?: string): ObjectInfo | undefined {
     const metaFile = join(
       this.root,
@@ -144,7 +160,7 @@ export class DirObjectStore implements ObjectStore {
   private async store(
     bucket: string,
     key: string,
-    write: (versionFile: string) => Promise<{ etag: string; size: number }>,
+    write: (versionFile: string) => Promise<{ etag: string; size: number; landedFrom?: string }>,
   ): Promise<ObjectInfo> {
     const target = this.safePath(bucket, key);
     const versionId = this.nextVersionId();
@@ -152,8 +168,14 @@ export class DirObjectStore implements ObjectStore {
     mkdirSync(versionsDir, { recursive: true });
     mkdirSync(dirname(target), { recursive: true });
     const versionFile = join(versionsDir, versionId);
-    const { etag, size } = await write(versionFile);
-    const meta: VersionMeta = { versionId, etag, size, lastModified: new Date().toISOString() };
+    const { etag, size, landedFrom } = await write(versionFile);
+    const meta: VersionMeta = {
+      versionId,
+      etag,
+      size,
+      lastModified: new Date().toISOString(),
+      ...(landedFrom ? { landedFrom } : {}),
+    };
     writeFileSync(join(versionsDir, `${versionId}.json`), JSON.stringify(meta));
     const tmp = `${target}.${versionId}.tmp`;
     linkSync(versionFile, tmp);

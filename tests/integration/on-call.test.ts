@@ -56,7 +56,8 @@ describe('on-call on the local runtime', () => {
 
     // A replay would read the same bad object version: it is not the step, and is refused as such.
     const step = nextOfShow(home, failedId);
-    expect(step).toBe(`npx lakeplane --home ${home} load orders orders-0001.ndjson`);
+    // `loads show` names the file the load was landed from (the local store keeps its path).
+    expect(step).toBe(`npx lakeplane --home ${home} load orders ${join(dir, 'orders-0001.ndjson')}`);
     ndjson(dir, 'orders-0001.ndjson', [
       order('o-1', '2026-11-20T10:00:00Z'),
       order('o-2', '2026-11-20T10:00:00Z'),
