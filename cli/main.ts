@@ -116,6 +116,8 @@ program
   .argument('<dataset>', 'dataset name (datasets/<name>.yaml)')
   .argument('<path>', 'NDJSON file or folder')
   .action(async (dataset: string, path: string) => {
+    // Refused before the runtime opens: an unknown dataset leaves no workspace behind.
+    await requireDataset(dataset);
     const { dataFiles, describeOutcome, landAndWait } = await import('./commands/load.js');
     const files = dataFiles(path);
     const g = global();
@@ -136,6 +138,7 @@ program
     'NDJSON file, one record per line (gzip when it ends in .gz; a damaged one is refused whole)',
   )
   .action(async (dataset: string, file: string) => {
+    await requireDataset(dataset);
     const { dataFiles } = await import('./commands/load.js');
     const { describeStream, streamFile } = await import('./commands/stream.js');
     dataFiles(file);
@@ -478,6 +481,7 @@ program
   .option('--dry-run', 'say what would change; change nothing')
   .action(async (dataset: string, raw: unknown) => {
     const o = parseOptions(rollbackOptions, raw);
+    await requireDataset(dataset);
     const { describeRollback, rollbackOnStage } = await import('./commands/rollback.js');
     const target = o.to ? { toCommit: o.to } : { beforeLoad: o.before! };
     const options = {
@@ -631,6 +635,7 @@ program
   .description("crawl a dataset's Bronze files into the local catalog; a new table version runs schema-drift")
   .argument('<dataset>')
   .action(async (dataset: string) => {
+    await requireDataset(dataset);
     const outcome = await withRuntime(global(), async (rt) => {
       const crawled = await rt.crawl(dataset);
       const state = await rt.control.get(dataset);
@@ -768,6 +773,7 @@ datasetCmd
     'record the Bronze table version (default: the newest in the catalog) as the accepted schema',
   )
   .action(async (dataset: string, raw: { acceptSchema?: string | boolean }) => {
+    await requireDataset(dataset);
     const { acceptedSchema } = await import('./commands/resume.js');
     const { resumeDataset } = await import('../shared/usecases/resume-dataset.js');
     const by = process.env.USER ?? 'lakeplane-cli';

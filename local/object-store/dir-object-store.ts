@@ -101,22 +101,14 @@ export class DirObjectStore implements ObjectStore {
     return existsSync(path) && statSync(path).isFile() ? readFileSync(path) : undefined;
   }
 
-  /** Metadata of the current version (or a given one); undefined when absent. */
   /** The local file a version was landed from, when `putFile` landed it and the file is still there. */
   landedFrom(bucket: string, key: string, versionId?: string): string | undefined {
-    const metaFile = join(
-      this.root,
-      bucket,
-      '.versions',
-      key,
-      versionId ? `${versionId}.json` : 'current.json',
-    );
-    if (!existsSync(metaFile)) return undefined;
-    const from = (JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta).landedFrom;
+    const from = this.meta(bucket, key, versionId)?.landedFrom;
     return from && existsSync(from) ? from : undefined;
   }
 
-  head(bucket: string, key: string, versionId?: string): ObjectInfo | undefined {
+  /** The stored metadata of the current version (or a given one); undefined when absent. */
+  private meta(bucket: string, key: string, versionId?: string): VersionMeta | undefined {
     const metaFile = join(
       this.root,
       bucket,
@@ -124,9 +116,13 @@ export class DirObjectStore implements ObjectStore {
       key,
       versionId ? `${versionId}.json` : 'current.json',
     );
-    if (!existsSync(metaFile)) return undefined;
-    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta;
-    return { bucket, key, versionId: meta.versionId, etag: meta.etag, size: meta.size };
+    return existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as VersionMeta) : undefined;
+  }
+
+  /** Metadata of the current version (or a given one); undefined when absent. */
+  head(bucket: string, key: string, versionId?: string): ObjectInfo | undefined {
+    const meta = this.meta(bucket, key, versionId);
+    return meta && { bucket, key, versionId: meta.versionId, etag: meta.etag, size: meta.size };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadRecord } from '../../shared/core/load.js';
@@ -189,6 +189,8 @@ describe('one exit-code rule: 0 done, 1 the work failed, 2 refused or wrong usag
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at |ZodError|Invalid input/);
     }
+    // Refused before anything opens: the workspace is still empty.
+    expect(readdirSync(home)).toEqual([]);
     const notAFolder = lakeplane(join(dir, 'not-a-folder'), 'loads');
     expect(notAFolder.code).toBe(2);
     expect(notAFolder.stderr).toMatch(/option --home ".+not-a-folder": is a file, not a folder/);
