@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_BUILD_OPTIONS } from '../scripts/bundle-functions.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'lakeplane-bench-stream-'));
@@ -30,18 +31,8 @@ try {
     },
     outdir: dir,
     outExtension: { '.js': '.mjs' },
-    // scripts/build.mjs' settings (serverless.yml's esbuild block), one bundle per entry.
-    bundle: true,
-    minify: true,
-    sourcemap: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
+    // A deployed function's settings (serverless.yml's esbuild block), one bundle per entry.
+    ...LAMBDA_BUILD_OPTIONS,
   });
   // The nodejs22.x runtime provides the AWS SDK the bundles leave out.
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');

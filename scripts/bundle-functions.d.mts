@@ -4,6 +4,9 @@ import type { Metafile } from 'esbuild';
 /** The most a function's minified bundle (index.mjs, without its source map) may weigh. */
 export declare const BUNDLE_LIMIT_BYTES: number;
 
+/** The esbuild settings of a deployed function, without its entry, output and plugins. */
+export declare const LAMBDA_BUILD_OPTIONS: Readonly<import('esbuild').BuildOptions>;
+
 /** The functions: every functions/<name>/index.ts. */
 export declare function functionNames(): string[];
 

@@ -11,6 +11,25 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** The most a function's minified bundle (index.mjs, without its source map) may weigh. */
 export const BUNDLE_LIMIT_BYTES = 300_000;
 
+/**
+ * The esbuild settings of a deployed function (serverless.yml custom.esbuild), without its entry,
+ * output and plugins: bench:stream bundles its contenders with the same ones.
+ */
+export const LAMBDA_BUILD_OPTIONS = Object.freeze({
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  external: ['@aws-sdk/*'],
+  // CommonJS dependencies call require(): give the ES module one.
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+
 /** The functions: every functions/<name>/index.ts. */
 export function functionNames() {
   return readdirSync(join(ROOT, 'functions'), { withFileTypes: true })
@@ -30,21 +49,10 @@ export async function bundleFunction(name, { outdir = join(ROOT, 'dist'), write 
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, 'functions', name, 'index.ts')],
     outfile,
-    bundle: true,
-    minify: true,
-    sourcemap: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    // CommonJS dependencies call require(): give the ES module one.
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
+    ...LAMBDA_BUILD_OPTIONS,
     plugins: plugins(),
     metafile: true,
     write,
-    logLevel: 'warning',
   });
   const out = Object.entries(metafile.outputs).find(([path]) => path.endsWith(`${name}/index.mjs`));
   if (!out)
