@@ -2,7 +2,7 @@ import type { ContractSet } from '../core/contract/parse.js';
 import type { DatasetContract } from '../core/contract/types.js';
 import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '../core/load.js';
 import type { ReplayChain } from '../core/plan.js';
-import type { Ledger } from '../ports.js';
+import type { Ledger, LoadUpdate } from '../ports.js';
 import { type ReplayDeps, type ReplayOutcome, replayLoad, startAttempt } from './replay.js';
 
 /**
@@ -251,30 +251,33 @@ export async function recordRollback(
   report: Pick<RollbackReport, 'undoneLoads' | 'revived' | 'commitId' | 'toCommit'>,
 ): Promise<void> {
   const by = report.commitId ? `rollback ${report.commitId}` : 'a rollback';
-  for (const undone of report.undoneLoads) {
-    const load = await ledger.get(undone.loadId);
-    // Only the attempt whose commit was undone: a later attempt's commit is another commit.
-    if (!load || load.commitId !== undone.commitId) continue;
-    await ledger.transition(
-      undone.loadId,
+  // Only the attempt whose commit it was: a later attempt's commit is another commit.
+  const move = async (
+    c: UndoneCommit,
+    to: LoadStatus,
+    from: LoadStatus,
+    update: LoadUpdate,
+    note: string,
+  ): Promise<void> => {
+    if (c.rollback || !c.loadId || (await ledger.get(c.loadId))?.commitId !== c.commitId) return;
+    await ledger.transition(c.loadId, to, [from], update, note);
+  };
+  for (const undone of report.undoneLoads)
+    await move(
+      undone,
       'ROLLED_BACK',
-      ['SUCCEEDED'],
+      'SUCCEEDED',
       report.commitId ? { rolledBackBy: report.commitId } : {},
       `its commit ${undone.commitId} was taken out of Silver by ${by} to ${report.toCommit}`,
     );
-  }
-  for (const back of report.revived) {
-    if (back.rollback || !back.loadId) continue;
-    const load = await ledger.get(back.loadId);
-    if (!load || load.commitId !== back.commitId) continue;
-    await ledger.transition(
-      back.loadId,
+  for (const back of report.revived)
+    await move(
+      back,
       'SUCCEEDED',
-      ['ROLLED_BACK'],
+      'ROLLED_BACK',
       { rolledBackBy: null },
       `its commit ${back.commitId} is in Silver again: ${by} returned to ${report.toCommit}`,
     );
-  }
 }
 
 /** Why a Roll back & replay of a load without a commit in Silver does nothing. */
