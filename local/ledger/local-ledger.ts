@@ -1,5 +1,4 @@
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -8,6 +7,7 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ClassicLevel } from 'classic-level';
 import dynalite from 'dynalite';
 import { CONTROL_TABLE_SCHEMA, DynamoControl } from '../../shared/aws/dynamo-control.js';
@@ -72,97 +72,10 @@ async function waitForLedger(
   }
 }
 
-/** The parts of a signed SDK request (smithy's HttpRequest) the in-process handler reads. */
-interface SdkRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query?: Record<string, string | string[] | null>;
-  readonly headers: Record<string, string>;
-  readonly body?: unknown;
-}
-
-/**
- * The DynamoDB client's request handler for the dynalite of this process: it passes the signed
- * request to dynalite's own HTTP request handler (the server's `request` listener) as a stand-in
- * IncomingMessage and collects its answer from a stand-in ServerResponse. dynalite parses,
- * checks and answers exactly as it does over HTTP (it reads only the method, URL, headers and
- * body, and answers with a status, headers and one body); what is saved is the loopback socket:
- * Node's HTTP client and server, and the event-loop turns of each round trip (measured: the
- * three table describes of a start 42-64 ms over HTTP, ~25 ms in process; a later call ~2.5 ms
- * over HTTP, ~1-2 ms in process; a one-row load makes ~35).
- */
-class InProcessHandler {
-  private readonly dynalite: (req: IncomingMessage, res: ServerResponse) => void;
-
-  constructor(server: Server) {
-    const [listener] = server.listeners('request');
-    if (typeof listener !== 'function') throw new Error('dynalite has no request handler');
-    this.dynalite = listener as (req: IncomingMessage, res: ServerResponse) => void;
-  }
-
-  handle(
-    request: SdkRequest,
-  ): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Buffer } }> {
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-      const query = Object.entries(request.query ?? {})
-        .flatMap(([k, v]) => (v === null ? [k] : (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`)))
-        .join('&');
-      const req = Object.assign(new EventEmitter(), {
-        method: request.method,
-        url: query ? `${request.path}?${query}` : request.path,
-        headers,
-      });
-      const answer: Record<string, string> = {};
-      const res = {
-        statusCode: 200,
-        contentType: undefined as string | undefined,
-        setHeader(name: string, value: unknown) {
-          answer[name.toLowerCase()] = String(value);
-        },
-        end(body?: string | Buffer) {
-          resolve({
-            response: { statusCode: res.statusCode, headers: answer, body: Buffer.from(body ?? '') },
-          });
-        },
-      };
-      try {
-        this.dynalite(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-        const body = bodyBytes(request.body);
-        if (body.length > 0) req.emit('data', body);
-        req.emit('end');
-      } catch (e) {
-        reject(e);
-      }
-    });
-  }
-
-  updateHttpClientConfig(): void {}
-
-  httpHandlerConfigs(): Record<string, never> {
-    return {};
-  }
-
-  destroy(): void {}
-}
-
-/**
- * A request body as bytes. The SDK's JSON body is a Uint8Array that also acts as a string (its
- * valueOf() converts it and warns), so its bytes are taken as they are.
- */
-function bodyBytes(body: unknown): Buffer {
-  if (body === undefined || body === null) return Buffer.alloc(0);
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  throw new Error('the local ledger takes string or byte request bodies only');
-}
-
 /**
  * Starts dynalite in this process on a free loopback port, persisting to `path` (LevelDB)
  * or in memory when `path` is undefined, and creates the ledger, control and scheduler tables if missing.
- * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default"). The port
- * stays open for other clients; this process's own client reaches dynalite without it.
+ * Tables become ACTIVE after 1 ms (dynalite reads 0 as "use the 500 ms default").
  */
 export async function startLocalLedger(
   path: string | undefined,
@@ -185,9 +98,9 @@ export async function startLocalLedger(
     endpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    // dynalite runs in this process: the client hands each signed request to dynalite's request
-    // handler directly instead of through a loopback socket (see InProcessHandler).
-    requestHandler: new InProcessHandler(server),
+    // dynalite runs in this process on loopback: a slow connect means a busy machine (measured:
+    // 2 s was tripped by 200 racing scheduler calls on 2 cores), not a server gone away.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 30_000 }),
     maxAttempts: 3,
   });
   // The three tables side by side: each command starts here, so its round trips count.
@@ -204,12 +117,7 @@ export async function startLocalLedger(
       } catch (e) {
         if (!(e instanceof ResourceNotFoundException)) throw e;
         await client.send(new CreateTableCommand({ TableName, ...schema }));
-        // dynalite makes a new table ACTIVE 1 ms after CreateTable answers (createTableMs): poll
-        // every few ms, not at the waiter's usual pace (at 50 ms, a new workspace waited ~50 ms).
-        await waitUntilTableExists(
-          { client, maxWaitTime: 10, minDelay: 0.002, maxDelay: 0.01 },
-          { TableName },
-        );
+        await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName });
       }
     }),
   );
