@@ -57,13 +57,16 @@ export class DynamoSchedulerStores {
         for (const item of page.Items ?? []) out.push(item.object as PendingObject);
         start = page.LastEvaluatedKey;
       } while (start);
-      return out;
+      // One entry per item: an index read while an item is written can name it twice, and a
+      // manifest holding one object twice would fail the claim's BatchGet (duplicate keys).
+      return [...new Map(out.map((o) => [pendingKey(o), o])).values()];
     },
     claim: async (dataset, loadId, objects) => {
       // Only the slot's holder claims, so an object taken by another load now was taken before
       // this load held the slot: the manifest is stale. Check first, then write.
-      for (let i = 0; i < objects.length; i += 100) {
-        const keys = objects.slice(i, i + 100).map((o) => ({ pk: objectPk(dataset), sk: pendingKey(o) }));
+      const unique = [...new Map(objects.map((o) => [pendingKey(o), o])).values()];
+      for (let i = 0; i < unique.length; i += 100) {
+        const keys = unique.slice(i, i + 100).map((o) => ({ pk: objectPk(dataset), sk: pendingKey(o) }));
         const got = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
