@@ -16,6 +16,7 @@ import { executionStatusPattern, objectCreatedPattern } from '../shared/core/eve
 import { GLUE_DATABASE_STATE_CHANGE, GLUE_TABLE_STATE_CHANGE } from '../shared/core/events-glue.js';
 import type { LoadLimits } from '../shared/core/schedule.js';
 import type { Notifier, ObjectInfo } from '../shared/ports.js';
+import type { LineageDeps } from '../shared/usecases/lineage.js';
 import type { LandedOutcome } from '../shared/usecases/object-landed.js';
 import { type QueryStepResult, queryAsOfOnEmr } from '../shared/usecases/query-on-emr.js';
 import type { ReplayDeps } from '../shared/usecases/replay.js';
@@ -36,6 +37,7 @@ import { type BusEvent, LocalEventBus } from './eventbus/bus.js';
 import { BusPublisher } from './eventbus/bus-publisher.js';
 import { localContext } from './lambda-context.js';
 import { type LocalLedger, startLocalLedger } from './ledger/local-ledger.js';
+import { localLineage } from './lineage/local-lineage.js';
 import { FileNotifier } from './notifier/file-notifier.js';
 import { DirObjectStore } from './object-store/dir-object-store.js';
 import { localLambdaInvoke } from './orchestrator/lambda-invoke.js';
@@ -155,6 +157,8 @@ export class LocalRuntime {
     private readonly emrMachines: { rollback: LocalStepFunctions; query: LocalStepFunctions } | undefined,
     /** The coalesced-load scheduler (object-landed, load-events, replays, the safety net). */
     readonly scheduler: ScheduleDeps,
+    /** Where the runs' OpenLineage events go (`<home>/lineage.jsonl`). */
+    readonly lineage: LineageDeps,
   ) {}
 
   private safetyNetTimer: NodeJS.Timeout | undefined;
@@ -236,14 +240,15 @@ export class LocalRuntime {
    * targets from the ledger's commits, as on a stage; replays as above.
    */
   get rollbackDeps(): RollbackDeps {
-    if (!this.emrMachines) return rollbackDepsOver(this.warehouse, this.replayDeps);
+    if (!this.emrMachines)
+      return { ...rollbackDepsOver(this.warehouse, this.replayDeps), lineage: this.lineage };
     const engine = new EmrRollbackEngine({
       ledger: this.ledger,
       executions: this.emrMachines.rollback,
       store: this.store,
       layout: LOCAL_LAYOUT,
     });
-    return rollbackDepsOver(engine, this.replayDeps);
+    return { ...rollbackDepsOver(engine, this.replayDeps), lineage: this.lineage };
   }
 
   /**
@@ -392,8 +397,10 @@ export class LocalRuntime {
       layout: LOCAL_LAYOUT,
       now: () => new Date(),
     });
+    const lineage = localLineage(ws, contracts, async (sql) => (await warehouse.query(sql)).rows, print);
     const loadEvents = createLoadEvents({
       ...createObservability('load-events', { local: true, logLevel }),
+      lineage,
       ledger: localLedger.ledger,
       objects: store,
       notifier,
@@ -417,6 +424,7 @@ export class LocalRuntime {
     const catalog = new LocalCatalog(ws.catalog);
     const schemaDrift = createSchemaDrift({
       ...createObservability('schema-drift', { local: true, logLevel }),
+      lineage,
       contracts,
       catalog,
       control: localLedger.control,
@@ -499,6 +507,7 @@ export class LocalRuntime {
       catalog,
       emrMachines,
       scheduler,
+      lineage,
     );
     const previous = readMarker(ws);
     writeMarker(ws, { pid: process.pid, startedAt: new Date().toISOString() });

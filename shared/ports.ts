@@ -3,6 +3,7 @@
  * shared/aws/, the embedded defaults in local/. Handlers and use cases see only these.
  */
 import type { GlueTableVersion } from './core/drift/table.js';
+import type { RunEvent } from './core/lineage/openlineage.js';
 import type { LoadCause, LoadCounts, LoadRecord, LoadStatus, LoadWarning } from './core/load.js';
 import type { SlackMessage } from './core/messages/slack.js';
 import type { PendingObject } from './core/schedule.js';
@@ -166,6 +167,15 @@ export interface DriftLog {
 export interface Catalog {
   /** Newest first, as Glue lists them. */
   tableVersions(database: string, table: string): Promise<GlueTableVersion[]>;
+}
+
+/**
+ * Where OpenLineage run events go: an HTTP consumer (Marquez, DataZone, any OpenLineage
+ * endpoint) on a stage, a JSONL file in the workspace locally. A send that fails is retried by the
+ * adapter and then given up with a warning: lineage never fails or holds up a load.
+ */
+export interface LineageSink {
+  send(event: RunEvent): Promise<void>;
 }
 
 /** Custom events for other consumers (EventBridge PutEvents; locally the in-process bus). */

@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
+import { awsLineage } from '../../shared/aws/lineage-deps.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsOrchestrator } from '../../shared/aws/sfn-orchestrator.js';
@@ -24,8 +25,18 @@ export function awsDeps(): LoadEventsHandlerDeps {
   const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
   // A load that ended frees its dataset's slot: the scheduler starts the next one.
   const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
+  // Run events of every load and rollback, when the stage has an OpenLineage consumer.
+  const lineage = awsLineage(
+    process.env,
+    env.STAGE,
+    layoutFromEnvironment(env),
+    process.env.BRONZE_DATABASE ?? `lakeplane_${env.STAGE}_bronze`,
+    contracts,
+    (message, error) => obs.logger.warn(message, { error }),
+  );
   return {
     ...obs,
+    ...(lineage ? { lineage } : {}),
     ledger,
     objects: new S3ObjectStore(s3),
     scheduler,

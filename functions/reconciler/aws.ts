@@ -5,6 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { KinesisRangeReader } from '../../shared/aws/kinesis-range-reader.js';
 import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
+import { awsLineage } from '../../shared/aws/lineage-deps.js';
 import { S3ObjectStore } from '../../shared/aws/s3-object-store.js';
 import { awsScheduler } from '../../shared/aws/scheduler-deps.js';
 import { StepFunctionsHistory } from '../../shared/aws/sfn-orchestrator.js';
@@ -28,9 +29,20 @@ export function awsDeps(): ReconcilerHandlerDeps {
   const scheduler = awsScheduler(env, { dynamo, s3, sfn }, contracts, ledger);
   const objects = new S3ObjectStore(s3);
   const now = () => new Date();
+  const warn = (message: string, error?: unknown) => obs.logger.warn(message, { error });
+  const driftEnv = readSchemaDriftEnvironment();
+  const lineage = awsLineage(
+    process.env,
+    env.STAGE,
+    layoutFromEnvironment(env),
+    driftEnv.BRONZE_DATABASE,
+    contracts,
+    warn,
+  );
   return {
     ...obs,
     status: {
+      ...(lineage ? { lineage } : {}),
       ledger,
       objects,
       scheduler,
@@ -46,7 +58,7 @@ export function awsDeps(): ReconcilerHandlerDeps {
     landed: { contracts, ledger, scheduler, layout: layoutFromEnvironment(env), now },
     bronze: objects,
     stream: { reader: new KinesisRangeReader(new KinesisClient({})), upsert: streamUpsertDeps(objects) },
-    drift: schemaDriftDeps(readSchemaDriftEnvironment()),
+    drift: schemaDriftDeps(driftEnv, warn),
     now,
   };
 }

@@ -6,9 +6,10 @@ import { DynamoControl } from '../../shared/aws/dynamo-control.js';
 import { EventBridgePublisher } from '../../shared/aws/eventbridge-publisher.js';
 import { GlueCatalog } from '../../shared/aws/glue-catalog.js';
 import { lambdaContracts } from '../../shared/aws/lambda-contracts.js';
+import { awsLineage } from '../../shared/aws/lineage-deps.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
-import { ConfigurationError } from '../../shared/config.js';
+import { ConfigurationError, lambdaEnvironment, layoutFromEnvironment } from '../../shared/config.js';
 import {
   identityTableDataset,
   type SchemaDriftDeps,
@@ -50,14 +51,35 @@ export function readSchemaDriftEnvironment(env: NodeJS.ProcessEnv = process.env)
 
 /** The function's dependencies in AWS: created once per container. */
 export function awsDeps(): SchemaDriftHandlerDeps {
-  return { ...createObservability('schema-drift'), ...schemaDriftDeps(readSchemaDriftEnvironment()) };
+  const obs = createObservability('schema-drift');
+  return {
+    ...obs,
+    ...schemaDriftDeps(readSchemaDriftEnvironment(), (message, error) => obs.logger.warn(message, { error })),
+  };
 }
 
 /** What the drift use case needs in AWS; the reconciler redrives missed catalog changes with the same. */
-export function schemaDriftDeps(env: SchemaDriftEnvironment): SchemaDriftDeps {
+export function schemaDriftDeps(
+  env: SchemaDriftEnvironment,
+  warn: (message: string, error?: unknown) => void,
+): SchemaDriftDeps {
   const control = new DynamoControl(new DynamoDBClient({}), env.CONTROL_TABLE);
+  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
+  // Run events of drift decisions: the stage's layout names the catalog's tables.
+  const stageEnv = lambdaEnvironment.safeParse(process.env);
+  const lineage = stageEnv.success
+    ? awsLineage(
+        process.env,
+        env.STAGE,
+        layoutFromEnvironment(stageEnv.data),
+        env.BRONZE_DATABASE,
+        contracts,
+        warn,
+      )
+    : undefined;
   return {
-    contracts: lambdaContracts(env.LAKEPLANE_DATASETS_DIR),
+    ...(lineage ? { lineage } : {}),
+    contracts,
     catalog: new GlueCatalog(
       new GlueClient({}),
       env.GLUE_CATALOG_ID ? { catalogId: env.GLUE_CATALOG_ID } : {},

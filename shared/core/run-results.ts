@@ -95,7 +95,7 @@ export const rollbackInputShape = z.object({
     toInstant: z.string(),
     dryRun: z.boolean(),
   }),
-  results: z.object({ rollback: z.string() }),
+  results: z.object({ rollback: z.string(), gold: z.string().optional() }),
   replay: replayChainShape.optional(),
 });
 

@@ -17,12 +17,14 @@ import type { ReplayChain } from '../core/plan.js';
 import {
   executionInputShape,
   executionOutputShape,
+  goldResult,
   rollbackInputShape,
   savepointResult,
   stageResult,
   upsertResult,
 } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
+import { emitLoadLineage, emitRollbackLineage, type LineageDeps, type LoadEnd } from './lineage.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
 import { resolveFailures } from './resolve-failures.js';
@@ -47,6 +49,8 @@ export interface ExecutionStatusDeps {
   readonly replays?: ReplayDeps;
   /** The coalesced-load scheduler: a load that ended frees its dataset's slot for the next one. */
   readonly scheduler?: ScheduleDeps;
+  /** Where the runs' OpenLineage events go (none: no lineage is sent). */
+  readonly lineage?: LineageDeps;
 }
 
 export type StatusOutcome =
@@ -77,6 +81,7 @@ export async function onExecutionStatus(
   };
 
   let updated: LoadRecord | undefined;
+  let end: LoadEnd | undefined;
   switch (d.status) {
     case 'RUNNING':
       updated = await deps.ledger.transition(loadId, 'RUNNING', ['REGISTERED'], {
@@ -93,6 +98,7 @@ export async function onExecutionStatus(
         ...(results.commitId ? { commitId: results.commitId } : {}),
         ...(warning ? { warnings: [warning] } : {}),
       });
+      end = { status: 'SUCCEEDED', ...results };
       if (updated && warning) {
         await deps.notifier.notify(
           savepointFailedMessage(updated, warning, alertOptions(updated.dataset, deps)),
@@ -133,6 +139,7 @@ export async function onExecutionStatus(
         ...(results.commitId ? { commitId: results.commitId } : {}),
         ...(warning ? { warnings: [warning] } : {}),
       });
+      end = { status, cause, ...results };
       if (updated && !quality)
         await deps.notifier.notify(loadFailedMessage(updated, alertOptions(updated.dataset, deps)));
       if (updated && input.replayNext && input.replayNext.loads.length > 0)
@@ -150,6 +157,7 @@ export async function onExecutionStatus(
   // After a replay chain took its next step (it holds the slot then): the dataset's next load.
   // Also on a repeated end event, whose first delivery may have died before it got here.
   if (d.status !== 'RUNNING' && deps.scheduler) await scheduleDataset(input.load.dataset, deps.scheduler);
+  await emitLoadLineage(event, end, deps.objects, deps.lineage);
   if (!updated)
     return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };
@@ -298,6 +306,7 @@ export async function onRollbackStatus(
   const { rollbackId, dataset, toInstant } = input.rollback;
   if (d.status === 'SUCCEEDED' && !input.rollback.dryRun)
     await recordRollbackResult(input.results.rollback, { rollbackId, dataset, toInstant }, deps);
+  if (!input.rollback.dryRun) await rollbackExecutionLineage(d, input, deps);
   if (!input.replay || input.replay.loads.length === 0)
     return { outcome: 'ignored', reason: `rollback ${rollbackId} carries no replays` };
   if (d.status === 'RUNNING' || d.status === 'PENDING_REDRIVE')
@@ -348,5 +357,63 @@ async function recordRollbackResult(
     revived: [],
     commitId: rollback.rollbackId,
     toCommit: rollback.toInstant,
+  });
+}
+
+/** The run event of a rollback-dataset execution's status change (not for a dry run: it changes nothing). */
+async function rollbackExecutionLineage(
+  d: ExecutionStatusChangeEvent['detail'],
+  input: z.infer<typeof rollbackInputShape>,
+  deps: ExecutionStatusDeps,
+): Promise<void> {
+  const eventType =
+    d.status === 'RUNNING'
+      ? 'START'
+      : d.status === 'SUCCEEDED'
+        ? 'COMPLETE'
+        : d.status === 'FAILED'
+          ? 'FAIL'
+          : d.status === 'PENDING_REDRIVE'
+            ? undefined
+            : 'ABORT';
+  if (!eventType || !deps.lineage) return;
+  const { rollbackId, dataset, toInstant } = input.rollback;
+  const result =
+    eventType === 'COMPLETE'
+      ? rollbackStepResult.safeParse(
+          await readJsonArtifact(deps.objects, input.results.rollback).catch(() => undefined),
+        )
+      : undefined;
+  const gold =
+    eventType === 'COMPLETE' && input.results.gold
+      ? goldResult.safeParse(await readJsonArtifact(deps.objects, input.results.gold).catch(() => undefined))
+      : undefined;
+  const commits = result?.success
+    ? new Map((await datasetCommits(deps.ledger, dataset)).map((c) => [c.commitId, c]))
+    : undefined;
+  await emitRollbackLineage(deps.lineage, {
+    dataset,
+    rollbackId,
+    parent: { executionArn: d.executionArn },
+    eventType,
+    eventTime: new Date(eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate)).toISOString(),
+    toCommit: toInstant,
+    ...(result?.success
+      ? {
+          rowsAfter: result.data.rowsAfter,
+          undoneLoads: result.data.commitsRolledBack.map((commitId) => ({
+            commitId,
+            loadId: commits?.get(commitId)?.loadId ?? 'unknown',
+          })),
+        }
+      : {}),
+    ...(gold?.success ? { gold: gold.data.tables } : {}),
+    ...(eventType === 'FAIL' || eventType === 'ABORT'
+      ? {
+          error: d.cause
+            ? describeFailure(d.error ?? undefined, d.cause).message
+            : `the rollback ended ${d.status}`,
+        }
+      : {}),
   });
 }

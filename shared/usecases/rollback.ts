@@ -3,6 +3,7 @@ import type { DatasetContract } from '../core/contract/types.js';
 import { type LoadRecord, type LoadStatus, ROLLBACK_REPLAYABLE_STATUSES } from '../core/load.js';
 import type { ReplayChain } from '../core/plan.js';
 import type { Ledger, LoadUpdate } from '../ports.js';
+import { emitRollbackLineage, type LineageDeps } from './lineage.js';
 import { type ReplayDeps, type ReplayOutcome, replayLoad, startAttempt } from './replay.js';
 
 /**
@@ -77,6 +78,8 @@ export interface RollbackDeps {
    * undone); needed only with {@link RollbackOptions.replayTarget}.
    */
   readonly replayTarget?: (load: LoadRecord) => Promise<ReplayOutcome>;
+  /** Where the rollback's run events go, when it sends them itself (the local runtime). */
+  readonly lineage?: LineageDeps;
 }
 
 export interface RollbackOptions {
@@ -166,7 +169,9 @@ export async function rollbackDataset(
         `${busy}; wait for them to finish, or pause the dataset, and roll back then`,
       );
   }
-  const report = await deps.engine.rollback(contract, target, { dryRun: options.dryRun ?? false });
+  const report = options.dryRun
+    ? await deps.engine.rollback(contract, target, { dryRun: true })
+    : await rollbackWithLineage(contract, target, deps);
   if (!options.dryRun) await recordRollback(deps.ledger, report);
   if (!options.replayAfter) return { report, replays: [] };
 
@@ -223,6 +228,44 @@ export async function rollbackDataset(
     });
   }
   return { report, replays };
+}
+
+/**
+ * The engine's rollback between its run's START and COMPLETE (or FAIL) lineage events, when this
+ * place sends them (locally; on a stage load-events sends them from the rollback-dataset execution).
+ */
+async function rollbackWithLineage(
+  contract: DatasetContract,
+  target: RollbackTarget,
+  deps: RollbackDeps,
+): Promise<RollbackReport> {
+  const startedAt = new Date().toISOString();
+  const toCommit = 'toCommit' in target ? target.toCommit : `before ${target.beforeLoad}`;
+  const run = { dataset: contract.name, rollbackId: `rollback-${startedAt}`, toCommit };
+  await emitRollbackLineage(deps.lineage, { ...run, eventType: 'START', eventTime: startedAt });
+  let report: RollbackReport;
+  try {
+    report = await deps.engine.rollback(contract, target, { dryRun: false });
+  } catch (e) {
+    await emitRollbackLineage(deps.lineage, {
+      ...run,
+      eventType: 'FAIL',
+      eventTime: new Date().toISOString(),
+      error: e instanceof Error ? e.message : String(e),
+    });
+    throw e;
+  }
+  await emitRollbackLineage(deps.lineage, {
+    ...run,
+    toCommit: report.toCommit,
+    eventType: 'COMPLETE',
+    eventTime: new Date().toISOString(),
+    ...(report.commitId ? { commitId: report.commitId } : {}),
+    undoneLoads: report.undoneLoads.map((u) => ({ loadId: u.loadId, commitId: u.commitId })),
+    rowsAfter: report.rowsAfter,
+    gold: report.gold,
+  });
+  return report;
 }
 
 /**

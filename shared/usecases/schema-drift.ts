@@ -22,6 +22,7 @@ import {
   schemaDriftMessage,
 } from '../core/messages/drift.js';
 import type { Catalog, DatasetControl, DriftLog, DriftRecord, EventPublisher, Notifier } from '../ports.js';
+import { emitDriftLineage, type LineageDeps } from './lineage.js';
 
 /** The custom event announcing drift: `source` and `detail-type` of the PutEvents entry. */
 export const DRIFT_EVENT = { source: 'lakeplane', detailType: 'Schema Drift Detected' } as const;
@@ -62,6 +63,8 @@ export interface SchemaDriftDeps {
   /** How the commands in alerts start (the local runtime: `npx lakeplane --home …`). */
   readonly cli?: string;
   readonly now: () => Date;
+  /** Where each recorded decision's run events go (none: no lineage is sent). */
+  readonly lineage?: LineageDeps;
 }
 
 /** What happened for one table of an event. */
@@ -473,6 +476,18 @@ async function onTableChanged(
     detectedAt,
   });
   if (!recorded) return { outcome: 'duplicate', dataset, table, fromVersion, toVersion };
+  await emitDriftLineage(deps.lineage, {
+    dataset,
+    database,
+    table,
+    fromVersion,
+    toVersion,
+    action: decision.action,
+    breaking: decision.breaking,
+    changes: breakingFirst<ContractCheckedChange>(checked).slice(0, MAX_CHANGES_CARRIED).map(carryChange),
+    columns: newest.Table.StorageDescriptor?.Columns ?? [],
+    eventTime: detectedAt,
+  });
   const result = {
     outcome: 'recorded' as const,
     dataset,

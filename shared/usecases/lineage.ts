@@ -1,0 +1,257 @@
+/**
+ * Sends the OpenLineage run events of loads, Gold rebuilds, rollbacks and schema-drift actions
+ * (docs/lineage.md). Lineage is a report, not a step: building or sending an event never throws
+ * into the caller, so a consumer that is down or an artefact that cannot be read costs the event
+ * (logged as a warning), never the load. Events are sent at least once: a repeated status event
+ * sends its run event again, with the same run id and event time, which consumers take as the same.
+ */
+import * as z from 'zod';
+import type { ContractSet } from '../core/contract/parse.js';
+import type { DatasetContract } from '../core/contract/types.js';
+import type { ExecutionStatusChangeEvent } from '../core/events.js';
+import type { ColumnLineageMap } from '../core/lineage/contract-lineage.js';
+import {
+  type Assertion,
+  type BronzeObject,
+  type DriftRunFacts,
+  driftRunEvents,
+  goldRunEvents,
+  type LineageContext,
+  loadRunEvent,
+  type RollbackRunFacts,
+  rollbackRunEvent,
+} from '../core/lineage/events.js';
+import type { EventType, RunEvent } from '../core/lineage/openlineage.js';
+import type { LoadCause, LoadCounts } from '../core/load.js';
+import { loadManifestFile } from '../core/manifest.js';
+import { goldResult } from '../core/run-results.js';
+import type { LineageSink, ObjectStore } from '../ports.js';
+import { readJsonArtifact } from './run-artifacts.js';
+
+export interface LineageDeps {
+  readonly sink: LineageSink;
+  readonly context: LineageContext;
+  readonly contracts: ContractSet;
+  /** The contracts' column lineage (computed once per container or at build time). */
+  readonly columnLineage: () => Promise<ColumnLineageMap>;
+  /** Why an event was not sent (never with the event's body: it may name PII columns' facets only). */
+  readonly warn: (message: string, error?: unknown) => void;
+}
+
+/** Sends events in order; a failure is a warning. */
+async function sendAll(deps: LineageDeps, events: readonly RunEvent[]): Promise<void> {
+  for (const e of events) {
+    try {
+      await deps.sink.send(e);
+    } catch (error) {
+      deps.warn(
+        `lineage: the ${e.eventType} event of ${e.job.name} (run ${e.run.runId}) was not sent`,
+        error,
+      );
+    }
+  }
+}
+
+/** Runs `build` and sends what it returns; nothing it does fails the caller. */
+export async function emitLineage(
+  deps: LineageDeps | undefined,
+  what: string,
+  build: () => Promise<readonly RunEvent[]>,
+): Promise<void> {
+  if (!deps) return;
+  let events: readonly RunEvent[];
+  try {
+    events = await build();
+  } catch (error) {
+    deps.warn(`lineage: the events of ${what} could not be built`, error);
+    return;
+  }
+  await sendAll(deps, events);
+}
+
+const inputShape = z.object({
+  load: z.object({
+    loadId: z.string(),
+    dataset: z.string(),
+    attempt: z.number().int().positive(),
+    source: z.object({
+      bucket: z.string(),
+      key: z.string(),
+      versionId: z.string().optional(),
+      etag: z.string(),
+      size: z.number(),
+    }),
+    manifest: z.object({ uri: z.string() }).optional(),
+  }),
+  results: z.object({ validation: z.string().optional(), gold: z.string() }),
+  quarantine: z.object({ uri: z.string() }).optional(),
+});
+
+/** What the status use case knows of an attempt's end. */
+export interface LoadEnd {
+  readonly status: string;
+  readonly counts?: LoadCounts;
+  readonly commitId?: string;
+  readonly cause?: LoadCause;
+}
+
+const EVENT_TYPES: Record<ExecutionStatusChangeEvent['detail']['status'], EventType | undefined> = {
+  RUNNING: 'START',
+  SUCCEEDED: 'COMPLETE',
+  FAILED: 'FAIL',
+  TIMED_OUT: 'ABORT',
+  ABORTED: 'ABORT',
+  PENDING_REDRIVE: undefined,
+};
+
+/**
+ * The run events of one status change of a load-dataset execution: START when it runs; at its
+ * end the load's COMPLETE / FAIL / ABORT and, after a commit, each Gold table's rebuild.
+ */
+export function emitLoadLineage(
+  event: ExecutionStatusChangeEvent,
+  end: LoadEnd | undefined,
+  objects: ObjectStore,
+  deps: LineageDeps | undefined,
+): Promise<void> {
+  const d = event.detail;
+  return emitLineage(deps, `execution ${d.name}`, async () => {
+    const eventType = EVENT_TYPES[d.status];
+    if (!eventType || !deps || !d.input) return [];
+    const input = inputShape.safeParse(JSON.parse(d.input));
+    if (!input.success) return [];
+    const { load } = input.data;
+    const contract = deps.contracts.datasets.get(load.dataset);
+    if (!contract) return [];
+    const lineage = (await deps.columnLineage()).get(contract.name);
+    const eventTime = new Date(
+      eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate),
+    ).toISOString();
+    const common = {
+      contract,
+      loadId: load.loadId,
+      attempt: load.attempt,
+      executionName: d.name,
+      parent: { executionArn: d.executionArn },
+      eventTime,
+      objects: await bronzeObjects(objects, load),
+      ...(lineage ? { lineage: lineage.silver } : {}),
+    };
+    if (eventType === 'START') return [loadRunEvent(deps.context, { ...common, eventType })];
+    const assertions = input.data.results.validation
+      ? await validationOutcomes(objects, input.data.results.validation)
+      : undefined;
+    const events = [
+      loadRunEvent(deps.context, {
+        ...common,
+        eventType,
+        ...(end ?? {}),
+        ...(assertions ? { assertions } : {}),
+        ...(input.data.quarantine ? { quarantineUri: input.data.quarantine.uri } : {}),
+      }),
+    ];
+    if (eventType === 'COMPLETE')
+      events.push(...(await goldEvents(objects, input.data.results.gold, contract, common, deps)));
+    return events;
+  });
+}
+
+async function bronzeObjects(
+  objects: ObjectStore,
+  load: z.infer<typeof inputShape>['load'],
+): Promise<BronzeObject[]> {
+  if (!load.manifest) return [load.source];
+  const m = loadManifestFile.safeParse(await readJsonArtifact(objects, load.manifest.uri));
+  return m.success ? m.data.objects : [load.source];
+}
+
+/**
+ * The fields of a Great Expectations validation result (1.x `type`, 0.x `expectation_type`) an
+ * assertion needs. Not gx-result.ts's full reader: the gate has judged the result already, and
+ * these few fields keep the functions that send lineage (the reconciler) within their size.
+ */
+const validationShape = z.looseObject({
+  results: z.array(
+    z.looseObject({
+      success: z.boolean(),
+      expectation_config: z.looseObject({
+        type: z.string().optional(),
+        expectation_type: z.string().optional(),
+        kwargs: z.record(z.string(), z.unknown()).optional(),
+        meta: z
+          .looseObject({
+            lakeplane: z.looseObject({ severity: z.enum(['fail', 'warn']).optional() }).optional(),
+          })
+          .nullable()
+          .optional(),
+      }),
+    }),
+  ),
+});
+
+async function validationOutcomes(objects: ObjectStore, uri: string): Promise<Assertion[] | undefined> {
+  const parsed = validationShape.safeParse(await readJsonArtifact(objects, uri).catch(() => undefined));
+  if (!parsed.success) return undefined;
+  return parsed.data.results.map((r) => {
+    const c = r.expectation_config;
+    const column = c.kwargs?.column;
+    const severity = c.meta?.lakeplane?.severity;
+    return {
+      type: c.type ?? c.expectation_type ?? 'unknown',
+      success: r.success,
+      ...(typeof column === 'string' ? { column } : {}),
+      ...(severity ? { severity } : {}),
+    };
+  });
+}
+
+async function goldEvents(
+  objects: ObjectStore,
+  uri: string,
+  contract: DatasetContract,
+  load: { loadId: string; attempt: number; parent: { executionArn: string }; eventTime: string },
+  deps: LineageDeps,
+): Promise<RunEvent[]> {
+  const result = goldResult.safeParse(await readJsonArtifact(objects, uri).catch(() => undefined));
+  if (!result.success) return [];
+  const lineage = (await deps.columnLineage()).get(contract.name);
+  return result.data.tables.flatMap((t) => {
+    const l = lineage?.gold[t.name];
+    return goldRunEvents(deps.context, {
+      contract,
+      loadId: load.loadId,
+      attempt: load.attempt,
+      parent: load.parent,
+      eventTime: load.eventTime,
+      table: t.name,
+      rows: t.rows,
+      ...(l ? { lineage: l } : {}),
+    });
+  });
+}
+
+/** A rollback's run event (START before it, COMPLETE or FAIL after). */
+export function emitRollbackLineage(
+  deps: LineageDeps | undefined,
+  facts: Omit<RollbackRunFacts, 'contract'> & { readonly dataset: string },
+): Promise<void> {
+  return emitLineage(deps, `rollback ${facts.rollbackId}`, async () => {
+    const contract = deps?.contracts.datasets.get(facts.dataset);
+    if (!deps || !contract) return [];
+    const { dataset: _, ...rest } = facts;
+    return [rollbackRunEvent(deps.context, { ...rest, contract })];
+  });
+}
+
+/** A schema-drift decision's run (START and COMPLETE). */
+export function emitDriftLineage(
+  deps: LineageDeps | undefined,
+  facts: Omit<DriftRunFacts, 'contract'> & { readonly dataset: string },
+): Promise<void> {
+  return emitLineage(deps, `schema drift of ${facts.dataset} ${facts.toVersion}`, async () => {
+    const contract = deps?.contracts.datasets.get(facts.dataset);
+    if (!deps || !contract) return [];
+    const { dataset: _, ...rest } = facts;
+    return driftRunEvents(deps.context, { ...rest, contract });
+  });
+}
