@@ -893,6 +893,46 @@ datasets
   });
 
 program
+  .command('lineage')
+  .description(
+    "the lake's lineage from the run events: each job (Bronze → Silver → Gold, rollbacks, schema drift) with what it reads and writes and its last run; or one load's runs",
+  )
+  .argument('[dataset]', 'only the jobs of this dataset')
+  .option('--load <load-id>', "one load's runs: the object versions each attempt read and what it wrote")
+  .addOption(
+    new Option('--json', 'print JSON (with --load: the run events, one per line)').conflicts([
+      'dot',
+      'mermaid',
+    ]),
+  )
+  .addOption(new Option('--dot', 'print Graphviz DOT').conflicts(['mermaid', 'load']))
+  .addOption(new Option('--mermaid', 'print a Mermaid flowchart').conflicts('load'))
+  .action(
+    async (
+      dataset: string | undefined,
+      raw: { load?: string; json?: boolean; dot?: boolean; mermaid?: boolean },
+    ) => {
+      if (dataset !== undefined && raw.load !== undefined)
+        throw new UsageError('give a dataset or --load <load-id>, not both');
+      await requireDataset(dataset);
+      const { lineageView } = await import('./commands/lineage.js');
+      const { lineageFile } = await import('../local/lineage/local-lineage.js');
+      const ws = workspaceAt(defaultHome(global().home));
+      const view = lineageView(
+        lineageFile(ws),
+        {
+          ...(dataset ? { dataset } : {}),
+          ...(raw.load ? { load: raw.load } : {}),
+          format: raw.json ? 'json' : raw.dot ? 'dot' : raw.mermaid ? 'mermaid' : 'text',
+        },
+        typedCommand,
+      );
+      for (const w of view.warnings) process.stderr.write(`${w}\n`);
+      out(view.text);
+    },
+  );
+
+program
   .command('demo')
   .description('seed sample data and run every file through the load path (what `npm start` runs)')
   .option('--fresh', 'start from an empty workspace')

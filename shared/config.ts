@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { jobNamespace } from './core/lineage/naming.js';
 import type { LakeLayout } from './core/plan.js';
 
 const name = z.string().min(1);
@@ -29,6 +30,10 @@ export const lambdaEnvironment = z.object({
   LAKEPLANE_LOAD_MAX_BYTES: z.string().optional(),
   LAKEPLANE_DATASETS_DIR: z.string().optional(),
   SLACK_WEBHOOK_PARAMETER: z.string().optional(),
+  /** The stage's OpenLineage consumer (empty: none) and whether the EMR steps run the Spark listener. */
+  OPENLINEAGE_URL: z.string().optional(),
+  OPENLINEAGE_ENDPOINT: z.string().optional(),
+  OPENLINEAGE_SPARK_LISTENER: z.string().optional(),
 });
 export type LambdaEnvironment = z.infer<typeof lambdaEnvironment>;
 
@@ -78,5 +83,14 @@ export function layoutFromEnvironment(env: LambdaEnvironment): LakeLayout {
     clusterId: env.EMR_CLUSTER_ID,
     dqRouterFunction: env.DQ_ROUTER_FUNCTION,
     budgetGuardFunction: env.BUDGET_GUARD_FUNCTION,
+    ...(env.OPENLINEAGE_SPARK_LISTENER === 'true' && env.OPENLINEAGE_URL
+      ? {
+          sparkLineage: {
+            url: env.OPENLINEAGE_URL,
+            endpoint: env.OPENLINEAGE_ENDPOINT || 'api/v1/lineage',
+            namespace: jobNamespace({ stage: env.STAGE }),
+          },
+        }
+      : {}),
   };
 }

@@ -1,4 +1,6 @@
 import type { DatasetContract } from './contract/types.js';
+import { loadRunId } from './lineage/events.js';
+import { jobName } from './lineage/naming.js';
 import type { SourceObject } from './load.js';
 import type { ManifestRef } from './manifest.js';
 
@@ -27,7 +29,16 @@ export interface LakeLayout {
   readonly dqRouterFunction: string;
   /** The budget-guard function (name or ARN) the first state invokes. */
   readonly budgetGuardFunction: string;
+  /**
+   * The OpenLineage Spark listener in every step of a load (stage parameter
+   * openLineageSparkListener): Spark's own run events go to this consumer as children of the
+   * load attempt's run (job `<dataset>.load` in `namespace`).
+   */
+  readonly sparkLineage?: { readonly url: string; readonly endpoint: string; readonly namespace: string };
 }
+
+/** The OpenLineage Spark integration the steps load when the listener is on (Spark 3.5, Scala 2.12: EMR 7). */
+export const OPENLINEAGE_SPARK_PACKAGE = 'io.openlineage:openlineage-spark_2.12:1.53.0';
 
 /** One EMR step the state machine submits (`addStep.sync` with command-runner.jar). */
 export interface StepPlan {
@@ -85,7 +96,7 @@ export function runUri(layout: LakeLayout, loadId: string, attempt: number, name
 }
 
 /** `spark-submit` of one of spark-jobs/ with the Hudi bundle and the jobs' package (step Args). */
-function sparkSubmit(layout: LakeLayout, job: string): string[] {
+function sparkSubmit(layout: LakeLayout, job: string, parent?: SparkLineageParent): string[] {
   const scripts = `s3://${layout.artifactsBucket}/spark-jobs`;
   return [
     'spark-submit',
@@ -94,9 +105,40 @@ function sparkSubmit(layout: LakeLayout, job: string): string[] {
     // The Hudi bundle EMR installs; without it the upsert and gold jobs cannot write Hudi.
     '--jars',
     HUDI_BUNDLE,
+    ...(layout.sparkLineage && parent ? sparkLineageArgs(layout.sparkLineage, parent) : []),
     '--py-files',
     `${scripts}/lakeplane_jobs.zip`,
     `${scripts}/${job}`,
+  ];
+}
+
+/** The run a step's Spark application belongs to: the load attempt's (shared/core/lineage). */
+export interface SparkLineageParent {
+  readonly jobName: string;
+  readonly runId: string;
+}
+
+/**
+ * The OpenLineage Spark listener's settings (its `spark.openlineage.*` configuration): the HTTP
+ * transport to the stage's consumer, and the load attempt's run as parent. No API key: step
+ * arguments are visible to anyone who may list the cluster's steps.
+ */
+function sparkLineageArgs(
+  lineage: NonNullable<LakeLayout['sparkLineage']>,
+  parent: SparkLineageParent,
+): string[] {
+  const conf = (key: string, value: string) => ['--conf', `${key}=${value}`];
+  return [
+    '--packages',
+    OPENLINEAGE_SPARK_PACKAGE,
+    ...conf('spark.extraListeners', 'io.openlineage.spark.agent.OpenLineageSparkListener'),
+    ...conf('spark.openlineage.transport.type', 'http'),
+    ...conf('spark.openlineage.transport.url', lineage.url),
+    ...conf('spark.openlineage.transport.endpoint', lineage.endpoint),
+    ...conf('spark.openlineage.namespace', lineage.namespace),
+    ...conf('spark.openlineage.parentJobNamespace', lineage.namespace),
+    ...conf('spark.openlineage.parentJobName', parent.jobName),
+    ...conf('spark.openlineage.parentRunId', parent.runId),
   ];
 }
 
@@ -124,7 +166,8 @@ export function planLoad(
   load: { loadId: string; source: SourceObject; manifest?: ManifestRef | undefined; attempt: number },
   layout: LakeLayout,
 ): LoadExecutionInput {
-  const spark = (job: string) => sparkSubmit(layout, job);
+  const parent = { jobName: jobName(contract.name, 'load'), runId: loadRunId(load.loadId, load.attempt) };
+  const spark = (job: string) => sparkSubmit(layout, job, parent);
   const common = jobArgs(contract, layout, load.loadId, load.attempt);
   const results = {
     stage: runUri(layout, load.loadId, load.attempt, 'stage.json'),
@@ -228,7 +271,7 @@ export function planLoad(
           String(SILVER_SAVEPOINTS_KEPT),
         ],
       },
-      gold: { name: stepName('gold'), args: goldArgs(layout, common, results.gold) },
+      gold: { name: stepName('gold'), args: goldArgs(layout, common, results.gold, parent) },
     },
     results,
     quarantine: { uri: quarantine },
@@ -298,9 +341,14 @@ export function planRollback(
   };
 }
 
-function goldArgs(layout: LakeLayout, common: readonly string[], result: string): string[] {
+function goldArgs(
+  layout: LakeLayout,
+  common: readonly string[],
+  result: string,
+  parent?: SparkLineageParent,
+): string[] {
   return [
-    ...sparkSubmit(layout, 'silver_to_gold.py'),
+    ...sparkSubmit(layout, 'silver_to_gold.py', parent),
     ...common,
     '--result',
     result,

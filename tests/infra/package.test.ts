@@ -97,6 +97,10 @@ const ruleFor = (source: string): Resource => {
 };
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 /** A grant on the lake's customer managed key, usable only through S3 (serverless.yml LakeKey). */
+/** The OpenLineage consumer's API key parameters of the stage: load-events, the reconciler and schema-drift read them. */
+const OPENLINEAGE_KEY = {
+  'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/lakeplane/${STAGE}/openlineage-*`,
+};
 const LAKE_KEY_VIA_S3 = {
   resource: getAtt('LakeKey'),
   condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `s3.\${AWS::Region}.amazonaws.com` } } },
@@ -1105,7 +1109,7 @@ describe('IAM', () => {
     // The same parameter, decrypted the same way, as dq-router.
     const dqRouter = grantsOf(template, roleOf('dq-router'));
     expect(e.SLACK_WEBHOOK_PARAMETER).toBe(env('dq-router').SLACK_WEBHOOK_PARAMETER);
-    expect(grants.get('ssm:GetParameter')).toEqual(dqRouter.get('ssm:GetParameter'));
+    expect(grants.get('ssm:GetParameter')).toEqual([...dqRouter.get('ssm:GetParameter')!, OPENLINEAGE_KEY]);
     // (Not the lake key: schema-drift reads no object.)
     expect(grants.get('kms:Decrypt')).toEqual(
       dqRouter.get('kms:Decrypt')!.filter((g) => !isDeepStrictEqual(g, LAKE_KEY_VIA_S3)),
@@ -1205,7 +1209,14 @@ describe('IAM', () => {
     expect(only('s3:GetObject')).toBe(
       JSON.stringify([{ 'Fn::Sub': `\${${refId(env('load-events').ARTIFACTS_BUCKET)}.Arn}/runs/*` }]),
     );
-    expect(only('ssm:GetParameter')).toContain(`:parameter/lakeplane/${STAGE}/slack-webhook-url"`);
+    expect(only('ssm:GetParameter')).toBe(
+      JSON.stringify([
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/lakeplane/${STAGE}/slack-webhook-url`,
+        },
+        OPENLINEAGE_KEY,
+      ]),
+    );
     const kms = statements.find(
       (s: Json) =>
         actionsOf(s).includes('kms:Decrypt') &&
