@@ -18,6 +18,7 @@ export function wipeWorkspace(home: string): void {
     'warehouse.duckdb.wal',
     'executions.json',
     'notifications.jsonl',
+    'lineage.jsonl',
     'dead-letters.jsonl',
     'demo-data',
     'engine',
@@ -157,6 +158,7 @@ export async function runDemo(
     [`query "SELECT * FROM silver.orders WHERE order_id = '${probe.orderId}'"`, ''],
     ['stream orders <file.ndjson>', 'put your own events on the local stream'],
     ['drift', 'schema changes the crawler found, and what they did'],
+    ['lineage', 'what each job read and wrote, and its last run (OpenLineage run events)'],
   ];
   const width = Math.max(...steps.filter(([, what]) => what).map(([c]) => cli.length + 1 + c.length)) + 2;
   write(`
@@ -164,6 +166,7 @@ Where to look next:
 ${steps.map(([c, what]) => `  ${what ? `${cli} ${c}`.padEnd(width) + what : `${cli} ${c}`}`).join('\n')}
   ${join(rt.workspace.objects, LOCAL_LAYOUT.quarantineBucket)}   quarantined records with their reasons
   ${rt.workspace.notifications}   alerts as Slack would receive them
+  ${join(rt.workspace.home, 'lineage.jsonl')}   the runs' OpenLineage events, one per line
 Run ${again} again: every file is recognised as already loaded; the stream's events come again as new micro-batches, which leave the tables as they are.
 `);
   if (!staleIgnored) throw new Error(`stale update of ${probe.orderId} overwrote newer data`);

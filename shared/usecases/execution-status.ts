@@ -157,10 +157,28 @@ export async function onExecutionStatus(
   // After a replay chain took its next step (it holds the slot then): the dataset's next load.
   // Also on a repeated end event, whose first delivery may have died before it got here.
   if (d.status !== 'RUNNING' && deps.scheduler) await scheduleDataset(input.load.dataset, deps.scheduler);
-  await emitLoadLineage(event, end, deps.objects, deps.lineage);
+  // START once, when the ledger records RUNNING (a repeated or late RUNNING sends nothing); an end
+  // the ledger records with no RUNNING before it sends the START it missed first.
+  if (d.status !== 'RUNNING' || updated)
+    await emitLoadLineage(
+      event,
+      end,
+      deps.objects,
+      deps.lineage,
+      end !== undefined && updated !== undefined && !ranThisAttempt(updated),
+    );
   if (!updated)
     return { outcome: 'ignored', reason: `load ${loadId} is unknown or already past ${d.status}` };
   return { outcome: 'recorded', load: updated };
+}
+
+/**
+ * Whether the ledger saw this attempt RUNNING before its end: no RUNNING since its last
+ * REGISTERED means the RUNNING event was lost (or is late), and its run event was never sent.
+ */
+function ranThisAttempt(load: LoadRecord): boolean {
+  const statuses = load.history.map((h) => h.status);
+  return statuses.lastIndexOf('RUNNING') > statuses.lastIndexOf('REGISTERED');
 }
 
 /** Where an alert about a dataset goes (its contract's `alerts.slack_channel`) and the stage its commands name. */

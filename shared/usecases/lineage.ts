@@ -106,13 +106,16 @@ const EVENT_TYPES: Record<ExecutionStatusChangeEvent['detail']['status'], EventT
 
 /**
  * The run events of one status change of a load-dataset execution: START when it runs; at its
- * end the load's COMPLETE / FAIL / ABORT and, after a commit, each Gold table's rebuild.
+ * end the load's COMPLETE / FAIL / ABORT and, after a commit, each Gold table's rebuild. With
+ * `startMissed` (the ledger never saw this attempt RUNNING: its RUNNING event was lost) the end
+ * comes after the START it did not get, so every run has both.
  */
 export function emitLoadLineage(
   event: ExecutionStatusChangeEvent,
   end: LoadEnd | undefined,
   objects: ObjectStore,
   deps: LineageDeps | undefined,
+  startMissed = false,
 ): Promise<void> {
   const d = event.detail;
   return emitLineage(deps, `execution ${d.name}`, async () => {
@@ -137,11 +140,17 @@ export function emitLoadLineage(
       objects: await bronzeObjects(objects, load),
       ...(lineage ? { lineage: lineage.silver } : {}),
     };
-    if (eventType === 'START') return [loadRunEvent(deps.context, { ...common, eventType })];
+    const start = loadRunEvent(deps.context, {
+      ...common,
+      eventType: 'START',
+      eventTime: new Date(d.startDate).toISOString(),
+    });
+    if (eventType === 'START') return [start];
     const assertions = input.data.results.validation
       ? await validationOutcomes(objects, input.data.results.validation)
       : undefined;
     const events = [
+      ...(startMissed ? [start] : []),
       loadRunEvent(deps.context, {
         ...common,
         eventType,

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRunId } from '../../shared/core/lineage/events.js';
 import type { RunEvent } from '../../shared/core/lineage/openlineage.js';
 import type { LoadRecord } from '../../shared/core/load.js';
-import { BIN, lakeplane, typed } from '../helpers/cli.js';
+import { BIN, lakeplane, lakeplaneWith, typed } from '../helpers/cli.js';
 import { ndjson, order, tempDir } from '../helpers/fixtures.js';
 import { specViolations } from '../helpers/openlineage-spec.js';
 
@@ -199,6 +199,30 @@ describe('lineage of a rollback and a replay', () => {
     expect(c).toContain(`orders.load attempt 1  run ${loadRunId(ids[2]!, 1)}`);
     expect(c).toContain(`orders.load attempt 2  run ${loadRunId(ids[2]!, 2)}`);
   });
+});
+
+describe('lineage when the process dies', () => {
+  it.each(['load-events@2', 'execution-ended', 'execution-saved'])(
+    'killed at %s: the command again sends what was not sent, each run has a START and an end',
+    (point) => {
+      const home = tempDir();
+      const dir = tempDir();
+      const file = ndjson(dir, 'orders-k.ndjson', [order('o-1', '2026-11-20T10:00:00Z')]);
+      const killed = lakeplaneWith({ LAKEPLANE_CRASH_AT: point }, home, 'load', 'orders', file);
+      expect(killed.signal).toBe('SIGKILL');
+      // The same command again, as after any crash: recovery brings the dead process's load to its end.
+      const again = lakeplane(home, 'load', 'orders', file);
+      expect(again.code, again.stderr).toBe(0);
+      const [load] = loads(home);
+      expect(load?.status).toBe('SUCCEEDED');
+      const mine = events(home)
+        .filter((e) => e.job.name === 'orders.load')
+        .map((e) => `${e.run.runId} ${e.eventType}`);
+      const runId = loadRunId(load!.loadId, load!.attempts);
+      expect(mine.filter((m) => m.startsWith(runId))).toEqual([`${runId} START`, `${runId} COMPLETE`]);
+      expect(events(home).flatMap((e) => specViolations(e))).toEqual([]);
+    },
+  );
 });
 
 /** The CLI as a child process that does not block this one (the consumer below answers it). */
