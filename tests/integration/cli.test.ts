@@ -19,6 +19,7 @@ describe('lakeplane CLI', () => {
       'query',
       'dq',
       'drift',
+      'lineage',
       'events',
       'datasets',
       'demo',

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../shared/core/lineage/openlineage.js';
 import { REPO, tempDir } from '../helpers/fixtures.js';
+import { specViolations } from '../helpers/openlineage-spec.js';
 
 // `lakeplane --engine spark demo --fresh` as a user types it, beside the DuckDB demo: the same
 // loads, statuses and row counts; then every "Where to look next" command it printed, typed
@@ -72,6 +75,26 @@ describe('the demo on the Spark engine', () => {
       );
   });
 
+  it('writes the same runs as the DuckDB demo, each event following the OpenLineage spec', () => {
+    const runs = (home: string) =>
+      readFileSync(join(home, 'lineage.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as RunEvent);
+    const spark = runs(sparkHome);
+    expect(spark.flatMap((e) => specViolations(e))).toEqual([]);
+    // Job, event type and what was read and written; run ids and times differ (other load ids on
+    // a coalesced stream), counts agree.
+    const shape = (events: RunEvent[]) =>
+      events
+        .map(
+          (e) =>
+            `${e.job.name} ${e.eventType} ${e.inputs.map((i) => i.name)} → ${e.outputs.map((o) => o.name.split('/')[0])}`,
+        )
+        .sort();
+    expect(new Set(shape(spark))).toEqual(new Set(shape(runs(duckdbHome))));
+  });
+
   it('every next step it prints works when typed literally', () => {
     const steps = nextSteps(spark.stdout);
     // Each names the demo's workspace, so it works typed anywhere.
@@ -82,6 +105,7 @@ describe('the demo on the Spark engine', () => {
       'query SELECT * FROM gold.daily_revenue ORDER BY order_date',
       "query SELECT * FROM silver.orders WHERE order_id = 'ord-20261120-00000'",
       'drift',
+      'lineage',
     ]);
     for (const step of steps) {
       const r = typed(...step);
