@@ -1,7 +1,7 @@
 /** The lakeplane CLI: drives the embedded local runtime. */
 import './zod-jitless.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import type { Warehouse } from '../local/engine/warehouse.js';
@@ -917,9 +917,9 @@ program
       await requireDataset(dataset);
       const { lineageView } = await import('./commands/lineage.js');
       const { lineageFile } = await import('../local/lineage/local-lineage.js');
-      const ws = workspaceAt(defaultHome(global().home));
+      // Reads the file only: the workspace is not created for it.
       const view = lineageView(
-        lineageFile(ws),
+        lineageFile({ home: resolve(defaultHome(global().home)) }),
         {
           ...(dataset ? { dataset } : {}),
           ...(raw.load ? { load: raw.load } : {}),

@@ -34,6 +34,7 @@ export const lambdaEnvironment = z.object({
   OPENLINEAGE_URL: z.string().optional(),
   OPENLINEAGE_ENDPOINT: z.string().optional(),
   OPENLINEAGE_SPARK_LISTENER: z.string().optional(),
+  OPENLINEAGE_API_KEY_PARAMETER: z.string().optional(),
 });
 export type LambdaEnvironment = z.infer<typeof lambdaEnvironment>;
 
@@ -83,7 +84,8 @@ export function layoutFromEnvironment(env: LambdaEnvironment): LakeLayout {
     clusterId: env.EMR_CLUSTER_ID,
     dqRouterFunction: env.DQ_ROUTER_FUNCTION,
     budgetGuardFunction: env.BUDGET_GUARD_FUNCTION,
-    ...(env.OPENLINEAGE_SPARK_LISTENER === 'true' && env.OPENLINEAGE_URL
+    // Not with an API key: a step's arguments would carry it (awsLineage warns).
+    ...(env.OPENLINEAGE_SPARK_LISTENER === 'true' && env.OPENLINEAGE_URL && !env.OPENLINEAGE_API_KEY_PARAMETER
       ? {
           sparkLineage: {
             url: env.OPENLINEAGE_URL,

@@ -4,6 +4,7 @@ import {
   graphDot,
   graphMermaid,
   graphText,
+  type LineageGraph,
   lineageGraph,
   loadEvents,
   loadText,
@@ -27,12 +28,16 @@ export function lineageView(
   options: LineageViewOptions,
   command: (args: string) => string,
 ): { text: string; warnings: string[] } {
-  if (!existsSync(file))
-    return {
-      text: `no lineage recorded yet (${file} does not exist): loads, rollbacks and schema-drift decisions write their run events there; try \`${command('demo')}\``,
-      warnings: [],
-    };
-  const { events, unreadable } = parseRunEvents(readFileSync(file, 'utf8'));
+  const none = `no lineage recorded yet (${file} does not exist): loads, rollbacks and schema-drift decisions write their run events there; try \`${command('demo')}\``;
+  if (!existsSync(file) && options.load)
+    throw new UsageError(`no run events of load ${options.load}: ${none}`);
+  const { events, unreadable } = existsSync(file)
+    ? parseRunEvents(readFileSync(file, 'utf8'))
+    : { events: [], unreadable: [] };
+  // The machine formats stay parseable with nothing to show: an empty graph, the sentence on stderr.
+  if (!existsSync(file) && options.format !== 'text')
+    return { text: render(lineageGraph([]), options.format), warnings: [none] };
+  if (!existsSync(file)) return { text: none, warnings: [] };
   const warnings = unreadable.map((u) => `${file} line ${u.line} skipped: ${u.reason}`);
   if (options.load) {
     const mine = loadEvents(events, options.load);
@@ -50,20 +55,23 @@ export function lineageView(
   }
   const all = lineageGraph(events);
   const graph = options.dataset ? datasetSubgraph(all, options.dataset) : all;
-  if (graph.jobs.length === 0)
-    return {
-      text: options.dataset
-        ? `no runs of ${options.dataset} recorded yet: its loads write their run events when they start and end`
-        : 'no runs recorded yet',
-      warnings,
-    };
-  const text =
-    options.format === 'json'
-      ? JSON.stringify(graph, null, 2)
-      : options.format === 'dot'
-        ? graphDot(graph)
-        : options.format === 'mermaid'
-          ? graphMermaid(graph)
-          : graphText(graph);
-  return { text, warnings };
+  if (graph.jobs.length === 0) {
+    const sentence = options.dataset
+      ? `no runs of ${options.dataset} recorded yet: its loads write their run events when they start and end`
+      : 'no runs recorded yet';
+    if (options.format !== 'text')
+      return { text: render(graph, options.format), warnings: [...warnings, sentence] };
+    return { text: sentence, warnings };
+  }
+  return { text: render(graph, options.format), warnings };
+}
+
+function render(graph: LineageGraph, format: LineageViewOptions['format']): string {
+  return format === 'json'
+    ? JSON.stringify(graph, null, 2)
+    : format === 'dot'
+      ? graphDot(graph)
+      : format === 'mermaid'
+        ? graphMermaid(graph)
+        : graphText(graph);
 }

@@ -30,7 +30,7 @@ export function awsDeps(): LoadEventsHandlerDeps {
     process.env,
     env.STAGE,
     layoutFromEnvironment(env),
-    process.env.BRONZE_DATABASE ?? `lakeplane_${env.STAGE}_bronze`,
+    process.env.BRONZE_DATABASE ?? '',
     contracts,
     (message, error) => obs.logger.warn(message, { error }),
   );

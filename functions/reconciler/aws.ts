@@ -58,7 +58,7 @@ export function awsDeps(): ReconcilerHandlerDeps {
     landed: { contracts, ledger, scheduler, layout: layoutFromEnvironment(env), now },
     bronze: objects,
     stream: { reader: new KinesisRangeReader(new KinesisClient({})), upsert: streamUpsertDeps(objects) },
-    drift: schemaDriftDeps(driftEnv, warn),
+    drift: schemaDriftDeps(driftEnv, warn, { lineage, contracts }),
     now,
   };
 }

@@ -10,6 +10,8 @@ import { awsLineage } from '../../shared/aws/lineage-deps.js';
 import { SlackWebhookNotifier } from '../../shared/aws/slack-webhook-notifier.js';
 import { slackWebhookFromSsm } from '../../shared/aws/slack-webhook-parameter.js';
 import { ConfigurationError, lambdaEnvironment, layoutFromEnvironment } from '../../shared/config.js';
+import type { ContractSet } from '../../shared/core/contract/parse.js';
+import type { LineageDeps } from '../../shared/usecases/lineage.js';
 import {
   identityTableDataset,
   type SchemaDriftDeps,
@@ -62,21 +64,12 @@ export function awsDeps(): SchemaDriftHandlerDeps {
 export function schemaDriftDeps(
   env: SchemaDriftEnvironment,
   warn: (message: string, error?: unknown) => void,
+  /** The caller's lineage (the reconciler shares its own); by default this function's. */
+  given?: { readonly lineage: LineageDeps | undefined; readonly contracts: ContractSet },
 ): SchemaDriftDeps {
   const control = new DynamoControl(new DynamoDBClient({}), env.CONTROL_TABLE);
-  const contracts = lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
-  // Run events of drift decisions: the stage's layout names the catalog's tables.
-  const stageEnv = lambdaEnvironment.safeParse(process.env);
-  const lineage = stageEnv.success
-    ? awsLineage(
-        process.env,
-        env.STAGE,
-        layoutFromEnvironment(stageEnv.data),
-        env.BRONZE_DATABASE,
-        contracts,
-        warn,
-      )
-    : undefined;
+  const contracts = given?.contracts ?? lambdaContracts(env.LAKEPLANE_DATASETS_DIR);
+  const lineage = given ? given.lineage : driftLineage(env, contracts, warn);
   return {
     ...(lineage ? { lineage } : {}),
     contracts,
@@ -95,4 +88,26 @@ export function schemaDriftDeps(
     stage: env.STAGE,
     now: () => new Date(),
   };
+}
+
+/** Run events of drift decisions: the stage's layout names the catalog's tables. */
+function driftLineage(
+  env: SchemaDriftEnvironment,
+  contracts: ContractSet,
+  warn: (message: string, error?: unknown) => void,
+): LineageDeps | undefined {
+  const stage = lambdaEnvironment.safeParse(process.env);
+  if (!stage.success) {
+    if (process.env.OPENLINEAGE_URL)
+      warn('lineage: no run events are sent: the stage environment of this function is incomplete');
+    return undefined;
+  }
+  return awsLineage(
+    process.env,
+    env.STAGE,
+    layoutFromEnvironment(stage.data),
+    env.BRONZE_DATABASE,
+    contracts,
+    warn,
+  );
 }

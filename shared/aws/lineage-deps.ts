@@ -43,6 +43,17 @@ export function awsLineage(
   }
   const e = parsed.data;
   if (!e.OPENLINEAGE_URL) return undefined;
+  // The Glue names of every event need them (serverless.yml sets both; Lambda sets AWS_REGION).
+  if (!e.AWS_REGION || !e.LAKEPLANE_ACCOUNT_ID || !bronzeDatabase) {
+    warn(
+      'lineage: no run events are sent: AWS_REGION, LAKEPLANE_ACCOUNT_ID and BRONZE_DATABASE must be set to name the catalog tables',
+    );
+    return undefined;
+  }
+  if (env.OPENLINEAGE_SPARK_LISTENER === 'true' && e.OPENLINEAGE_API_KEY_PARAMETER)
+    warn(
+      'lineage: the EMR steps run without the OpenLineage Spark listener: the consumer needs an API key, and step arguments cannot carry one (docs/lineage.md)',
+    );
   const parameter = e.OPENLINEAGE_API_KEY_PARAMETER;
   const version = e.LAKEPLANE_VERSION ?? '0.0.0';
   return {
@@ -56,8 +67,8 @@ export function awsLineage(
       version,
       scope: {
         stage,
-        region: e.AWS_REGION ?? 'us-east-1',
-        account: e.LAKEPLANE_ACCOUNT_ID ?? 'unknown',
+        region: e.AWS_REGION,
+        account: e.LAKEPLANE_ACCOUNT_ID,
         layout,
         bronzeDatabase,
       },

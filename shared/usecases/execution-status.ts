@@ -24,7 +24,13 @@ import {
   upsertResult,
 } from '../core/run-results.js';
 import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
-import { emitLoadLineage, emitRollbackLineage, type LineageDeps, type LoadEnd } from './lineage.js';
+import {
+  emitLoadLineage,
+  emitRollbackLineage,
+  eventTypeOf,
+  type LineageDeps,
+  type LoadEnd,
+} from './lineage.js';
 import type { ReplayDeps } from './replay.js';
 import { continueReplayChain } from './replay-chain.js';
 import { resolveFailures } from './resolve-failures.js';
@@ -384,16 +390,7 @@ async function rollbackExecutionLineage(
   input: z.infer<typeof rollbackInputShape>,
   deps: ExecutionStatusDeps,
 ): Promise<void> {
-  const eventType =
-    d.status === 'RUNNING'
-      ? 'START'
-      : d.status === 'SUCCEEDED'
-        ? 'COMPLETE'
-        : d.status === 'FAILED'
-          ? 'FAIL'
-          : d.status === 'PENDING_REDRIVE'
-            ? undefined
-            : 'ABORT';
+  const eventType = eventTypeOf(d.status);
   if (!eventType || !deps.lineage) return;
   const { rollbackId, dataset, toInstant } = input.rollback;
   const result =
@@ -415,9 +412,10 @@ async function rollbackExecutionLineage(
     parent: { executionArn: d.executionArn },
     eventType,
     eventTime: new Date(eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate)).toISOString(),
-    toCommit: toInstant,
+    target: { toCommit: toInstant },
     ...(result?.success
       ? {
+          rowsChanged: result.data.restored + result.data.reverted + result.data.removed,
           rowsAfter: result.data.rowsAfter,
           undoneLoads: result.data.commitsRolledBack.map((commitId) => ({
             commitId,
@@ -429,8 +427,8 @@ async function rollbackExecutionLineage(
     ...(eventType === 'FAIL' || eventType === 'ABORT'
       ? {
           error: d.cause
-            ? describeFailure(d.error ?? undefined, d.cause).message
-            : `the rollback ended ${d.status}`,
+            ? describeFailure(d.error ?? undefined, d.cause)
+            : { error: `States.${d.status}`, message: `the rollback ended ${d.status}` },
         }
       : {}),
   });

@@ -104,6 +104,10 @@ const EVENT_TYPES: Record<ExecutionStatusChangeEvent['detail']['status'], EventT
   PENDING_REDRIVE: undefined,
 };
 
+/** The run event type of an execution status (none for a redrive, which the platform does not use). */
+export const eventTypeOf = (status: ExecutionStatusChangeEvent['detail']['status']): EventType | undefined =>
+  EVENT_TYPES[status];
+
 /**
  * The run events of one status change of a load-dataset execution: START when it runs; at its
  * end the load's COMPLETE / FAIL / ABORT and, after a commit, each Gold table's rebuild. With
@@ -122,10 +126,20 @@ export function emitLoadLineage(
     const eventType = EVENT_TYPES[d.status];
     if (!eventType || !deps || !d.input) return [];
     const input = inputShape.safeParse(JSON.parse(d.input));
-    if (!input.success) return [];
+    if (!input.success) {
+      deps.warn(
+        `lineage: execution ${d.name} has no load-dataset input this version reads; no run event was sent`,
+      );
+      return [];
+    }
     const { load } = input.data;
     const contract = deps.contracts.datasets.get(load.dataset);
-    if (!contract) return [];
+    if (!contract) {
+      deps.warn(
+        `lineage: execution ${d.name} loads ${load.dataset}, which has no contract here; no run event was sent`,
+      );
+      return [];
+    }
     const lineage = (await deps.columnLineage()).get(contract.name);
     const eventTime = new Date(
       eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate),
@@ -137,7 +151,7 @@ export function emitLoadLineage(
       executionName: d.name,
       parent: { executionArn: d.executionArn },
       eventTime,
-      objects: await bronzeObjects(objects, load),
+      objects: await bronzeObjects(objects, load, deps),
       ...(lineage ? { lineage: lineage.silver } : {}),
     };
     const start = loadRunEvent(deps.context, {
@@ -161,17 +175,47 @@ export function emitLoadLineage(
     ];
     if (eventType === 'COMPLETE')
       events.push(...(await goldEvents(objects, input.data.results.gold, contract, common, deps)));
+    else if (end?.commitId)
+      // Silver committed and a later step failed: the Gold tables were not rebuilt from it.
+      events.push(...failedGoldEvents(contract, common, end, deps));
     return events;
   });
 }
 
+/** The object versions of the load's manifest; its first object alone when the manifest cannot be read. */
 async function bronzeObjects(
   objects: ObjectStore,
   load: z.infer<typeof inputShape>['load'],
+  deps: LineageDeps,
 ): Promise<BronzeObject[]> {
   if (!load.manifest) return [load.source];
-  const m = loadManifestFile.safeParse(await readJsonArtifact(objects, load.manifest.uri));
-  return m.success ? m.data.objects : [load.source];
+  const uri = load.manifest.uri;
+  const m = loadManifestFile.safeParse(await readJsonArtifact(objects, uri).catch(() => undefined));
+  if (m.success) return m.data.objects;
+  deps.warn(
+    `lineage: the manifest ${uri} of load ${load.loadId} could not be read; its run names only its first object`,
+  );
+  return [load.source];
+}
+
+/** START and FAIL of each Gold table of a load whose commit reached Silver while a later step failed. */
+function failedGoldEvents(
+  contract: DatasetContract,
+  load: { loadId: string; attempt: number; parent: { executionArn: string }; eventTime: string },
+  end: LoadEnd,
+  deps: LineageDeps,
+): RunEvent[] {
+  return contract.gold.flatMap((g) =>
+    goldRunEvents(deps.context, {
+      contract,
+      loadId: load.loadId,
+      attempt: load.attempt,
+      parent: load.parent,
+      eventTime: load.eventTime,
+      table: g.name,
+      failed: end.cause ?? { error: 'Lakeplane.LoadFailed', message: `the load ended ${end.status}` },
+    }),
+  );
 }
 
 /**

@@ -240,8 +240,7 @@ async function rollbackWithLineage(
   deps: RollbackDeps,
 ): Promise<RollbackReport> {
   const startedAt = new Date().toISOString();
-  const toCommit = 'toCommit' in target ? target.toCommit : `before ${target.beforeLoad}`;
-  const run = { dataset: contract.name, rollbackId: `rollback-${startedAt}`, toCommit };
+  const run = { dataset: contract.name, rollbackId: `rollback-${startedAt}`, target };
   await emitRollbackLineage(deps.lineage, { ...run, eventType: 'START', eventTime: startedAt });
   let report: RollbackReport;
   try {
@@ -251,17 +250,21 @@ async function rollbackWithLineage(
       ...run,
       eventType: 'FAIL',
       eventTime: new Date().toISOString(),
-      error: e instanceof Error ? e.message : String(e),
+      error: {
+        error: e instanceof Error ? e.name : 'Error',
+        message: e instanceof Error ? e.message : String(e),
+      },
     });
     throw e;
   }
   await emitRollbackLineage(deps.lineage, {
     ...run,
-    toCommit: report.toCommit,
+    target: { toCommit: report.toCommit },
     eventType: 'COMPLETE',
     eventTime: new Date().toISOString(),
     ...(report.commitId ? { commitId: report.commitId } : {}),
     undoneLoads: report.undoneLoads.map((u) => ({ loadId: u.loadId, commitId: u.commitId })),
+    rowsChanged: report.restored + report.reverted + report.removed,
     rowsAfter: report.rowsAfter,
     gold: report.gold,
   });

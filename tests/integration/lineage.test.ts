@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -149,10 +149,21 @@ describe('lineage after the demo', () => {
     expect(typed(step, home).code).toBe(0);
     expect(lakeplane(home, 'lineage', 'nosuch').code).toBe(2);
     expect(lakeplane(home, 'lineage', '--dot', '--mermaid').code).toBe(2);
-    const fresh = tempDir();
+    // A home with nothing yet: a sentence, or for the machine formats an empty graph (the sentence
+    // on stderr), and no workspace made for it.
+    const fresh = join(tempDir(), 'new-home');
     const empty = lakeplane(fresh, 'lineage');
     expect(empty.code).toBe(0);
     expect(empty.stdout).toContain('no lineage recorded yet');
+    expect(JSON.parse(lakeplane(fresh, 'lineage', '--json').stdout)).toEqual({ datasets: [], jobs: [] });
+    const dot = lakeplane(fresh, 'lineage', '--dot');
+    expect([dot.code, dot.stdout]).toEqual([
+      0,
+      'digraph lineage {\n  rankdir=LR;\n  node [fontname="Helvetica"];\n}\n',
+    ]);
+    expect(dot.stderr).toContain('no lineage recorded yet');
+    expect(lakeplane(fresh, 'lineage', '--load', 'orders-1').code).toBe(2);
+    expect(existsSync(fresh)).toBe(false);
   });
 });
 
@@ -195,6 +206,9 @@ describe('lineage of a rollback and a replay', () => {
     expect(graph).toMatch(
       /^silver\.orders\s+last written by orders\.load: COMPLETE .*load orders-\w+ attempt 2 \(replay\)$/m,
     );
+    // The bad load's view says a rollback took its commit out.
+    const b = lakeplane(home, 'lineage', '--load', ids[1]!).stdout;
+    expect(b).toMatch(/^orders\.rollback {2}run [0-9a-f-]{36}\n {2}\S+: took this load's commit out of Silver \(ROLLED_BACK/m);
     const c = lakeplane(home, 'lineage', '--load', ids[2]!).stdout;
     expect(c).toContain(`orders.load attempt 1  run ${loadRunId(ids[2]!, 1)}`);
     expect(c).toContain(`orders.load attempt 2  run ${loadRunId(ids[2]!, 2)}`);

@@ -11,7 +11,7 @@ import { columnLineageWithDuckDb } from '../../shared/contract-lineage.js';
 import { loadContractsDir } from '../../shared/contracts-dir.js';
 import { buildContractSet, parseContract } from '../../shared/core/contract/parse.js';
 import type { DatasetColumnLineage, StatementLineage } from '../../shared/core/lineage/contract-lineage.js';
-import { loadRunEvent, loadRunId } from '../../shared/core/lineage/events.js';
+import { goldRunEvents, loadRunEvent, loadRunId } from '../../shared/core/lineage/events.js';
 import { lineageGraph } from '../../shared/core/lineage/graph.js';
 import { producerOf, type RunEvent, runIdOf } from '../../shared/core/lineage/openlineage.js';
 import { OPENLINEAGE_SPARK_PACKAGE, planLoad } from '../../shared/core/plan.js';
@@ -52,8 +52,8 @@ describe('column lineage of the shipped contracts (DuckDB parser)', () => {
     ]);
     // Types: the contract's for copied columns, the CASTs' for computed ones.
     const silver = ok(orders.silver).columns;
-    expect(silver.find((c) => c.name === 'order_total_usd')?.type).toBe('DECIMAL(14,2)');
-    expect(silver.find((c) => c.name === 'order_date')?.type).toBe('DATE');
+    expect(silver.find((c) => c.name === 'order_total_usd')?.type).toBe('decimal(14,2)');
+    expect(silver.find((c) => c.name === 'order_date')?.type).toBe('date');
     expect(silver.find((c) => c.name === 'fx_rate')?.type).toBe('double');
 
     const gold = orders.gold.daily_revenue!;
@@ -242,11 +242,50 @@ describe('the HTTP transport', () => {
       backoffMs: 1,
     }).send(e);
     await expect(sent).rejects.toThrow(LineageSendError);
-    await expect(sent).rejects.toThrow(
-      `the lineage consumer at ${c.url} did not take the event: HTTP 400: no thanks`,
-    );
+    // The status only: a consumer may echo the request (its Authorization header) in its answer.
+    await expect(sent).rejects.toThrow(`the lineage consumer at ${c.url} did not take the event: HTTP 400`);
+    await sent.catch((err: Error) => expect(err.message).not.toContain('no thanks'));
     await sent.catch((err: Error) => expect(err.message).not.toContain('k3y'));
     expect(c.got.map((g) => g.path)).toEqual(['/base/v2/events']);
+  });
+
+  it('a consumer that hangs costs one event its attempts; the next fail at once until the pause is over', async () => {
+    const requests: string[] = [];
+    server = createServer((req) => requests.push(req.url ?? '')); // never answers
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    let now = 1_000_000;
+    const sink = new HttpLineageSink({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      requestTimeoutMs: 50,
+      backoffMs: 1,
+      pauseAfterFailureMs: 60_000,
+      now: () => now,
+    });
+    await expect(sink.send(e)).rejects.toThrow(/did not take the event: no answer in time/);
+    expect(requests).toHaveLength(3);
+    await expect(sink.send(e)).rejects.toThrow(/did not take the last event; not tried again until/);
+    expect(requests).toHaveLength(3);
+    now += 60_001;
+    await expect(sink.send(e)).rejects.toThrow(/no answer in time/);
+    expect(requests).toHaveLength(6);
+    server.closeAllConnections();
+  });
+
+  it('reads the API key again after a failed read (a transient SSM error, a rotation)', async () => {
+    const c = await consumer([]);
+    let reads = 0;
+    const sink = new HttpLineageSink({
+      url: c.url,
+      pauseAfterFailureMs: 0,
+      apiKey: async () => {
+        reads++;
+        if (reads === 1) throw new Error('ThrottlingException');
+        return 'k3y';
+      },
+    });
+    await expect(sink.send(e)).rejects.toThrow("the lineage consumer's API key could not be read: Error");
+    await sink.send(e);
+    expect(c.got.map((g) => g.auth)).toEqual(['Bearer k3y']);
   });
 
   it('gives up after its attempts on a consumer that is not there', async () => {
@@ -345,6 +384,36 @@ describe("a stage's lineage settings", () => {
       expect(step.args.indexOf('--packages')).toBeLessThan(step.args.findIndex((a) => a.endsWith('.py')));
     }
     expect(LOCAL_LAYOUT.sparkLineage).toBeUndefined();
+    // With an API key the listener stays off: a step's arguments cannot carry the key.
+    const keyed = layoutFromEnvironment(
+      readEnvironment({
+        ...env,
+        OPENLINEAGE_URL: 'http://m:5000',
+        OPENLINEAGE_SPARK_LISTENER: 'true',
+        OPENLINEAGE_API_KEY_PARAMETER: '/lakeplane/prod/openlineage-key',
+      }),
+    );
+    expect(keyed.sparkLineage).toBeUndefined();
+  });
+});
+
+describe('a Gold rebuild that did not happen', () => {
+  it('a load that failed after its Silver commit ends each Gold run FAILED, with the cause', () => {
+    const [start, end] = goldRunEvents(ctx, {
+      contract: contracts.datasets.get('orders')!,
+      loadId: 'orders-1',
+      attempt: 1,
+      eventTime: '2026-12-06T10:00:00.000Z',
+      table: 'daily_revenue',
+      failed: { error: 'States.TaskFailed', message: 'the gold step failed' },
+    });
+    expect([start?.eventType, end?.eventType]).toEqual(['START', 'FAIL']);
+    expect(end?.run.facets?.errorMessage).toMatchObject({
+      message: 'States.TaskFailed: the gold step failed',
+      programmingLanguage: 'Python',
+    });
+    expect(end?.outputs).toEqual([]);
+    expect([...specViolations(start), ...specViolations(end)]).toEqual([]);
   });
 });
 

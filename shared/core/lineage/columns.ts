@@ -228,12 +228,12 @@ function collectTables(from: unknown, sources: Map<string, string>, joins: unkno
   );
 }
 
-/** A DuckDB `cast_type` as SQL (`DECIMAL(14,2)`, `DATE`). */
+/** A DuckDB `cast_type` as the contracts write types (`decimal(14,2)`, `date`: Spark's and Glue's spelling). */
 function sqlType(t: unknown): string | undefined {
   if (!isNode(t) || typeof t.id !== 'string') return undefined;
   const info = t.type_info;
-  if (t.id === 'DECIMAL' && isNode(info)) return `DECIMAL(${String(info.width)},${String(info.scale)})`;
-  return t.id;
+  if (t.id === 'DECIMAL' && isNode(info)) return `decimal(${String(info.width)},${String(info.scale)})`;
+  return t.id.toLowerCase();
 }
 
 function dedupe(inputs: readonly ColumnInput[]): ColumnInput[] {

@@ -131,6 +131,18 @@ function runEvent(
   };
 }
 
+/**
+ * The error-message facet of a cause: an EMR step's failure is the Spark job's (Python); the
+ * platform's own errors (the gate, the budget, the orchestration) are the control plane's.
+ */
+function errorFacet(ctx: LineageContext, cause: LoadCause): BaseFacet {
+  const step = cause.error === 'States.TaskFailed' || cause.error.startsWith('EMR');
+  return facet(ctx.producer, 'errorMessage', {
+    message: `${cause.error}: ${cause.message}`,
+    programmingLanguage: step ? 'Python' : 'TypeScript',
+  });
+}
+
 /** The parent facet naming the Step Functions execution (job: its state machine). */
 function parentFacet(ctx: LineageContext, parent: ParentExecution): BaseFacet {
   // arn:aws:states:<region>:<account>:execution:<state machine>:<execution>
@@ -286,14 +298,17 @@ function quarantineOutput(ctx: LineageContext, f: LoadRunFacts): OutputDataset |
   if (rows === 0) return undefined;
   const m = /^s3:\/\/([^/]+)\/(.*?)\/*$/.exec(f.quarantineUri);
   if (!m) return undefined;
+  // One dataset per dataset's quarantine (`s3://<quarantine>/<dataset>`), not one per attempt:
+  // consumers would grow a dataset per load. The attempt's folder is in the facet.
   return {
-    ...s3Dataset(m[1]!, m[2]!),
+    ...s3Dataset(m[1]!, f.contract.name),
     outputFacets: {
       outputStatistics: facet(ctx.producer, 'outputStatistics', { rowCount: rows }),
       lakeplane_quarantine: customFacet(ctx.producer, {
         reason: batch
           ? 'the batch failed the quality gate: its staged records went to quarantine'
           : 'records that could not be read went to quarantine, each with its reason',
+        location: f.quarantineUri,
         records: f.counts.rowsQuarantined,
         ...(batch ? { stagedBatch: f.counts.rowsStaged } : {}),
       }),
@@ -319,10 +334,10 @@ export function loadRunEvent(ctx: LineageContext, f: LoadRunFacts): RunEvent {
       ...(f.parent ? { parent: parentFacet(ctx, f.parent) } : {}),
       ...(f.eventType === 'FAIL' || f.eventType === 'ABORT'
         ? {
-            errorMessage: facet(ctx.producer, 'errorMessage', {
-              message: f.cause ? `${f.cause.error}: ${f.cause.message}` : 'the load failed',
-              programmingLanguage: 'Python',
-            }),
+            errorMessage: errorFacet(
+              ctx,
+              f.cause ?? { error: 'Lakeplane.LoadFailed', message: `the load ended ${f.status ?? 'FAILED'}` },
+            ),
           }
         : {}),
       lakeplane_load: customFacet(ctx.producer, {
@@ -348,11 +363,17 @@ export interface GoldRunFacts {
   readonly parent?: ParentExecution;
   readonly eventTime: string;
   readonly table: string;
-  readonly rows: number;
+  /** Rows the rebuild wrote (the whole table); absent when it failed. */
+  readonly rows?: number;
+  /** The rebuild did not happen: the load failed after its Silver commit. */
+  readonly failed?: LoadCause;
   readonly lineage?: StatementLineage;
 }
 
-/** START and COMPLETE of one Gold table's rebuild after a load's commit. */
+/**
+ * START and COMPLETE (or FAIL) of one Gold table's rebuild after a load's commit. The control
+ * plane does not time the Gold step apart: both events carry the load's end.
+ */
 export function goldRunEvents(ctx: LineageContext, f: GoldRunFacts): RunEvent[] {
   const spec = f.contract.gold.find((g) => g.name === f.table);
   const lineage = f.lineage?.ok ? f.lineage.lineage : undefined;
@@ -365,7 +386,7 @@ export function goldRunEvents(ctx: LineageContext, f: GoldRunFacts): RunEvent[] 
       ...(columns ? { columnLineage: columns } : {}),
       symlinks: symlinksFacet(ctx, goldLocation(ctx.scope, f.table), 'LOCATION'),
     },
-    ...(stats
+    ...(stats && f.rows !== undefined
       ? { outputFacets: { outputStatistics: facet(ctx.producer, 'outputStatistics', { rowCount: f.rows }) } }
       : {}),
   });
@@ -378,28 +399,35 @@ export function goldRunEvents(ctx: LineageContext, f: GoldRunFacts): RunEvent[] 
       step: `gold.${f.table}`,
       runFacets: {
         ...(f.parent ? { parent: parentFacet(ctx, f.parent) } : {}),
+        ...(eventType === 'FAIL' && f.failed ? { errorMessage: errorFacet(ctx, f.failed) } : {}),
         lakeplane_gold: customFacet(ctx.producer, { loadId: f.loadId, attempt: f.attempt, table: f.table }),
       },
       jobFacets: jobFacets(ctx, 'GOLD_REBUILD', spec?.sql, spec?.description),
       inputs: [silver],
-      outputs: [output(stats)],
+      outputs: eventType === 'FAIL' ? [] : [output(stats)],
     });
-  return [event('START', false), event('COMPLETE', true)];
+  return [event('START', false), f.failed ? event('FAIL', false) : event('COMPLETE', true)];
 }
 
 export interface RollbackRunFacts {
   readonly contract: DatasetContract;
-  /** The rollback's id: its own commit locally, the execution's rollback id on EMR. */
+  /**
+   * The rollback's id: the rollback-dataset execution's on EMR; locally `rollback-<start time>`
+   * (its own commit is known only at its end: `commitId`).
+   */
   readonly rollbackId: string;
   readonly parent?: ParentExecution;
   readonly eventType: EventType;
   readonly eventTime: string;
-  readonly toCommit: string;
+  /** What it returns Silver to: a commit, or right before a load's commit (known as a commit at the end). */
+  readonly target: { readonly toCommit: string } | { readonly beforeLoad: string };
   readonly commitId?: string;
   readonly undoneLoads?: readonly { readonly loadId: string; readonly commitId: string }[];
+  /** Rows the rollback wrote: restored, set back and removed. */
+  readonly rowsChanged?: number;
   readonly rowsAfter?: number;
   readonly gold?: readonly { readonly name: string; readonly rows: number }[];
-  readonly error?: string;
+  readonly error?: LoadCause;
 }
 
 /** A rollback of Silver (and the Gold rebuild in the same run): Silver in, Silver and Gold out. */
@@ -412,12 +440,13 @@ export function rollbackRunEvent(ctx: LineageContext, f: RollbackRunFacts): RunE
       ...(end
         ? {
             outputFacets: {
-              ...(f.rowsAfter !== undefined
-                ? { outputStatistics: facet(ctx.producer, 'outputStatistics', { rowCount: f.rowsAfter }) }
+              ...(f.rowsChanged !== undefined
+                ? { outputStatistics: facet(ctx.producer, 'outputStatistics', { rowCount: f.rowsChanged }) }
                 : {}),
               lakeplane_commit: customFacet(ctx.producer, {
                 ...(f.commitId ? { commitId: f.commitId } : {}),
-                rollbackTo: f.toCommit,
+                ...f.target,
+                ...(f.rowsAfter !== undefined ? { rowsAfter: f.rowsAfter } : {}),
               }),
             },
           }
@@ -444,17 +473,10 @@ export function rollbackRunEvent(ctx: LineageContext, f: RollbackRunFacts): RunE
     step: 'rollback',
     runFacets: {
       ...(f.parent ? { parent: parentFacet(ctx, f.parent) } : {}),
-      ...(f.error
-        ? {
-            errorMessage: facet(ctx.producer, 'errorMessage', {
-              message: f.error,
-              programmingLanguage: 'Python',
-            }),
-          }
-        : {}),
+      ...(f.error ? { errorMessage: errorFacet(ctx, f.error) } : {}),
       lakeplane_rollback: customFacet(ctx.producer, {
         rollbackId: f.rollbackId,
-        toCommit: f.toCommit,
+        ...f.target,
         ...(f.commitId ? { commitId: f.commitId } : {}),
         ...(f.undoneLoads ? { undoneLoads: f.undoneLoads } : {}),
       }),

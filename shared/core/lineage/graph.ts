@@ -185,7 +185,14 @@ export function lineageGraph(events: readonly RunEvent[]): LineageGraph {
     const attempt =
       facetField(facets, 'lakeplane_load', 'attempt') ?? facetField(facets, 'lakeplane_gold', 'attempt');
     const replay = facetField(facets, 'lakeplane_load', 'replay');
-    const rollbackTo = facetField(facets, 'lakeplane_rollback', 'toCommit');
+    const toCommit = facetField(facets, 'lakeplane_rollback', 'toCommit');
+    const beforeLoad = facetField(facets, 'lakeplane_rollback', 'beforeLoad');
+    const rollbackTo =
+      typeof toCommit === 'string'
+        ? toCommit
+        : typeof beforeLoad === 'string'
+          ? `before load ${beforeLoad}`
+          : undefined;
     const error = facetField(facets, 'errorMessage', 'message');
     // A late START never takes a run back from its end (events arrive in any order).
     const ended = before && TERMINAL.has(before.state);
@@ -259,8 +266,14 @@ export function graphText(graph: LineageGraph): string {
     const last = writers.sort((a, b) =>
       (b.r.endedAt ?? b.r.startedAt ?? '').localeCompare(a.r.endedAt ?? a.r.startedAt ?? ''),
     )[0];
+    const source =
+      d.kind !== 'bronze'
+        ? ''
+        : d.namespace.startsWith('arn:aws:glue:')
+          ? "the catalog's table of the Bronze files (the crawler keeps it)"
+          : 'landed by producers';
     lines.push(
-      `${d.label.padEnd(width)}  ${last ? `last written by ${last.job}: ${runText(last.r)}` : d.kind === 'bronze' ? 'landed by producers' : ''}`.trimEnd(),
+      `${d.label.padEnd(width)}  ${last ? `last written by ${last.job}: ${runText(last.r)}` : source}`.trimEnd(),
     );
   }
   lines.push('');
@@ -282,15 +295,16 @@ export function graphText(graph: LineageGraph): string {
 
 /** Graphviz DOT: datasets as boxes, jobs as ellipses labelled with their last run. */
 export function graphDot(graph: LineageGraph): string {
-  const q = (s: string) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  const esc = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  const q = (s: string) => `"${esc(s)}"`;
+  /** A label of lines: each escaped, joined by DOT's line break. */
+  const label = (...lines: string[]) => `"${lines.map(esc).join('\\n')}"`;
   const lines = ['digraph lineage {', '  rankdir=LR;', '  node [fontname="Helvetica"];'];
-  for (const d of graph.datasets)
-    lines.push(`  ${q(d.id)} [shape=box, label=${q(`${d.label}\\n${d.kind}`)}];`);
+  for (const d of graph.datasets) lines.push(`  ${q(d.id)} [shape=box, label=${label(d.label, d.kind)}];`);
   for (const j of graph.jobs) {
     const last = j.runs[0];
-    lines.push(
-      `  ${q(j.id)} [shape=ellipse, label=${q(`${j.name}${last ? `\\n${last.state} ${last.endedAt ?? last.startedAt ?? ''}` : ''}`)}];`,
-    );
+    const run = last ? [`${last.state} ${last.endedAt ?? last.startedAt ?? ''}`] : [];
+    lines.push(`  ${q(j.id)} [shape=ellipse, label=${label(j.name, ...run)}];`);
     for (const i of j.inputs) lines.push(`  ${q(i)} -> ${q(j.id)};`);
     for (const o of j.outputs) lines.push(`  ${q(j.id)} -> ${q(o)};`);
   }
@@ -322,14 +336,28 @@ export function graphMermaid(graph: LineageGraph): string {
   return lines.join('\n');
 }
 
-/** The events of one load: its attempts' runs and the Gold rebuilds after them, in time order. */
+/** Whether a rollback's end names `loadId` among the loads it undid. */
+function undid(e: RunEvent, loadId: string): boolean {
+  const undone = facetField(e.run.facets as Record<string, unknown>, 'lakeplane_rollback', 'undoneLoads');
+  return (
+    e.eventType === 'COMPLETE' &&
+    Array.isArray(undone) &&
+    undone.some((u) => (u as { loadId?: unknown }).loadId === loadId)
+  );
+}
+
+/**
+ * The events of one load: its attempts' runs, the Gold rebuilds after them and the end of each
+ * rollback that undid one of its commits, in time order.
+ */
 export function loadEvents(events: readonly RunEvent[], loadId: string): RunEvent[] {
   return events
     .filter((e) => {
       const facets = e.run.facets as Record<string, unknown> | undefined;
       return (
         facetField(facets, 'lakeplane_load', 'loadId') === loadId ||
-        facetField(facets, 'lakeplane_gold', 'loadId') === loadId
+        facetField(facets, 'lakeplane_gold', 'loadId') === loadId ||
+        undid(e, loadId)
       );
     })
     .sort((a, b) => a.eventTime.localeCompare(b.eventTime));
@@ -344,6 +372,13 @@ export function loadText(events: readonly RunEvent[], loadId: string): string {
   const lines = [`load ${loadId}`];
   for (const [runId, evs] of runs) {
     const first = evs[0]!;
+    if (undid(first, loadId)) {
+      lines.push(`${first.job.name}  run ${runId}`);
+      lines.push(
+        `  ${first.eventTime}: took this load's commit out of Silver (ROLLED_BACK; a later attempt may have applied it again)`,
+      );
+      continue;
+    }
     const attempt = facetField(first.run.facets as Record<string, unknown>, 'lakeplane_load', 'attempt');
     lines.push(`${first.job.name}${typeof attempt === 'number' ? ` attempt ${attempt}` : ''}  run ${runId}`);
     lines.push(`  ${evs.map((e) => `${e.eventType} ${e.eventTime}`).join(', ')}`);
@@ -362,7 +397,7 @@ export function loadText(events: readonly RunEvent[], loadId: string): string {
     for (const o of end.outputs) {
       const rows = facetField(o.outputFacets as Record<string, unknown>, 'outputStatistics', 'rowCount');
       lines.push(
-        `  out  ${o.outputFacets?.lakeplane_quarantine ? `${o.namespace}/${o.name}` : name(nodeOf(o, new Set()).id)}${typeof rows === 'number' ? `  ${rows} rows` : ''}`,
+        `  out  ${o.outputFacets?.lakeplane_quarantine ? `${o.namespace}/${o.name}` : name(nodeOf(o, new Set()).id)}${typeof rows === 'number' ? `  ${rows} rows written` : ''}`,
       );
     }
     const error = facetField(end.run.facets as Record<string, unknown>, 'errorMessage', 'message');
