@@ -208,7 +208,9 @@ describe('lineage of a rollback and a replay', () => {
     );
     // The bad load's view says a rollback took its commit out.
     const b = lakeplane(home, 'lineage', '--load', ids[1]!).stdout;
-    expect(b).toMatch(/^orders\.rollback {2}run [0-9a-f-]{36}\n {2}\S+: took this load's commit out of Silver \(ROLLED_BACK/m);
+    expect(b).toMatch(
+      /^orders\.rollback {2}run [0-9a-f-]{36}\n {2}\S+: took this load's commit out of Silver \(ROLLED_BACK/m,
+    );
     const c = lakeplane(home, 'lineage', '--load', ids[2]!).stdout;
     expect(c).toContain(`orders.load attempt 1  run ${loadRunId(ids[2]!, 1)}`);
     expect(c).toContain(`orders.load attempt 2  run ${loadRunId(ids[2]!, 2)}`);
