@@ -330,7 +330,11 @@ export async function onRollbackStatus(
   const { rollbackId, dataset, toInstant } = input.rollback;
   if (d.status === 'SUCCEEDED' && !input.rollback.dryRun)
     await recordRollbackResult(input.results.rollback, { rollbackId, dataset, toInstant }, deps);
-  if (!input.rollback.dryRun) await rollbackExecutionLineage(d, input, deps);
+  // Lineage is a report: a read it needs that fails costs its event, never this status change.
+  if (!input.rollback.dryRun)
+    await rollbackExecutionLineage(d, input, deps).catch((e: unknown) =>
+      deps.lineage?.warn(`lineage: the events of rollback ${rollbackId} could not be built`, e),
+    );
   if (!input.replay || input.replay.loads.length === 0)
     return { outcome: 'ignored', reason: `rollback ${rollbackId} carries no replays` };
   if (d.status === 'RUNNING' || d.status === 'PENDING_REDRIVE')

@@ -21,12 +21,16 @@ import { createObservability } from '../../functions/observability.js';
 import { localContext } from '../../local/lambda-context.js';
 import { DynamoLedger } from '../../shared/aws/dynamo-ledger.js';
 import { parseContract } from '../../shared/core/contract/index.js';
+import { columnLineageMap } from '../../shared/core/lineage/contract-lineage.js';
+import { producerOf, type RunEvent } from '../../shared/core/lineage/openlineage.js';
 import { type LoadRecord, loadIdFor, type SourceObject } from '../../shared/core/load.js';
 import type { SlackMessage } from '../../shared/core/messages/slack.js';
 import { planLoad } from '../../shared/core/plan.js';
 import { parseS3Uri } from '../../shared/core/run-results.js';
-import type { Notifier, ObjectInfo, ObjectStore } from '../../shared/ports.js';
+import type { LineageSink, Notifier, ObjectInfo, ObjectStore } from '../../shared/ports.js';
+import type { LineageDeps } from '../../shared/usecases/lineage.js';
 import { TEST_LAYOUT } from '../helpers/fixtures.js';
+import { specViolations } from '../helpers/openlineage-spec.js';
 
 const orders = parseContract(
   readFileSync(resolve(import.meta.dirname, '../../datasets/orders.yaml'), 'utf8'),
@@ -551,5 +555,96 @@ describe('load-events: a savepoint that failed after the commit', () => {
     ]);
     expect(notifier.messages).toHaveLength(1);
     expect(notifier.messages[0]!.text).toMatch(/^Load of orders failed/);
+  });
+});
+
+describe('load-events lineage', () => {
+  const recorded: RunEvent[] = [];
+  const warned: string[] = [];
+  const lineage = (
+    sink: LineageSink,
+    columns = () => Promise.resolve(columnLineageMap([])),
+  ): LineageDeps => ({
+    sink,
+    context: {
+      producer: producerOf('0.1.0'),
+      version: '0.1.0',
+      scope: {
+        stage: 'prod',
+        region: 'eu-west-1',
+        account: '111122223333',
+        layout,
+        bronzeDatabase: 'bronze',
+      },
+    },
+    contracts: { datasets: new Map([['orders', orders]]) },
+    columnLineage: columns,
+    warn: (m) => warned.push(m),
+  });
+  const withLineage = (l: LineageDeps) =>
+    createHandler({
+      ...createObservability('load-events', { local: true, logLevel: 'SILENT' }),
+      ledger: new DynamoLedger(new DynamoDBClient(OFFLINE), TABLE),
+      objects,
+      notifier,
+      stage: 'prod',
+      contracts: { datasets: new Map([['orders', orders]]) },
+      lineage: l,
+    });
+
+  beforeEach(() => {
+    recorded.length = 0;
+    warned.length = 0;
+  });
+
+  it('an end with no RUNNING recorded before it (the RUNNING event was lost) sends the START first, the execution as parent', async () => {
+    await objects.putJson(PLAN.results.stage, STAGE_RESULT);
+    await objects.putJson(PLAN.results.upsert, UPSERT_RESULT);
+    docMock
+      .on(UpdateCommand)
+      .callsFake((input: UpdateCommandInput) => ({ Attributes: applySet(REGISTERED, input) }));
+    const sink = { send: async (e: RunEvent) => void recorded.push(e) };
+    const result = await withLineage(lineage(sink))(statusChange('SUCCEEDED'), localContext('load-events'));
+    expect(result.outcome).toBe('recorded');
+    expect(recorded.map((e) => `${e.job.name} ${e.eventType} ${e.eventTime}`)).toEqual([
+      'orders.load START 2024-05-01T10:00:01.000Z',
+      'orders.load COMPLETE 2024-05-01T10:01:06.500Z',
+    ]);
+    expect(recorded[1]?.run.facets?.parent).toMatchObject({
+      job: { namespace: 'lakeplane.prod', name: 'lakeplane-prod-load-dataset' },
+    });
+    expect(recorded[1]?.outputs[0]).toMatchObject({
+      namespace: 'arn:aws:glue:eu-west-1:111122223333',
+      name: `table/${layout.silverDatabase}/orders`,
+      outputFacets: { outputStatistics: { rowCount: 110 } },
+    });
+    expect(recorded.flatMap((e) => specViolations(e))).toEqual([]);
+  });
+
+  it('a consumer that fails and a column lineage that cannot be built cost their events, never the status change', async () => {
+    docMock
+      .on(UpdateCommand)
+      .callsFake((input: UpdateCommandInput) => ({ Attributes: applySet(REGISTERED, input) }));
+    const failing = lineage(
+      {
+        send: async () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+      },
+      () => Promise.reject(new Error('parser gone')),
+    );
+    const result = await withLineage(failing)(statusChange('RUNNING'), localContext('load-events'));
+    expect(result.outcome).toBe('recorded');
+    expect(warned).toEqual(['lineage: the events of execution ' + LOAD_ID + ' could not be built']);
+    const sending = lineage({
+      send: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    });
+    const again = await withLineage(sending)(statusChange('RUNNING'), localContext('load-events'));
+    expect(again.outcome).toBe('recorded');
+    expect(warned[1]).toMatch(
+      /^lineage: the START event of orders\.load \(run [0-9a-f-]{36}\) was not sent$/,
+    );
   });
 });
