@@ -34,7 +34,7 @@ export interface LineageDeps {
   readonly contracts: ContractSet;
   /** The contracts' column lineage (computed once per container or at build time). */
   readonly columnLineage: () => Promise<ColumnLineageMap>;
-  /** Why an event was not sent (never with the event's body: it may name PII columns' facets only). */
+  /** Why an event was not built or sent: names the run, never carries the event itself. */
   readonly warn: (message: string, error?: unknown) => void;
 }
 
