@@ -27,6 +27,7 @@ import type { Ledger, LoadUpdate, Notifier, ObjectStore } from '../ports.js';
 import {
   emitLoadLineage,
   emitRollbackLineage,
+  eventTimeOf,
   eventTypeOf,
   type LineageDeps,
   type LoadEnd,
@@ -415,7 +416,7 @@ async function rollbackExecutionLineage(
     rollbackId,
     parent: { executionArn: d.executionArn },
     eventType,
-    eventTime: new Date(eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate)).toISOString(),
+    eventTime: eventTimeOf(d, eventType),
     target: { toCommit: toInstant },
     ...(result?.success
       ? {

@@ -8,12 +8,12 @@
 import * as z from 'zod';
 import type { ContractSet } from '../core/contract/parse.js';
 import type { DatasetContract } from '../core/contract/types.js';
+import type { GlueColumn } from '../core/drift/table.js';
 import type { ExecutionStatusChangeEvent } from '../core/events.js';
-import type { ColumnLineageMap } from '../core/lineage/contract-lineage.js';
+import type { ColumnLineageMap, DatasetColumnLineage } from '../core/lineage/contract-lineage.js';
 import {
   type Assertion,
   type BronzeObject,
-  type DriftRunFacts,
   driftRunEvents,
   goldRunEvents,
   type LineageContext,
@@ -25,7 +25,7 @@ import type { EventType, RunEvent } from '../core/lineage/openlineage.js';
 import type { LoadCause, LoadCounts } from '../core/load.js';
 import { loadManifestFile } from '../core/manifest.js';
 import { goldResult } from '../core/run-results.js';
-import type { LineageSink, ObjectStore } from '../ports.js';
+import type { DriftRecord, LineageSink, ObjectStore } from '../ports.js';
 import { readJsonArtifact } from './run-artifacts.js';
 
 export interface LineageDeps {
@@ -104,6 +104,12 @@ const EVENT_TYPES: Record<ExecutionStatusChangeEvent['detail']['status'], EventT
   PENDING_REDRIVE: undefined,
 };
 
+/** When a run event about an execution happened: its start for START, else its stop. */
+export const eventTimeOf = (
+  d: Pick<ExecutionStatusChangeEvent['detail'], 'startDate' | 'stopDate'>,
+  eventType: EventType,
+): string => new Date(eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate)).toISOString();
+
 /** The run event type of an execution status (none for a redrive, which the platform does not use). */
 export const eventTypeOf = (status: ExecutionStatusChangeEvent['detail']['status']): EventType | undefined =>
   EVENT_TYPES[status];
@@ -141,9 +147,7 @@ export function emitLoadLineage(
       return [];
     }
     const lineage = (await deps.columnLineage()).get(contract.name);
-    const eventTime = new Date(
-      eventType === 'START' ? d.startDate : (d.stopDate ?? d.startDate),
-    ).toISOString();
+    const eventTime = eventTimeOf(d, eventType);
     const common = {
       contract,
       loadId: load.loadId,
@@ -157,7 +161,7 @@ export function emitLoadLineage(
     const start = loadRunEvent(deps.context, {
       ...common,
       eventType: 'START',
-      eventTime: new Date(d.startDate).toISOString(),
+      eventTime: eventTimeOf(d, 'START'),
     });
     if (eventType === 'START') return [start];
     const assertions = input.data.results.validation
@@ -174,7 +178,7 @@ export function emitLoadLineage(
       }),
     ];
     if (eventType === 'COMPLETE')
-      events.push(...(await goldEvents(objects, input.data.results.gold, contract, common, deps)));
+      events.push(...(await goldEvents(objects, input.data.results.gold, contract, common, lineage, deps)));
     else if (end?.commitId)
       // Silver committed and a later step failed: the Gold tables were not rebuilt from it.
       events.push(...failedGoldEvents(contract, common, end, deps));
@@ -263,11 +267,11 @@ async function goldEvents(
   uri: string,
   contract: DatasetContract,
   load: { loadId: string; attempt: number; parent: { executionArn: string }; eventTime: string },
+  lineage: DatasetColumnLineage | undefined,
   deps: LineageDeps,
 ): Promise<RunEvent[]> {
   const result = goldResult.safeParse(await readJsonArtifact(objects, uri).catch(() => undefined));
   if (!result.success) return [];
-  const lineage = (await deps.columnLineage()).get(contract.name);
   return result.data.tables.flatMap((t) => {
     const l = lineage?.gold[t.name];
     return goldRunEvents(deps.context, {
@@ -296,15 +300,15 @@ export function emitRollbackLineage(
   });
 }
 
-/** A schema-drift decision's run (START and COMPLETE). */
+/** A schema-drift decision's run (START and COMPLETE), from its drift-log record. */
 export function emitDriftLineage(
   deps: LineageDeps | undefined,
-  facts: Omit<DriftRunFacts, 'contract'> & { readonly dataset: string },
+  drift: DriftRecord,
+  columns: readonly GlueColumn[],
 ): Promise<void> {
-  return emitLineage(deps, `schema drift of ${facts.dataset} ${facts.toVersion}`, async () => {
-    const contract = deps?.contracts.datasets.get(facts.dataset);
+  return emitLineage(deps, `schema drift of ${drift.dataset} ${drift.toVersion}`, async () => {
+    const contract = deps?.contracts.datasets.get(drift.dataset);
     if (!deps || !contract) return [];
-    const { dataset: _, ...rest } = facts;
-    return driftRunEvents(deps.context, { ...rest, contract });
+    return driftRunEvents(deps.context, { contract, drift, columns });
   });
 }

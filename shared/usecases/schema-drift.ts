@@ -463,8 +463,7 @@ async function onTableChanged(
   const checked = classifyAgainstContract(changes, contract);
   const decision = decideDriftAction(checked, contract.drift.policy);
   const summary = summarizeChanges(checked);
-  const detectedAt = deps.now().toISOString();
-  const recorded = await deps.driftLog.record({
+  const drift: DriftRecord = {
     dataset,
     database,
     table,
@@ -473,21 +472,11 @@ async function onTableChanged(
     action: decision.action,
     breaking: decision.breaking,
     changes: breakingFirst<ContractCheckedChange>(checked).slice(0, MAX_CHANGES_CARRIED).map(carryChange),
-    detectedAt,
-  });
+    detectedAt: deps.now().toISOString(),
+  };
+  const recorded = await deps.driftLog.record(drift);
   if (!recorded) return { outcome: 'duplicate', dataset, table, fromVersion, toVersion };
-  await emitDriftLineage(deps.lineage, {
-    dataset,
-    database,
-    table,
-    fromVersion,
-    toVersion,
-    action: decision.action,
-    breaking: decision.breaking,
-    changes: breakingFirst<ContractCheckedChange>(checked).slice(0, MAX_CHANGES_CARRIED).map(carryChange),
-    columns: newest.Table.StorageDescriptor?.Columns ?? [],
-    eventTime: detectedAt,
-  });
+  await emitDriftLineage(deps.lineage, drift, newest.Table.StorageDescriptor?.Columns ?? []);
   const result = {
     outcome: 'recorded' as const,
     dataset,
@@ -547,7 +536,7 @@ async function onTableChanged(
             typeOfChange: event.detail.typeOfChange,
             summary,
             changes: breakingFirst(decision.changes).map(carryChange),
-            detectedAt,
+            detectedAt: drift.detectedAt,
           }),
         ),
     },

@@ -5,6 +5,8 @@
  * and a schema-drift action (`<dataset>.schema_drift`). Pure: the use case
  * (shared/usecases/lineage.ts) gathers the facts and sends the events.
  */
+
+import type { DriftRecord } from '../../ports.js';
 import type { DatasetContract } from '../contract/types.js';
 import type { GlueColumn } from '../drift/table.js';
 import type { LoadCause, LoadCounts } from '../load.js';
@@ -494,21 +496,16 @@ export function rollbackRunEvent(ctx: LineageContext, f: RollbackRunFacts): RunE
 
 export interface DriftRunFacts {
   readonly contract: DatasetContract;
-  readonly database: string;
-  readonly table: string;
-  readonly fromVersion: string;
-  readonly toVersion: string;
-  readonly action: string;
-  readonly breaking: boolean;
-  readonly changes: readonly unknown[];
+  /** The decision as the drift log recorded it (its `detectedAt` is the run's time). */
+  readonly drift: DriftRecord;
+  /** The new table version's columns (its schema facet). */
   readonly columns: readonly GlueColumn[];
-  readonly eventTime: string;
 }
 
 /** START and COMPLETE of one schema-drift decision over a Bronze table version. */
 export function driftRunEvents(ctx: LineageContext, f: DriftRunFacts): RunEvent[] {
   const input: InputDataset = {
-    ...bronzeTable({ ...ctx.scope, bronzeDatabase: f.database }, f.table),
+    ...bronzeTable({ ...ctx.scope, bronzeDatabase: f.drift.database }, f.drift.table),
     facets: {
       schema: schemaFacet(
         ctx,
@@ -523,17 +520,17 @@ export function driftRunEvents(ctx: LineageContext, f: DriftRunFacts): RunEvent[
   const event = (eventType: EventType) =>
     runEvent(ctx, {
       eventType,
-      eventTime: f.eventTime,
-      runId: driftRunId(f.contract.name, f.toVersion),
+      eventTime: f.drift.detectedAt,
+      runId: driftRunId(f.contract.name, f.drift.toVersion),
       dataset: f.contract.name,
       step: 'schema_drift',
       runFacets: {
         lakeplane_schemaDrift: customFacet(ctx.producer, {
-          fromVersion: f.fromVersion,
-          toVersion: f.toVersion,
-          action: f.action,
-          breaking: f.breaking,
-          changes: f.changes,
+          fromVersion: f.drift.fromVersion,
+          toVersion: f.drift.toVersion,
+          action: f.drift.action,
+          breaking: f.drift.breaking,
+          changes: f.drift.changes,
         }),
       },
       jobFacets: jobFacets(
